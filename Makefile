@@ -1,0 +1,21 @@
+# The two set-up commands of the README. Both are idempotent and work on a fresh Debian machine as root.
+PY ?= python3
+PIP = $(PY) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore
+
+.PHONY: demo test install install-test system
+
+install:
+	$(PIP) -e .
+
+install-test:
+	$(PIP) -e '.[test]'
+
+# System pieces the tests need: Docker engine + runner image, headless Chromium. Idempotent.
+system:
+	bash tools/setup_system.sh
+
+demo: install
+	mimo-eval demo
+
+test: install-test system
+	$(PY) -m pytest -q -ra $(PYTEST_ARGS)

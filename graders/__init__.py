@@ -1,0 +1,1 @@
+"""Graders: (gold/reference, response) -> verdict. Imports only `sandboxes`."""

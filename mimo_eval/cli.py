@@ -1,0 +1,50 @@
+"""The `mimo-eval` command. Each subcommand declares its flags here and calls one function elsewhere."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from graders.math import grade
+
+    verdict = grade(gold=args.gold, response=args.response, mode=args.mode, timeout_s=args.timeout)
+    print(json.dumps(asdict(verdict), ensure_ascii=False))
+    return 0 if verdict.correct else 1
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from mimo_eval.demo import main as demo_main
+
+    return demo_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mimo_eval import __version__
+
+    parser = argparse.ArgumentParser(prog="mimo-eval", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"mimo-eval {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("grade", help="grade one math response against a gold answer")
+    p.add_argument("--gold", required=True, help="reference answer, e.g. '\\frac{1}{2}'")
+    p.add_argument("--response", required=True, help="model output (the whole text)")
+    p.add_argument("--mode", choices=("eval", "reward"), default="eval")
+    p.add_argument("--timeout", type=float, default=1.0, help="hard deadline in seconds")
+    p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("demo", help="the embedded default: run on bundled data, no GPU or network")
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

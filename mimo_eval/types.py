@@ -1,0 +1,43 @@
+"""The harness vocabulary: sampling settings, generation requests and completions, the backend protocol."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 0.6      # MiMo-7B's evaluation settings
+    top_p: float = 0.95
+    max_tokens: int = 32768
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    problem_id: str
+    sample_index: int
+    messages: tuple[dict, ...]    # chat turns [{"role": ..., "content": ...}]
+    seed: int                     # per-sample seed derived from (run seed, problem, index)
+
+
+@dataclass(frozen=True)
+class Completion:
+    problem_id: str
+    sample_index: int
+    text: str
+    finish_reason: str | None = None   # "stop", "length", ...
+    num_tokens: int | None = None
+    seed: int | None = None
+
+
+class Backend(Protocol):
+    name: str
+
+    def generate(self, requests: Sequence[Request], sampling: SamplingParams) -> Iterator[Completion]:
+        """Yield completions as they finish (any order), one per request."""
+        ...
+
+    def versions(self) -> dict[str, str]:
+        """Engine versions to record in config.json."""
+        ...

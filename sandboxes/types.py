@@ -1,0 +1,58 @@
+"""The sandbox vocabulary: limits in, one result per test out. Sandboxes never score."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, Sequence
+
+# What happened to one test run. No verdicts here (no "wrong answer"): comparing output is the grader's job.
+RunStatus = Literal[
+    "ok",             # exited 0 within limits
+    "runtime_error",  # non-zero exit or killed by a signal other than our limits
+    "timeout",        # wall deadline hit
+    "memory",         # memory limit hit (cgroup OOM or MemoryError)
+    "output_limit",   # stdout/stderr exceeded the cap
+    "compile_error",  # the program did not compile; no test ran
+    "skipped",        # not run: an earlier test failed and stop_on_error was set, or the budget ran out
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    time_s: float = 6.0              # wall clock per test (LiveCodeBench: 6 s)
+    memory_mb: int = 1024            # whole container/process tree
+    output_bytes: int = 1 << 20      # per stream, per test
+    budget_s: float | None = None    # wall clock for the whole submission; None = no cap beyond per-test limits
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: RunStatus
+    stdout: str = ""
+    stderr: str = ""                 # truncated to the output cap
+    exit_code: int | None = None
+    wall_s: float = 0.0
+    peak_memory_kb: int | None = None
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    """One entry per input, in order; `infra_error` set means the sandbox itself failed (not the program)."""
+    results: tuple[RunResult, ...] = ()
+    infra_error: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+class Sandbox(Protocol):
+    def run(
+        self,
+        program: str,
+        inputs: Sequence[str],
+        limits: Limits = Limits(),
+        *,
+        stop_on_error: bool = False,
+    ) -> SandboxResult:
+        """Run Python `program` once per stdin string in `inputs`; with stop_on_error, tests after
+        the first non-"ok" status come back as "skipped"."""
+        ...
+
+    def close(self) -> None: ...
