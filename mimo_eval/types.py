@@ -19,6 +19,7 @@ class Request:
     sample_index: int
     messages: tuple[dict, ...]    # chat turns [{"role": ..., "content": ...}]
     seed: int                     # per-sample seed derived from (run seed, problem, index)
+    prompt: str | None = None     # raw prompt text (base models, completion mode): when set, no chat template
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Completion:
     finish_reason: str | None = None   # "stop", "length", ...
     num_tokens: int | None = None
     seed: int | None = None
+    reasoning: str | None = None       # thinking text a server split off (vLLM --reasoning-parser), kept, not graded
 
 
 class Backend(Protocol):
@@ -40,4 +42,8 @@ class Backend(Protocol):
 
     def versions(self) -> dict[str, str]:
         """Engine versions to record in config.json."""
+        ...
+
+    def config(self) -> dict:
+        """The backend's settings (JSON-serialisable, no secrets) to record in config.json."""
         ...
