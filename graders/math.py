@@ -1,0 +1,151 @@
+"""Math answer grader: does a model's free-form answer equal the reference?
+
+    from graders.math import grade
+    grade(gold="\\frac{1}{2}", response="... so the answer is $\\boxed{0.5}$.").correct   # True
+
+Keyword-only so gold and response cannot be swapped (Math-Verify's `verify(gold, pred)` is
+asymmetric and has been called reversed in widely used code). Modes:
+- "eval": last box, else an anchored phrase, else (only without either) a short whole response,
+  the last math environment or the last number.
+- "reward": a box is required, after `</think>` if present; two different boxed answers score 0.
+
+Every call has a hard deadline (default 1 s) enforced by killing a worker process, so `grade` is safe
+from threads and asyncio; plain numbers are decided in-process without a worker. The verdict says
+why (correct / wrong / no_answer / gold_unparseable / timeout / error); `grade` never raises on
+string content. Limits: answers are compared as mathematics, not as prose; `\\log` is base 10,
+`e` is Euler's number and `i` the imaginary unit, as in latex2sympy2_extended.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable
+
+from graders.math_extract import extract
+from graders.math_normalize import normalize
+from graders.math_parse import TooLarge, literal_value
+from graders.pool import DeadlineExceeded, WorkerCrashed, shared_pool
+from graders.types import MathVerdict
+
+MODES = ("eval", "reward")
+DEFAULT_TIMEOUT_S = 1.0
+_PRELOAD = ("graders.math_warm",)
+
+
+def grade(*, gold: str, response: str, mode: str = "eval", timeout_s: float = DEFAULT_TIMEOUT_S) -> MathVerdict:
+    if not isinstance(gold, str):
+        raise TypeError(f"gold must be a str (the reference answer), got {type(gold).__name__}")
+    if not isinstance(response, str):
+        raise TypeError(f"response must be a str (the model output), got {type(response).__name__}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    gold_norm, gold_pct = normalize(_unwrap_gold(gold))
+    if not gold_norm:
+        return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
+    found = extract(response, mode)
+    if found.answer is None:
+        return MathVerdict(False, "no_answer", detail=found.how)
+    resp_norm, resp_pct = normalize(found.answer)
+    if found.how == "hedged":
+        return MathVerdict(False, "wrong", found.answer, gold_norm, resp_norm,
+                           detail=f"hedged: different boxed answers {list(found.candidates)[:5]}")
+    if not resp_norm:
+        return MathVerdict(False, "no_answer", found.answer, gold_norm, detail="empty answer")
+    quick = _decide_in_process(gold_norm, resp_norm, gold_pct, resp_pct)
+    if quick is not None:
+        return MathVerdict(quick, "correct" if quick else "wrong", found.answer, gold_norm, resp_norm, detail="literal")
+    pool = shared_pool("math", _default_workers(), _PRELOAD)
+    try:
+        reason, detail = pool.call(compare_job, (gold_norm, resp_norm, gold_pct, resp_pct), timeout_s)
+    except DeadlineExceeded as exc:
+        return MathVerdict(False, "timeout", found.answer, gold_norm, resp_norm, timed_out=True, detail=str(exc))
+    except WorkerCrashed as exc:
+        return MathVerdict(False, "error", found.answer, gold_norm, resp_norm, detail=str(exc))
+    return MathVerdict(reason == "correct", reason, found.answer, gold_norm, resp_norm, detail=detail)
+
+
+async def agrade(*, gold: str, response: str, mode: str = "eval", timeout_s: float = DEFAULT_TIMEOUT_S) -> MathVerdict:
+    """`grade` for asyncio code: runs in a thread so the event loop is never blocked."""
+    return await asyncio.to_thread(grade, gold=gold, response=response, mode=mode, timeout_s=timeout_s)
+
+
+def grade_many(
+    pairs: Iterable[tuple[str, str]],
+    *,
+    workers: int | None = None,
+    mode: str = "eval",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    progress: bool = True,
+) -> list[MathVerdict]:
+    """Grade (gold, response) pairs in bulk, in order, with `workers` worker processes."""
+    pairs = list(pairs)
+    workers = workers or _default_workers()
+    shared_pool("math", workers, _PRELOAD)
+    one = lambda p: grade(gold=p[0], response=p[1], mode=mode, timeout_s=timeout_s)  # noqa: E731
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        results = executor.map(one, pairs)
+        if not progress:
+            return list(results)
+        from rich.progress import Progress
+
+        out: list[MathVerdict] = []
+        with Progress(*Progress.get_default_columns(), "{task.completed}/{task.total}", transient=True) as bar:
+            task = bar.add_task("grading math", total=len(pairs))
+            for verdict in results:
+                out.append(verdict)
+                bar.advance(task)
+        return out
+
+
+def compare_job(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> tuple[str, str]:
+    """Runs inside a worker process: parse and compare; (reason, detail)."""
+    from graders.math_compare import SideError, answers_equal, check_gold
+
+    try:
+        check_gold(gold)
+    except (SideError, TooLarge) as exc:
+        return "gold_unparseable", str(exc)
+    try:
+        if answers_equal(gold, response):
+            return "correct", ""
+        if resp_pct != gold_pct:   # "28\%" vs "0.28": also try the percent read as /100
+            g, r = (gold, f"({response})/100") if resp_pct else (f"({gold})/100", response)
+            if answers_equal(g, r):
+                return "correct", "percent"
+        return "wrong", ""
+    except TooLarge as exc:
+        return "wrong", f"response not evaluated: {exc}"
+    except SideError as exc:
+        return ("gold_unparseable" if exc.side == "gold" else "wrong"), str(exc)
+    except RecursionError:
+        return "wrong", "response nested too deeply"
+
+
+def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> bool | None:
+    """Plain numbers on both sides are decided here; None hands the pair to a worker."""
+    from graders.math_compare import numbers_equal
+
+    if gold_pct != resp_pct:
+        return None
+    g, r = literal_value(gold), literal_value(response)
+    if g is None or r is None:
+        return None
+    return numbers_equal(g[0], r[0], gold_places=g[1], resp_decimal_literal=r[1] is not None,
+                         resp_has_decimal=r[1] is not None)
+
+
+def _unwrap_gold(gold: str) -> str:
+    s = gold.strip()
+    if len(s) > 1 and s.startswith("$") and s.endswith("$"):
+        s = s.strip("$")
+    found = extract(s, "eval") if "\\boxed" in s or "\\fbox" in s else None
+    return found.answer if found and found.answer is not None else s
+
+
+def _default_workers() -> int:
+    return max(2, os.cpu_count() or 2)
+
+
+__all__ = ["grade", "agrade", "grade_many", "MathVerdict", "MODES", "DEFAULT_TIMEOUT_S"]
+

@@ -1,0 +1,330 @@
+"""Deciding whether two normalised answers are equivalent: a ladder of small named checks, cheapest first.
+
+Numeric policy (issue #3, research/math_graders.md §10):
+- exact values compare exactly (`0.5` = `\\frac12`, `33.0` = `33`, `1/2^{99}` != `1/2^{98}`);
+- an integer gold needs the exact integer (no tolerance can make 10001 equal 10000);
+- a gold written as a decimal is compared at the precision it states: a decimal response must equal
+  it exactly (`18.90` = `18.9`), a symbolic one must round to it (`6\\pi` for `18.85`);
+- otherwise a response written with decimals may approximate an exact gold to one unit in the
+  sixth significant digit, relatively (`0.3333333` for 1/3 yes, `0.33` no, `28.27` for `9\\pi` no).
+"""
+from __future__ import annotations
+
+import functools
+import math
+import random
+import re
+from fractions import Fraction
+
+from graders.math_parse import (
+    Structure, TooLarge, has_decimal, literal_value, parse_structure, split_relation, to_sympy,
+)
+
+_SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?$")
+_TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
+_FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<="}
+_CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
+_MAX_ITEMS = 64
+
+
+class SideError(ValueError):
+    """One side could not be parsed; `side` says which."""
+
+    def __init__(self, side: str, message: str):
+        super().__init__(f"{side}: {message}")
+        self.side = side
+
+
+def _canon(s: str) -> str:
+    return s.replace(" ", "").replace("{", "").replace("}", "")
+
+
+def _text_value(item: str) -> str | None:
+    m = _TEXT_ONLY.match(item)
+    if m:
+        return " ".join(m.group(1).lower().split())
+    if "\\" not in item and re.fullmatch(r"[A-Za-z][A-Za-z ]{3,}", item):
+        return " ".join(item.lower().split())
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _sympy(item: str, side: str):
+    try:
+        return to_sympy(item)
+    except TooLarge:
+        raise
+    except Exception as exc:   # latex2sympy raises bare Exception on syntax errors
+        raise SideError(side, f"cannot parse {item[:80]!r}: {exc}".splitlines()[0]) from None
+
+
+def structures_equal(g: Structure, r: Structure) -> bool:
+    if len(g.items) > _MAX_ITEMS or len(r.items) > _MAX_ITEMS:
+        return False
+    if g.kind == "union" or r.kind == "union":
+        return g.kind == r.kind and _unordered(g.items, r.items, structures_equal)
+    if g.kind == "matrix" or r.kind == "matrix":
+        return _matrix_equal(g, r)
+    if g.kind == "single" and r.kind == "single":
+        return items_equal(g.items[0], r.items[0])
+    if g.kind == "tuple" and r.kind == "tuple":
+        return g.brackets == r.brackets and _ordered(g.items, r.items)
+    if g.kind in ("set", "list") and r.kind in ("set", "list"):
+        return _unordered(g.items, r.items, items_equal)
+    interval = _relation_as_interval(r) if g.kind == "tuple" else _relation_as_interval(g) if r.kind == "tuple" else None
+    if interval is not None:
+        other = g if g.kind == "tuple" else r
+        return interval.brackets == other.brackets and _ordered(interval.items, other.items)
+    return False
+
+
+def _ordered(gi, ri) -> bool:
+    return len(gi) == len(ri) and all(items_equal(a, b) for a, b in zip(gi, ri))
+
+
+def _unordered(gi, ri, eq) -> bool:
+    if len(gi) != len(ri):
+        return False
+    left = list(ri)
+    for a in gi:
+        hit = next((k for k, b in enumerate(left) if eq(a, b)), None)
+        if hit is None:
+            return False
+        left.pop(hit)
+    return True
+
+
+def _matrix_equal(g: Structure, r: Structure) -> bool:
+    def flat(s: Structure):
+        if s.kind == "matrix":
+            shape = (len(s.items), len(s.items[0]) if s.items else 0)
+            return shape, [c for row in s.items for c in row]
+        if s.kind == "tuple" and s.brackets == "()":
+            return ("vector", len(s.items)), list(s.items)
+        return None, None
+
+    (gs, gc), (rs, rc) = flat(g), flat(r)
+    if gs is None or rs is None:
+        return False
+    vec = lambda shape: (shape[0] == "vector") or (1 in shape)   # noqa: E731 - row/column vectors match tuples
+    if gs != rs and not (vec(gs) and vec(rs) and len(gc) == len(rc)):
+        return False
+    return _ordered(gc, rc)
+
+
+def _relation_as_interval(s: Structure) -> Structure | None:
+    """`1 < x \\le 2` -> (1, 2]; `x > 3` -> (3, \\infty)."""
+    if s.kind != "single":
+        return None
+    rel = split_relation(s.items[0])
+    if rel is None:
+        return None
+    parts, ops = rel
+    ops = [_CANON_OP.get(o, o) for o in ops]
+    if len(ops) == 2 and all(o in ("<", "\\le") for o in ops) and _SIMPLE_VAR.match(parts[1]):
+        return Structure("tuple", (parts[0], parts[2]), ("(" if ops[0] == "<" else "[") + (")" if ops[1] == "<" else "]"))
+    if len(ops) == 1 and ops[0] in ("<", ">", "\\le", "\\ge"):
+        var_left = _SIMPLE_VAR.match(parts[0]) is not None
+        op = ops[0] if var_left else _FLIP[ops[0]]
+        bound = parts[1] if var_left else parts[0]
+        strict = op in ("<", ">")
+        if op in ("<", "\\le"):
+            return Structure("tuple", ("-\\infty", bound), "(" + (")" if strict else "]"))
+        return Structure("tuple", (bound, "\\infty"), ("(" if strict else "[") + ")")
+    return None
+
+
+def items_equal(g: str, r: str) -> bool:
+    if _canon(g) == _canon(r):
+        return True
+    gt, rt = _text_value(g), _text_value(r)
+    if gt is not None or rt is not None:
+        return gt == rt
+    grel, rrel = split_relation(g), split_relation(r)
+    if grel or rrel:
+        return _relations_equal(g, grel, r, rrel)
+    return values_equal(g, r)
+
+
+def _relations_equal(g, grel, r, rrel) -> bool:
+    if grel and not rrel:   # "x = 3" as gold, "3" as response
+        parts, ops = grel
+        return ops == ["="] and _SIMPLE_VAR.match(parts[0]) is not None and values_equal(parts[1], r)
+    if rrel and not grel:   # assignment unwrapping: "x = 3", "a = b = 3" -> the last right-hand side
+        parts, ops = rrel
+        return all(o == "=" for o in ops) and values_equal(g, parts[-1])
+    (gp, go), (rp, ro) = grel, rrel
+    go, ro = [_CANON_OP.get(o, o) for o in go], [_CANON_OP.get(o, o) for o in ro]
+    if go == ro == ["="]:
+        if _SIMPLE_VAR.match(gp[0]) and _canon(gp[0]) == _canon(rp[0]) and values_equal(gp[1], rp[1]):
+            return True
+        return _equations_equal(gp, rp)
+    if len(go) == len(ro) == 1 and go[0] != "=" and ro[0] != "=":
+        if go[0] != ro[0]:                     # normalise "a > b" to "b < a" before comparing
+            if _FLIP.get(ro[0]) != go[0]:
+                return False
+            rp = rp[::-1]
+        return values_equal(gp[0], rp[0]) and values_equal(gp[1], rp[1]) or _differences_equal(gp, rp)
+    return len(go) == len(ro) and go == ro and all(values_equal(a, b) for a, b in zip(gp, rp))
+
+
+def _differences_equal(gp, rp) -> bool:
+    gd = _sympy(gp[0], "gold") - _sympy(gp[1], "gold")
+    rd = _sympy(rp[0], "response") - _sympy(rp[1], "response")
+    return _symbolic_equal(gd, rd)
+
+
+def _equations_equal(gp, rp) -> bool:
+    """Equivalent equations: lhs - rhs agree up to a nonzero constant factor (`2x+4y=3` ~ `y = -x/2 + 3/4`)."""
+    if len(gp) != 2 or len(rp) != 2:
+        return False
+    gd = _sympy(gp[0], "gold") - _sympy(gp[1], "gold")
+    rd = _sympy(rp[0], "response") - _sympy(rp[1], "response")
+    ratios = [_evaluate(gd, pt) / _evaluate(rd, pt) for pt in _points(gd.free_symbols | rd.free_symbols)]
+    return all(math.isfinite(abs(q)) and abs(q) > 1e-12 and abs(q - ratios[0]) <= 1e-9 * abs(ratios[0]) for q in ratios)
+
+
+def values_equal(g: str, r: str) -> bool:
+    gl, rl = literal_value(g), literal_value(r)
+    if gl is not None and rl is not None:
+        return numbers_equal(gl[0], rl[0], gold_places=gl[1], resp_decimal_literal=rl[1] is not None,
+                             resp_has_decimal=rl[1] is not None)
+    gv = Fraction(gl[0]) if gl is not None else _sympy(g, "gold")
+    rv = _sympy(r, "response")
+    import sympy
+
+    if not isinstance(rv, sympy.Expr) or not isinstance(_as_sympy(gv), sympy.Expr):
+        return _as_sympy(gv) == rv
+    gs = _as_sympy(gv)
+    if gs.free_symbols or rv.free_symbols:
+        return _symbolic_equal(gs, rv)
+    return numbers_equal(gs, rv, gold_places=gl[1] if gl else None,
+                         resp_decimal_literal=rl is not None and rl[1] is not None, resp_has_decimal=has_decimal(r))
+
+
+def _as_sympy(v):
+    import sympy
+
+    return sympy.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
+
+
+def numbers_equal(g, r, *, gold_places: int | None, resp_decimal_literal: bool, resp_has_decimal: bool) -> bool:
+    if isinstance(g, Fraction) and isinstance(r, Fraction):
+        if g == r:
+            return True
+        gf, rf = g, r
+    else:
+        import sympy
+
+        g, r = _as_sympy(g), _as_sympy(r)
+        if g.is_infinite or r.is_infinite or g.has(sympy.zoo, sympy.nan) or r.has(sympy.zoo, sympy.nan):
+            return g == r
+        if g.is_Rational and r.is_Rational:
+            if g == r:
+                return True
+        elif _close(g, r):
+            return True
+        gf, rf = _to_mp(g), _to_mp(r)
+        if gf is None or rf is None:
+            return False
+    if gold_places is not None:      # gold stated as a decimal: compare at its precision
+        return not resp_decimal_literal and _round_to(rf, gold_places) == _round_to(gf, gold_places)
+    if _is_integer(gf) or not resp_has_decimal:
+        return False
+    if gf == 0:
+        return False
+    unit = 10.0 ** (math.floor(math.log10(abs(float(gf)))) - 5)
+    return abs(float(rf) - float(gf)) <= unit
+
+
+def _is_integer(v) -> bool:
+    return (v.denominator == 1) if isinstance(v, Fraction) else False
+
+
+def _round_to(v, places: int) -> Fraction:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    d = Decimal(v.numerator) / Decimal(v.denominator) if isinstance(v, Fraction) else Decimal(str(v))
+    return Fraction(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def _to_mp(v):
+    """A Fraction for rationals, a 50-digit mpmath real otherwise; None for complex values."""
+    import sympy
+
+    if v.is_Rational:
+        return Fraction(int(v.p), int(v.q))
+    val = sympy.N(v, 50)
+    if not val.is_real:
+        return None
+    return val
+
+
+def _close(g, r) -> bool:
+    """Exact equality of two numbers up to 40 significant digits (sqrt(2)+sqrt(3) = sqrt(5+2 sqrt 6))."""
+    import sympy
+
+    gv, rv = sympy.N(g, 50), sympy.N(r, 50)
+    scale = max(abs(gv), abs(rv))
+    return bool(abs(gv - rv) <= sympy.Float("1e-40", 50) * scale) if scale != 0 else True
+
+
+def _points(symbols, count: int = 3):
+    rng = random.Random(1234)
+    ordered = sorted(symbols, key=str)
+    return [{s: sympy_rational(rng) for s in ordered} for _ in range(count)]
+
+
+def sympy_rational(rng: random.Random):
+    import sympy
+
+    return sympy.Rational(rng.randint(1000, 3000), 997)
+
+
+def _evaluate(expr, point) -> complex:
+    return complex(expr.subs(point).evalf(30))
+
+
+def _symbolic_equal(a, b) -> bool:
+    """Expressions in variables: expand the difference, else agree at three random rational points."""
+    import sympy
+
+    if a == b:
+        return True
+    if a.free_symbols != b.free_symbols:
+        return False
+    diff = a - b
+    try:
+        if sympy.expand(diff) == 0:
+            return True
+        for pt in _points(a.free_symbols):
+            va, vb = _evaluate(a, pt), _evaluate(b, pt)
+            if not (abs(va - vb) <= 1e-12 * max(1.0, abs(va))):
+                return False
+        return True
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return False
+
+
+def check_gold(gold: str) -> None:
+    """Raise SideError("gold", ...) unless every item of the reference parses."""
+    def items(st: Structure):
+        for it in st.items:
+            if isinstance(it, Structure):
+                yield from items(it)
+            elif isinstance(it, tuple):
+                yield from it
+            else:
+                yield it
+
+    for item in items(parse_structure(gold)):
+        if literal_value(item) is not None or _text_value(item) is not None:
+            continue
+        rel = split_relation(item)
+        for part in (rel[0] if rel else [item]):
+            if part and literal_value(part) is None:
+                _sympy(part, "gold")
+
+
+def answers_equal(gold: str, response: str) -> bool:
+    return structures_equal(parse_structure(gold), parse_structure(response))

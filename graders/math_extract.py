@@ -1,0 +1,141 @@
+"""Finding the final answer in a model response. Pure string work, linear in the response length.
+
+Two policies (see `extract`):
+- "eval": the last `\\boxed{}`/`\\fbox{}` (brace-matched, neighbouring boxes joined into a list); else the
+  last anchored phrase ("final answer is", "Answer:", ...); only when neither exists, a short whole
+  response, then the last math environment, then the last number.
+- "reward": boxes only, after the last `</think>` if any; several *different* boxed answers are a hedge.
+
+A truncated last box (`\\boxed{\\frac{1}{2`) is never read as an answer: the response was cut off.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_BOX_START = re.compile(r"\\(?:boxed|fbox)\s*\{")
+# Neighbouring boxes join when close: Math-Verify's rule (<10 chars, or <70 with a separator).
+_JOIN_NEAR, _JOIN_SEP = 10, 70
+_SEPARATOR = re.compile(r"(,|;|\band\b|\bor\b|&)", re.IGNORECASE)
+_ANCHOR = re.compile(
+    r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*=)\s*",
+    re.IGNORECASE,
+)
+_MATH_ENV = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_HOPE = re.compile(r"\.?\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+_TAIL = 4000   # fallbacks only look at the end of the response; the final answer lives there
+_SHORT = 200   # a response this short with no box or anchor is taken whole as the answer
+
+
+@dataclass(frozen=True)
+class Extraction:
+    answer: str | None          # the answer text, or None
+    how: str                    # boxed | anchor | whole | math_env | last_number | none | truncated_box | hedged
+    candidates: tuple[str, ...] = ()   # reward mode: every distinct boxed answer seen
+
+
+def _match_brace(text: str, open_pos: int, limit: int) -> int | None:
+    """Index of the `}` closing the `{` at open_pos, scanning no further than `limit`; escaped braces skipped."""
+    depth, i = 0, open_pos
+    while i < limit:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def find_boxes(text: str) -> tuple[list[tuple[int, int, str]], bool]:
+    """Complete boxes as (start, end, content), left to right, and whether the last box is unterminated.
+
+    Each box's scan stops at the next box's start (or the end), so the whole pass is linear even on
+    a megabyte of unterminated `\\boxed{`.
+    """
+    starts = [m for m in _BOX_START.finditer(text)]
+    boxes: list[tuple[int, int, str]] = []
+    truncated_last = False
+    outer_end = -1
+    for k, m in enumerate(starts):
+        if m.start() < outer_end:      # nested inside the previous box
+            continue
+        open_pos = m.end() - 1
+        close = _match_brace(text, open_pos, len(text))
+        if close is None:
+            truncated_last = True
+            break                      # every later box is inside this unterminated one
+        boxes.append((m.start(), close + 1, text[open_pos + 1 : close]))
+        outer_end = close + 1
+    return boxes, truncated_last
+
+
+def _last_group(text: str, boxes: list[tuple[int, int, str]]) -> list[str]:
+    """The last box plus the boxes just before it that are joined to it as one listed answer."""
+    group = [boxes[-1]]
+    for prev in reversed(boxes[:-1]):
+        gap = text[prev[1] : group[0][0]]
+        near = len(gap.strip()) < _JOIN_NEAR or (len(gap) < _JOIN_SEP and _SEPARATOR.search(gap))
+        if not near or prev[2].strip() == group[0][2].strip():
+            break
+        group.insert(0, prev)
+    return [b[2] for b in group]
+
+
+def _clean_anchor_tail(tail: str) -> str:
+    line = tail.split("\n", 1)[0][:300]
+    env = _MATH_ENV.search(line)
+    if env:
+        return next(g for g in env.groups() if g is not None)
+    line = _HOPE.sub("", line)
+    # Cut at the end of the sentence: a period followed by a space or the end, not a decimal point.
+    line = re.split(r"(?<!\d)\.(?:\s|$)|\.\s", line, maxsplit=1)[0]
+    return line.strip().strip("*").strip()
+
+
+def extract(response: str, mode: str) -> Extraction:
+    if mode == "reward":
+        return _extract_reward(response)
+    boxes, truncated = find_boxes(response)
+    if truncated:   # find_boxes stops at an unterminated box, so it comes after every complete one
+        return Extraction(None, "truncated_box")
+    if boxes:
+        return Extraction(", ".join(_last_group(response, boxes)), "boxed")
+    tail = response[-_TAIL:]
+    anchors = list(_ANCHOR.finditer(tail))
+    if anchors:
+        answer = _clean_anchor_tail(tail[anchors[-1].end():])
+        return Extraction(answer or None, "anchor" if answer else "none")
+    stripped = response.strip()
+    if 0 < len(stripped) <= _SHORT and "\n" not in stripped:
+        return Extraction(stripped, "whole")
+    envs = list(_MATH_ENV.finditer(tail))
+    if envs:
+        return Extraction(next(g for g in envs[-1].groups() if g is not None), "math_env")
+    numbers = _NUMBER.findall(tail)
+    if numbers:
+        return Extraction(numbers[-1].rstrip(","), "last_number")
+    return Extraction(None, "none")
+
+
+def _extract_reward(response: str) -> Extraction:
+    think_end = response.rfind("</think>")
+    region = response[think_end + len("</think>"):] if think_end >= 0 else response
+    boxes, truncated = find_boxes(region)
+    if truncated:
+        return Extraction(None, "truncated_box")
+    if not boxes:
+        return Extraction(None, "none")
+    group = _last_group(region, boxes)
+    answer = ", ".join(group)
+    distinct = tuple(dict.fromkeys(" ".join(b[2].split()) for b in boxes))
+    in_group = {" ".join(g.split()) for g in group}
+    if any(c not in in_group for c in distinct):
+        return Extraction(answer, "hedged", distinct)
+    return Extraction(answer, "boxed", distinct)

@@ -1,0 +1,147 @@
+"""Normalising an answer string before it is parsed: one small named rewrite per notation.
+
+Applied to gold and response alike. Every rewrite is a local string substitution (no backtracking
+regexes), so the cost is linear in the answer's length.
+"""
+from __future__ import annotations
+
+import re
+
+_UNICODE = {
+    "−": "-", "–": "-", "—": "-", "×": "\\times ", "·": "\\cdot ", "÷": "\\div ", "√": "\\sqrt",
+    "π": "\\pi ", "∞": "\\infty ", "≤": "\\le ", "≥": "\\ge ", "≠": "\\ne ", "°": "", "∪": "\\cup ",
+    "∩": "\\cap ", "∈": "\\in ", "½": "\\frac{1}{2}", "⁄": "/", "\u00a0": " ", "\u2009": " ", "\u200b": "",
+}
+_DROP = re.compile(
+    r"\\(?:left|right|big|Big|bigg|Bigg)(?:l|r|m)?(?=[^a-zA-Z])|\\displaystyle|\\textstyle|\\!|\\limits"
+)
+_SPACES = re.compile(r"(?<!\\)\\[,;:> ]|\\q?quad|~|\\hspace\*?\{[^{}]*\}")
+_FRAC_ALIASES = re.compile(r"\\[dtc]frac")
+_TEXT_ALIASES = re.compile(r"\\(?:mbox|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mathsf|operatorname\*?)(?=\s*\{)")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+_PERCENT = re.compile(r"\\?%|\\text\{\s*percent\s*\}|\bpercent\b")
+_THOUSANDS_BRACE = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:(?:,|\s)\d{3})+(?:\.\d+)?$")
+_TRAILING_PERIOD = re.compile(r"(?<=[\w})\]])\s*\.+$")
+_DOLLAR = re.compile(r"\\\$|\$")
+_SHORT_FRAC = re.compile(r"\\frac\s*(\d|\\[a-zA-Z]+|[a-zA-Z])\s*(\d|\\[a-zA-Z]+|[a-zA-Z])")
+_SHORT_FRAC_ONE = re.compile(r"\\frac\s*(\{[^{}]*\})\s*(\d|\\[a-zA-Z]+|[a-zA-Z])(?![a-zA-Z])")
+_SHORT_FRAC_TWO = re.compile(r"\\frac\s*(\d|\\[a-zA-Z]+|[a-zA-Z])\s*(\{)")
+_SHORT_SQRT = re.compile(r"\\sqrt\s*(\d+|\\[a-zA-Z]+|[a-zA-Z])")
+_AND_OR = re.compile(r"\\text\{\s*(?:and|or|,)\s*\}|\s+(?:and|or)\s+|\\(?:quad|qquad)\s*(?:and|or)\b")
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+                      "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000"})
+_UNITS = (
+    "units? square units? sq units? cubic units? degrees? radians? cm centimeters? centimetres? mm meters? "
+    "metres? km kilometers? inch(?:es)? in feet foot ft yards? miles? mph hours? hrs? minutes? mins? "
+    "seconds? secs? days? weeks? months? years? dollars? cents? pounds? ounces? oz grams? kg kilograms? "
+    "liters? litres? ml gallons? people persons? students? ways? times? points? handshakes? games? "
+    "miles per hour sq ft square feet square inches square meters square centimeters cubic feet cubic inches "
+    "cubic centimeters cm\\^2 cm\\^3 m\\^2 m\\^3 ft\\^2 in\\^2 m s rm"
+).split()
+_UNIT_WORD = re.compile(r"(?<=[\d}\s)])\s*(?:" + "|".join(u.replace("?", "?") for u in _UNITS) + r")\s*(?:\^\{?[23]\}?)?\s*$")
+_TEXT_GROUP = re.compile(r"\\text\s*\{([^{}]*)\}")
+_MATRIX_ENV = re.compile(r"\\begin\{(matrix|pmatrix|bmatrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.DOTALL)
+
+
+def _text_group(m: re.Match) -> str:
+    content = m.group(1).strip()
+    lowered = content.lower()
+    if lowered in _NUMBER_WORDS:
+        return _NUMBER_WORDS[lowered]
+    if re.fullmatch(r"-?[\d.,]+", content):
+        return content
+    if lowered in ("and", "or"):
+        return ","
+    return "\\text{" + content + "}"
+
+
+def _strip_trailing_units(s: str) -> str:
+    # A trailing \text{...} after a value is a unit or a remark ("5 \text{ cm}", "4 \text{(approximately)}").
+    for _ in range(3):
+        m = re.search(r"\\text\{[^{}]*\}\s*(?:\^\{?[23]\}?)?\s*$", s)
+        if not m or not s[: m.start()].strip() or not re.search(r"[\d}a-zA-Z)]\s*$", s[: m.start()]):
+            break
+        s = s[: m.start()].rstrip()
+    s2 = _UNIT_WORD.sub("", s)
+    return s2 if s2.strip() else s
+
+
+def _unbreak_matrix(m: re.Match) -> str:
+    """A `matrix` whose cells are fragments (`\\frac{ \\\\ 4 \\\\ }{ ...`) is a line-broken expression, not a matrix."""
+    body = m.group(2)
+    cells = [c.strip() for c in re.split(r"\\\\|&", body)]
+    broken = any(c.count("{") != c.count("}") for c in cells) or any(
+        c in ("+", "-", "\\times", "\\cdot", "=", "/", ",", "^{}") for c in cells
+    )
+    if m.group(1) == "matrix" and broken:
+        return " ".join(c for c in cells if c)
+    return m.group(0)
+
+
+def normalize(answer: str) -> tuple[str, bool]:
+    """Normalised answer text and whether it carried a percent sign."""
+    s = answer
+    for k, v in _UNICODE.items():
+        if k in s:
+            s = s.replace(k, v)
+    s = _MATRIX_ENV.sub(_unbreak_matrix, s)
+    s = s.replace("\\\\", " \\\\ ") if "\\begin" in s else s.replace("\\\\", " ")
+    s = s.replace("\n", " ").replace("\t", " ")
+    s = _DROP.sub("", s)
+    s = _SPACES.sub(" ", s)
+    s = _FRAC_ALIASES.sub(r"\\frac", s)
+    s = _TEXT_ALIASES.sub(r"\\text", s)
+    s = s.replace("\\boxed", "").replace("\\fbox", "")
+    s = _DEGREES.sub("", s)
+    has_percent = bool(_PERCENT.search(s))
+    s = _PERCENT.sub("", s)
+    s = _DOLLAR.sub("", s)
+    s = _TEXT_GROUP.sub(_text_group, s)
+    s = _AND_OR.sub(",", s)
+    s = _THOUSANDS_BRACE.sub("", s)
+    s = s.replace("{,}", ",")
+    s = _SHORT_FRAC.sub(r"\\frac{\1}{\2}", s)
+    s = _SHORT_FRAC_ONE.sub(r"\\frac\1{\2}", s)
+    s = _SHORT_FRAC_TWO.sub(r"\\frac{\1}\2", s)
+    s = _SHORT_SQRT.sub(r"\\sqrt{\1}", s)
+    s = s.replace("\\lt", "<").replace("\\gt", ">").replace("\\leq", "\\le").replace("\\geq", "\\ge")
+    s = s.replace("\\leqslant", "\\le").replace("\\geqslant", "\\ge").replace("\\neq", "\\ne")
+    s = re.sub(r"\binfinity\b|\binf\b", r"\\infty", s)
+    s = " ".join(s.split())
+    s = _TRAILING_PERIOD.sub("", s).strip()
+    s = _strip_trailing_units(s)
+    lowered = s.lower()
+    if lowered in _NUMBER_WORDS:
+        s = _NUMBER_WORDS[lowered]
+    if _THOUSANDS.match(s):   # "1,000" / "10 000" is one number; "153, 370" (comma and space) stays a list
+        s = s.replace(",", "").replace(" ", "")
+    return s.strip(), has_percent
+
+
+def split_top_level(s: str, seps: str = ",;") -> list[str]:
+    """Split on separators that are not inside any bracket or brace."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and s.startswith(("\\{", "\\}"), i):
+            depth += 1 if s[i + 1] == "{" else -1
+            i += 2
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c in seps and depth == 0:
+            parts.append(s[start:i])
+            start = i + 1
+        i += 1
+    parts.append(s[start:])
+    return [p.strip() for p in parts]

@@ -1,0 +1,127 @@
+"""Worker processes with hard deadlines, safe to call from any thread or from asyncio.
+
+Why not `signal.alarm` (Math-Verify's approach): it only works in the main thread, has one-second
+granularity, and cannot interrupt work that SymPy or GMP does in C. Here each call runs in a
+worker process; when the deadline passes the worker is killed (SIGKILL) and replaced on next use.
+Workers start from a forkserver that has already imported the grading modules, so a replacement
+costs milliseconds, and forking never happens from the (possibly multi-threaded) caller.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import resource
+import threading
+from multiprocessing.connection import Connection
+from typing import Any, Callable
+
+_MEMORY_LIMIT = 4 << 30   # a worker that tries to build a gigantic integer dies instead of the host swapping
+
+
+class DeadlineExceeded(Exception):
+    pass
+
+
+class WorkerCrashed(Exception):
+    pass
+
+
+def _serve(conn: Connection) -> None:
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
+    except (ValueError, OSError):
+        pass
+    while True:
+        try:
+            fn, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = ("ok", fn(*args))
+        except MemoryError:
+            reply = ("error", "MemoryError")
+        except Exception as exc:  # reported to the caller as an error verdict, never swallowed
+            reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
+        conn.send(reply)
+
+
+class _Slot:
+    def __init__(self, ctx):
+        self._ctx = ctx
+        self.proc = None
+        self.conn: Connection | None = None
+
+    def ensure_started(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            return
+        parent, child = self._ctx.Pipe()
+        self.proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn = parent
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.join(timeout=1)
+        if self.conn is not None:
+            self.conn.close()
+        self.proc, self.conn = None, None
+
+
+class DeadlinePool:
+    """A fixed set of worker processes; `call` blocks the calling thread until a worker is free."""
+
+    def __init__(self, workers: int, preload: tuple[str, ...] = ()):
+        self._ctx = multiprocessing.get_context("forkserver")
+        if preload:
+            self._ctx.set_forkserver_preload(list(preload))
+        self.workers = 0
+        self._idle: queue.Queue[_Slot] = queue.Queue()
+        self.grow(workers)
+        self.pid = os.getpid()
+
+    def grow(self, workers: int) -> None:
+        for _ in range(workers - self.workers):
+            self._idle.put(_Slot(self._ctx))
+        self.workers = max(self.workers, workers)
+
+    def call(self, fn: Callable, args: tuple, timeout_s: float) -> Any:
+        slot = self._idle.get()
+        try:
+            slot.ensure_started()
+            slot.conn.send((fn, args))
+            if not slot.conn.poll(timeout_s):
+                slot.kill()
+                raise DeadlineExceeded(f"no answer within {timeout_s:g} s")
+            status, value = slot.conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
+            slot.kill()
+            raise WorkerCrashed(f"grading worker died: {type(exc).__name__}") from None
+        finally:
+            self._idle.put(slot)
+        if status != "ok":
+            raise WorkerCrashed(value)
+        return value
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+
+_lock = threading.Lock()
+_pools: dict[str, DeadlinePool] = {}
+
+
+def shared_pool(name: str, workers: int, preload: tuple[str, ...] = ()) -> DeadlinePool:
+    """The process-wide pool `name`, rebuilt after a fork and grown to at least `workers`."""
+    with _lock:
+        pool = _pools.get(name)
+        if pool is None or pool.pid != os.getpid():
+            pool = _pools[name] = DeadlinePool(workers, preload)
+        pool.grow(workers)
+        return pool
