@@ -1,0 +1,50 @@
+"""What the backends share: the error type, prompt rendering through a tokenizer's chat template, version lookup."""
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+from mimo_eval.types import Request
+
+
+class BackendError(RuntimeError):
+    """Generation could not go on (server unreachable, engine missing, bad setting). The message is one line
+    that says what to check; completions yielded before it was raised are complete and safe to keep."""
+
+
+def package_version(distribution: str) -> str:
+    """Installed version of a distribution, or "not installed"."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def base_versions() -> dict[str, str]:
+    from mimo_eval import __version__
+
+    return {"mimo-eval": __version__}
+
+
+def missing_extra(module: str, extra: str) -> BackendError:
+    return BackendError(f"{module} is not installed: pip install 'mimo-eval[{extra}]'")
+
+
+def render_prompt(tokenizer: Any, request: Request) -> str:
+    """The text the model sees: `request.prompt` as given, else the messages through the tokenizer's chat template
+    with the assistant turn opened (what `vllm serve` and `LLM.chat` do)."""
+    if request.prompt is not None:
+        return request.prompt
+    if not getattr(tokenizer, "chat_template", None):
+        raise BackendError(
+            f"the tokenizer has no chat template, so request {request.problem_id}#{request.sample_index} cannot "
+            "be rendered: use a chat model, or give raw prompts (Request.prompt) for a base model"
+        )
+    return tokenizer.apply_chat_template(list(request.messages), tokenize=False, add_generation_prompt=True)
+
+
+def prompt_token_ids(tokenizer: Any, request: Request) -> list[int]:
+    """Token ids of the rendered prompt. A chat template writes its own BOS, so special tokens are added only to a
+    raw prompt (the double-BOS pitfall of tokenizing a rendered template again)."""
+    text = render_prompt(tokenizer, request)
+    return list(tokenizer(text, add_special_tokens=request.prompt is not None)["input_ids"])

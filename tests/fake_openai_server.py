@@ -1,0 +1,142 @@
+"""A fake OpenAI-compatible server for tests: stdlib `http.server` on 127.0.0.1 in a thread, loopback only.
+
+It answers POST /v1/chat/completions and /v1/completions with a deterministic text built from the request, GET
+/v1/models and GET /version, and records every attempt. `script(body, attempt)` may return a `Reply` to inject
+failures (status, headers, delay) for a given request and attempt number (1-based, counted per (prompt, seed)).
+
+    with FakeOpenAIServer(delay_s=0.05) as server:
+        backend = OpenAIBackend(model=server.model, base_url=server.base_url)
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    delay_s: float = 0.0
+    body: dict | None = None   # None: the normal completion
+
+
+@dataclass
+class Attempt:
+    path: str
+    body: dict
+    attempt: int
+    started: float
+    headers: dict
+
+
+def request_key(body: dict) -> str:
+    prompt = body.get("prompt")
+    if prompt is None:
+        prompt = body["messages"][-1]["content"]
+    return f"{prompt}|seed={body.get('seed')}"
+
+
+class FakeOpenAIServer:
+    model = "fake-model"
+
+    def __init__(self, *, delay_s: float = 0.0, script: Callable[[dict, int], Reply | None] | None = None,
+                 require_key: str | None = None, reasoning: str | None = None):
+        self.delay_s, self.script, self.require_key, self.reasoning = delay_s, script, require_key, reasoning
+        self.attempts: list[Attempt] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> "FakeOpenAIServer":
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def generation_attempts(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.path.endswith("completions")]
+
+    def completion_text(self, body: dict) -> str:
+        return f"echo {request_key(body)} t={body.get('temperature')} p={body.get('top_p')} max={body.get('max_tokens')}"
+
+    def _answer(self, path: str, body: dict, headers: dict) -> Reply:
+        key = request_key(body)
+        with self._lock:
+            self._counts[key] = attempt = self._counts.get(key, 0) + 1
+            self.attempts.append(Attempt(path, body, attempt, time.monotonic(), headers))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.require_key and headers.get("Authorization") != f"Bearer {self.require_key}":
+                return Reply(401, body={"error": {"message": "Invalid API key"}})
+            reply = (self.script(body, attempt) if self.script else None) or Reply(delay_s=self.delay_s)
+            time.sleep(reply.delay_s)
+            if reply.body is None and reply.status == 200:
+                reply.body = self._completion_body(path, body)
+            return reply
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _completion_body(self, path: str, body: dict) -> dict:
+        text = self.completion_text(body)
+        if path.endswith("/chat/completions"):
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            if self.reasoning is not None:
+                choice["message"]["reasoning_content"] = self.reasoning
+        else:
+            choice = {"index": 0, "text": text, "finish_reason": "length"}
+        return {"id": "x", "object": "completion", "model": body.get("model"), "choices": [choice],
+                "usage": {"prompt_tokens": 3, "completion_tokens": len(text.split()), "total_tokens": 9}}
+
+    def _handler_class(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep pytest output clean
+                pass
+
+            def _send(self, reply: Reply) -> None:
+                payload = json.dumps(reply.body or {}).encode()
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out and left: that is the point of some tests
+
+            def do_GET(self) -> None:
+                if self.path == "/v1/models" and server.require_key and \
+                        self.headers.get("Authorization") != f"Bearer {server.require_key}":
+                    self._send(Reply(401, body={"error": {"message": "Invalid API key"}}))
+                elif self.path == "/v1/models":
+                    self._send(Reply(body={"object": "list", "data": [{"id": server.model, "object": "model"}]}))
+                elif self.path == "/version":
+                    self._send(Reply(body={"version": "fake-1.0"}))
+                else:
+                    self._send(Reply(404, body={"error": {"message": "not found"}}))
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length))
+                if self.path not in ("/v1/chat/completions", "/v1/completions"):
+                    self._send(Reply(404, body={"error": {"message": f"no route {self.path}"}}))
+                    return
+                self._send(server._answer(self.path, body, dict(self.headers)))
+
+        return Handler
