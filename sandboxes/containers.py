@@ -1,0 +1,137 @@
+"""One hardened runner container with a long-lived driver inside, and cleanup of leftover containers.
+
+The container's main process is `sleep infinity` under docker-init (a PID 1 that reaps: without it a fork
+bomb's zombies fill the pids limit for good). The driver (`python3 -I /judge/driver.py --container`) is
+started once per container with one `docker exec` and then serves requests as JSON lines on that exec's
+stdin/stdout, so a submission costs no exec and no interpreter start-up. It runs as container-root with
+only SETUID/SETGID/KILL; each test drops to uid 65534 (see driver.py for why).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+
+LABEL = "org.mimo-eval.sandbox"
+OWNER_LABEL = "org.mimo-eval.owner"  # "<host>:<pid>:<process start time>"
+DRIVER_CMD = ["python3", "-I", "/judge/driver.py", "--container"]
+DRIVER_MEMORY_MB = 64  # the cgroup limit is the test's memory limit plus this, for the driver and tmpfs
+
+
+class SandboxBroken(RuntimeError):
+    """The container or its driver misbehaved; the caller recreates the container."""
+
+
+class DeadlineExceeded(SandboxBroken):
+    """No reply within the host-side deadline."""
+
+
+def owner_id(pid: int | None = None) -> str | None:
+    pid = pid or os.getpid()
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            start = f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+    return f"{socket.gethostname()}:{pid}:{start}"
+
+
+def remove_orphans(client) -> int:
+    """Remove labelled containers whose owning process (on this host) is gone, e.g. after a kill -9."""
+    removed = 0
+    for c in client.containers.list(all=True, filters={"label": LABEL}):
+        host, _, rest = c.labels.get(OWNER_LABEL, "::").partition(":")
+        pid = rest.split(":")[0]
+        if host == socket.gethostname() and (not pid.isdigit() or owner_id(int(pid)) != c.labels[OWNER_LABEL]):
+            c.remove(force=True)
+            removed += 1
+    return removed
+
+
+class Container:
+    """A runner container plus the socket of its driver's exec; one request at a time."""
+
+    def __init__(self, client, image: str, *, memory_mb: int, cpus: float, pids: int, tmpfs_mb: int):
+        import docker
+
+        self.client, self.memory_mb = client, memory_mb
+        mem = f"{memory_mb + DRIVER_MEMORY_MB}m"
+        self.container = client.containers.run(
+            image, ["sleep", "infinity"], detach=True, init=True, name=f"mimo-sbx-{uuid.uuid4().hex[:12]}",
+            labels={LABEL: "1", OWNER_LABEL: owner_id()}, network_mode="none", read_only=True,
+            tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={tmpfs_mb}m,mode=1777"}, shm_size="16m",
+            mem_limit=mem, memswap_limit=mem, pids_limit=pids, nano_cpus=int(cpus * 1e9),
+            cap_drop=["ALL"], cap_add=["SETUID", "SETGID", "KILL"], security_opt=["no-new-privileges"],
+            ulimits=[docker.types.Ulimit(name="nofile", soft=256, hard=256),
+                     docker.types.Ulimit(name="fsize", soft=16 << 20, hard=16 << 20)],
+            log_config=docker.types.LogConfig(type="none"),
+            environment={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
+        try:
+            exec_id = client.api.exec_create(self.container.id, DRIVER_CMD, stdin=True, stdout=True,
+                                             stderr=True, tty=False)["Id"]
+            sock = client.api.exec_start(exec_id, socket=True)
+        except Exception:
+            self.remove()
+            raise
+        self._keepalive = sock  # holds the HTTP response that owns the hijacked connection
+        self.sock = getattr(sock, "_sock", sock)
+
+    def set_memory(self, memory_mb: int) -> None:
+        if memory_mb != self.memory_mb:
+            mem = f"{memory_mb + DRIVER_MEMORY_MB}m"
+            self.container.update(mem_limit=mem, memswap_limit=mem)
+            self.memory_mb = memory_mb
+
+    def request(self, line: bytes, deadline: float, cap: int) -> bytes:
+        """Send one request line, return the reply line (without newline)."""
+        try:
+            self.sock.settimeout(max(0.001, deadline - time.monotonic()))
+            self.sock.sendall(line)
+            return self._read_line(deadline, cap)
+        except socket.timeout:
+            raise DeadlineExceeded("no reply from the driver before the host deadline") from None
+        except OSError as exc:
+            raise SandboxBroken(f"driver connection failed: {exc}") from None
+
+    def _read_line(self, deadline: float, cap: int) -> bytes:
+        pending, out, err = bytearray(), bytearray(), bytearray()
+        while True:
+            while len(pending) >= 8:  # docker's stream framing: stream id, 3 zero bytes, big-endian size
+                size = int.from_bytes(pending[4:8], "big")
+                if len(pending) < 8 + size:
+                    break
+                (out if pending[0] == 1 else err).extend(pending[8:8 + size])
+                del pending[:8 + size]
+            if err:
+                raise SandboxBroken(f"driver wrote to stderr: {bytes(err[-500:]).decode(errors='replace')}")
+            end = out.find(b"\n")
+            if end >= 0:
+                if end != len(out) - 1 or pending:
+                    raise SandboxBroken("driver sent more than one reply")
+                return bytes(out[:end])
+            if len(out) > cap:
+                raise SandboxBroken(f"driver reply exceeds {cap} bytes")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceeded("no reply from the driver before the host deadline")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise SandboxBroken("driver exited (connection closed)")
+            pending.extend(chunk)
+
+    def remove(self) -> None:
+        import docker
+
+        try:
+            self.sock.close()
+        except (AttributeError, OSError):
+            pass
+        try:
+            self.container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:  # e.g. removal already in progress
+            if exc.status_code != 409:
+                raise

@@ -1,0 +1,135 @@
+"""DockerSandbox: a thread-safe pool of hardened runner containers, one per worker (default: one per core).
+
+Covers: no network, read-only root with a small noexec tmpfs, cgroup memory = memory+swap limit, pids,
+CPU (1 core per container), nofile and fsize limits, all capabilities dropped but SETUID/SETGID/KILL,
+no-new-privileges, no logs, default seccomp; tests run as uid 65534 under the driver (see driver.py), with
+a wall deadline, a 1 MiB output cap, a kill sweep after every test, and scratch space emptied before every
+submission. The host wraps each submission in its own deadline, parses the reply strictly and recreates the
+container on any anomaly. Does not cover: kernel exploits (no gVisor), CPU-time fairness between workers
+beyond `--cpus`, or languages other than Python.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+from typing import Sequence
+
+from sandboxes.containers import Container, DeadlineExceeded, SandboxBroken, remove_orphans
+from sandboxes.protocol import ProtocolError, encode_request, parse_reply, reply_cap, request_deadline
+from sandboxes.types import Limits, SandboxResult
+
+log = logging.getLogger(__name__)
+
+
+class DockerUnavailable(RuntimeError):
+    """No Docker engine, SDK or runner image: the message says what to run."""
+
+
+class DockerSandbox:
+    def __init__(self, workers: int | None = None, image: str | None = None, *, cpus: float = 1.0,
+                 pids: int = 128, tmpfs_mb: int = 64):
+        from sandboxes.build import image_name, image_status
+
+        self.client = connect()
+        self.image = image or image_name()
+        status = image_status(self.client, self.image)
+        if status != "ok":
+            raise DockerUnavailable(f"runner image {self.image} is {status}: run `mimo-eval sandbox build "
+                                    "--offline` (or `python -m sandboxes.build --offline`)")
+        removed = remove_orphans(self.client)
+        if removed:
+            log.info("removed %d sandbox containers left by dead processes", removed)
+        self.workers = workers or os.cpu_count() or 1
+        self._options = {"cpus": cpus, "pids": pids, "tmpfs_mb": tmpfs_mb}
+        self._idle: queue.Queue[_Slot] = queue.Queue()
+        for _ in range(self.workers):
+            self._idle.put(_Slot())
+        self._slots: list[_Slot] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        atexit.register(self.close)
+
+    def run(self, program: str, inputs: Sequence[str], limits: Limits = Limits(), *,
+            stop_on_error: bool = False) -> SandboxResult:
+        if self._closed:
+            raise RuntimeError("DockerSandbox is closed")
+        request = encode_request(program, inputs, limits, stop_on_error)
+        slot = self._idle.get()
+        try:
+            return self._run_in(slot, request, len(inputs), limits)
+        finally:
+            self._idle.put(slot)
+
+    def _run_in(self, slot: "_Slot", request: bytes, n: int, limits: Limits) -> SandboxResult:
+        error, deadline_passed = "", False
+        for attempt in range(2):  # one transparent retry in a fresh container, unless the deadline passed
+            try:
+                container = self._container(slot, limits.memory_mb)
+                deadline = time.monotonic() + request_deadline(limits, n)
+                line = container.request(request, deadline, reply_cap(limits, n))
+                results = parse_reply(line, n)
+                return SandboxResult(results=results, meta={"sandbox": "docker", "attempts": attempt + 1})
+            except (SandboxBroken, ProtocolError) as exc:
+                error, deadline_passed = f"{type(exc).__name__}: {exc}", isinstance(exc, DeadlineExceeded)
+            except Exception as exc:  # docker API errors: the engine or container is in trouble
+                error = f"{type(exc).__name__}: {exc}"
+            log.warning("sandbox anomaly, recreating the container: %s", error)
+            self._discard(slot)
+            if self._closed or deadline_passed:
+                break
+        return SandboxResult(results=(), infra_error=error, meta={"sandbox": "docker"})
+
+    def _container(self, slot: "_Slot", memory_mb: int) -> Container:
+        if slot.container is None:
+            slot.container = Container(self.client, self.image, memory_mb=memory_mb, **self._options)
+            with self._lock:
+                self._slots.append(slot)
+        slot.container.set_memory(memory_mb)
+        return slot.container
+
+    def _discard(self, slot: "_Slot") -> None:
+        if slot.container is not None:
+            try:
+                slot.container.remove()
+            except Exception as exc:  # the engine may be gone too; leftovers are removed at next start
+                log.warning("could not remove sandbox container: %s", exc)
+            slot.container = None
+
+    def close(self) -> None:
+        """Remove this pool's containers. Safe to call twice; also runs at interpreter exit."""
+        self._closed = True
+        with self._lock:
+            slots, self._slots = self._slots, []
+        for slot in slots:
+            self._discard(slot)
+
+    def __enter__(self) -> "DockerSandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Slot:
+    """A worker's place in the pool; its container is created on first use and after any anomaly."""
+
+    container: Container | None = None
+
+
+def connect():
+    """A Docker client that answered a ping, or DockerUnavailable saying what to do."""
+    try:
+        import docker
+    except ImportError:
+        raise DockerUnavailable("the Docker SDK is missing: pip install 'mimo-eval[docker]'") from None
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise DockerUnavailable(f"no Docker engine answers ({exc}): start dockerd, or run "
+                                "`bash tools/setup_system.sh` as root on Debian") from None
+    return client
