@@ -1,0 +1,39 @@
+"""What the benchmark modules share: the bundled-data reader and the math prompt (DeepSeek-R1's directive)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from benchmarks.types import Problem
+
+DATA_DIR = Path(__file__).parent / "data"
+
+# MiMo does not publish its prompt; DeepSeek-R1's usage recommendation is the most defensible default
+# (research/eval_harness.md §4). The directive follows the problem in the user turn; no system prompt.
+MATH_PROMPT = "{problem}\nPlease reason step by step, and put your final answer within \\boxed{}."  # filled by str.replace, not format
+
+
+class BenchmarkDataError(RuntimeError):
+    """Benchmark data is missing or does not look as expected; the message says what to do."""
+
+
+def read_bundled(name: str, expected_rows: int) -> list[dict]:
+    """Rows of a bundled JSONL file, failing loudly if the row count is not the published one."""
+    path = DATA_DIR / name
+    if not path.is_file():
+        raise BenchmarkDataError(f"{path} is missing: reinstall mimo-eval (the package ships it)")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if len(rows) != expected_rows:
+        raise BenchmarkDataError(f"{path} has {len(rows)} rows, expected {expected_rows}: the file was altered; "
+                                 "reinstall mimo-eval")
+    return rows
+
+
+def math_problem(problem_id: str, problem: str, answer: str, metadata: dict) -> Problem:
+    return Problem(id=problem_id, prompt=MATH_PROMPT.replace("{problem}", problem), reference=str(answer),
+                   grader="math", metadata=metadata)
+
+
+def prompt_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,92 @@
+"""`mimo-eval compare RUN_A RUN_B`: is A better than B on the same problems? A paired bootstrap per benchmark.
+
+Each problem's pass rate c_i/n_i is computed per run; problems are resampled with replacement (the same
+draw for both runs, hence paired) and the difference of the means is recorded. Reported: the observed
+difference in points, its 95% percentile interval and a two-sided p-value (twice the smaller tail share of
+the resampled differences on either side of 0). Problems present in only one run are left out, and counted.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from mimo_eval.store import RunStore, latest_by_key
+
+
+@dataclass(frozen=True)
+class Comparison:
+    benchmark: str
+    model_a: str
+    model_b: str
+    num_problems: int
+    pass1_a: float
+    pass1_b: float
+    diff: float               # a - b, points
+    ci95: tuple[float, float]
+    p_value: float
+    unmatched: int            # problems in only one of the two runs
+
+
+def problem_rates(run_dir: Path) -> dict[str, float]:
+    """Per problem, the share of its first n graded samples that are correct."""
+    store = RunStore(Path(run_dir))
+    n = store.config["n"]
+    by_problem: dict[str, list[bool]] = {}
+    for (pid, index), row in sorted(latest_by_key(store.scores()).items()):
+        if index < n:
+            by_problem.setdefault(pid, []).append(bool(row["correct"]))
+    return {pid: sum(v) / len(v) for pid, v in by_problem.items()}
+
+
+def paired_bootstrap(a: list[float], b: list[float], *, resamples: int = 10000, seed: int = 0):
+    import numpy as np
+
+    diffs = np.asarray(a) - np.asarray(b)
+    rng = np.random.default_rng(seed)
+    draws = diffs[rng.integers(0, len(diffs), size=(resamples, len(diffs)))].mean(axis=1)
+    lo, hi = np.percentile(draws, [2.5, 97.5])
+    p = min(1.0, 2 * min((draws <= 0).mean(), (draws >= 0).mean()))
+    return float(diffs.mean()), (float(lo), float(hi)), float(p)
+
+
+def compare_runs(run_a: Path, run_b: Path, *, resamples: int = 10000, seed: int = 0) -> Comparison:
+    ca, cb = (json.loads((Path(r) / "config.json").read_text()) for r in (run_a, run_b))
+    if ca["benchmark"] != cb["benchmark"]:
+        raise ValueError(f"{run_a} is {ca['benchmark']} but {run_b} is {cb['benchmark']}: compare runs of one benchmark")
+    ra, rb = problem_rates(run_a), problem_rates(run_b)
+    common = sorted(set(ra) & set(rb))
+    if not common:
+        raise ValueError(f"{run_a} and {run_b} share no graded problems: finish or score the runs first")
+    a, b = [ra[p] for p in common], [rb[p] for p in common]
+    diff, ci, p = paired_bootstrap(a, b, resamples=resamples, seed=seed)
+    return Comparison(ca["benchmark"], ca["model"], cb["model"], len(common), 100 * sum(a) / len(a),
+                      100 * sum(b) / len(b), 100 * diff, (100 * ci[0], 100 * ci[1]), p,
+                      len(set(ra) ^ set(rb)))
+
+
+def compare_paths(path_a: Path, path_b: Path, **kwargs) -> list[Comparison]:
+    """Two run directories, or two folders of runs matched by benchmark."""
+    if (Path(path_a) / "config.json").is_file() and (Path(path_b) / "config.json").is_file():
+        return [compare_runs(path_a, path_b, **kwargs)]
+    runs_a, runs_b = _runs_by_benchmark(path_a), _runs_by_benchmark(path_b)
+    shared = sorted(set(runs_a) & set(runs_b))
+    if not shared:
+        raise ValueError(f"{path_a} and {path_b} have no benchmark in common: give two run directories "
+                         "or two folders holding runs of the same benchmarks")
+    return [compare_runs(runs_a[b], runs_b[b], **kwargs) for b in shared]
+
+
+def _runs_by_benchmark(folder: Path) -> dict[str, Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} does not exist: give a run directory or a folder of runs")
+    return {json.loads(c.read_text())["benchmark"]: c.parent for c in sorted(folder.glob("*/config.json"))}
+
+
+def render_comparison(results: list[Comparison]) -> str:
+    head = "| benchmark | A | B | problems | pass@1 A | pass@1 B | A − B | 95% CI | p |\n|" + "---|" * 9
+    rows = [f"| {c.benchmark} | {c.model_a} | {c.model_b} | {c.num_problems} | {c.pass1_a:.1f} | {c.pass1_b:.1f} "
+            f"| {c.diff:+.1f} | {c.ci95[0]:+.1f} … {c.ci95[1]:+.1f} | {c.p_value:.3f} |" for c in results]
+    notes = [f"{c.benchmark}: {c.unmatched} problems in only one run were left out" for c in results if c.unmatched]
+    return "\n".join([head, *rows, "", "paired bootstrap over problems (10,000 resamples by default)", *notes])

@@ -1,0 +1,211 @@
+"""`mimo-eval run`: generate n samples per problem, store each as it finishes, grade while generating, summarize.
+
+    mimo-eval run aime24 --model XiaomiMiMo/MiMo-7B-RL --backend vllm        # avg@32, T 0.6, top-p 0.95, 32k
+
+Grading overlaps generation: every stored sample is handed to a thread pool at once (the math grader runs in
+its own hard-deadline worker processes; the code grader in the sandbox), so wall time is generation-bound.
+Re-running the same command resumes: stored samples are not regenerated, stored scores not regraded.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from benchmarks import registry
+from benchmarks.common import prompt_sha256
+from benchmarks.types import Benchmark, Problem
+from mimo_eval import __version__
+from mimo_eval.metrics import summarize
+from mimo_eval.progress import RunProgress
+from mimo_eval.scoring import grade_math, make_code_grader, score_row, to_sample_scores
+from mimo_eval.store import SAMPLES, SCORES, RunStore, latest_by_key, run_dir_for
+from mimo_eval.types import Backend, Request, SamplingParams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    benchmark: str
+    model: str
+    out: Path = Path("runs")
+    n: int | None = None                  # None: the benchmark's MiMo default
+    sampling: SamplingParams = SamplingParams()
+    system_prompt: str = ""               # MiMo: empty system prompt
+    benchmark_options: dict = field(default_factory=dict)
+    grade_workers: int = 4
+    new_run: bool = False
+    progress: bool = True
+
+
+def sample_seed(seed: int, problem_id: str, index: int) -> int:
+    """Per-sample seed from (run seed, problem, index): a sample is reproducible alone, whatever the batch."""
+    digest = hashlib.sha256(f"{seed}/{problem_id}/{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def benchmark_version(problems: list[Problem]) -> str:
+    """Hash of exactly what is asked and what counts as right: a changed dataset makes a run incomparable."""
+    h = hashlib.sha256()
+    for p in problems:
+        h.update(json.dumps([p.id, p.prompt, p.reference], sort_keys=True, ensure_ascii=False).encode())
+    return h.hexdigest()[:16]
+
+
+def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], backend: Backend, n: int) -> dict:
+    from importlib import metadata
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    versions = {"mimo-eval": __version__, "python": platform.python_version(),
+                **{d: version(d) for d in ("vllm", "transformers", "torch", "math-verify")}, **backend.versions()}
+    return {
+        "model": s.model, "benchmark": bench.name, "benchmark_version": benchmark_version(problems),
+        "benchmark_options": dict(sorted(s.benchmark_options.items())), "num_problems": len(problems),
+        "grader": bench.grader, "prompt": bench.prompt, "prompt_sha256": prompt_sha256(bench.prompt),
+        "system_prompt": s.system_prompt, "temperature": s.sampling.temperature, "top_p": s.sampling.top_p,
+        "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
+        "backend": backend.config(), "versions": versions,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def messages_for(problem: Problem, system_prompt: str) -> tuple[dict, ...]:
+    # MiMo's README passes an explicit empty system turn, which also keeps a template's default system text out
+    return ({"role": "system", "content": system_prompt}, {"role": "user", "content": problem.prompt})
+
+
+def load_problems(bench: Benchmark, options: dict) -> list[Problem]:
+    unknown = set(options) - set(bench.options)
+    if unknown:
+        raise ValueError(f"benchmark {bench.name} does not take {', '.join(sorted(unknown))}; "
+                         f"it takes: {', '.join(bench.options) or 'no options'}")
+    return bench.load(**options)
+
+
+def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None) -> Callable[[Problem, str], dict]:
+    if bench.grader == "math":
+        return grade_math
+    if sandbox_factory is None:
+        from sandboxes import make_sandbox as sandbox_factory
+    return make_code_grader(sandbox_factory())
+
+
+def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | None = None) -> Path:
+    """Run (or resume) one benchmark for one model; returns the run directory."""
+    bench = registry.get(s.benchmark)
+    problems = load_problems(bench, s.benchmark_options)
+    n = s.n or bench.default_n
+    store = RunStore.open(run_dir_for(s.out, s.model, bench.name), build_config(s, bench, problems, backend, n),
+                          new_run=s.new_run)
+    try:
+        _generate_and_grade(store, problems, n, s, backend, grader_for(bench, sandbox_factory))
+        write_summary(store, problems, bench, n)
+    finally:
+        store.close()
+    return store.path
+
+
+def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: RunSettings, backend: Backend,
+                        grade_fn: Callable[[Problem, str], dict]) -> None:
+    by_id = {p.id: p for p in problems}
+    samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
+    wanted = [(p, i) for p in problems for i in range(n)]
+    todo = [Request(problem_id=p.id, sample_index=i, messages=messages_for(p, s.system_prompt),
+                    seed=sample_seed(s.sampling.seed, p.id, i)) for p, i in wanted if (p.id, i) not in samples]
+    ungraded = [samples[(p.id, i)] for p, i in wanted if (p.id, i) in samples and (p.id, i) not in scores]
+    graded_before = [scores[(p.id, i)] for p, i in wanted if (p.id, i) in scores]
+    with RunProgress(len(wanted), done_generated=len(wanted) - len(todo), graded=graded_before,
+                     enabled=s.progress) as progress, ThreadPoolExecutor(s.grade_workers) as pool:
+        futures: list[Future] = []
+
+        def grade_later(sample: dict) -> None:
+            future = pool.submit(score_row, by_id[sample["problem_id"]], sample, grade_fn)
+            future.add_done_callback(lambda f: (store.append(SCORES, f.result()), progress.graded(f.result())))
+            futures.append(future)
+
+        for sample in ungraded:
+            grade_later(sample)
+        for completion in _checked(backend.generate(todo, s.sampling), {(r.problem_id, r.sample_index) for r in todo}):
+            row = {"problem_id": completion.problem_id, "sample_index": completion.sample_index,
+                   "text": completion.text, "finish_reason": completion.finish_reason,
+                   "num_tokens": completion.num_tokens, "seed": completion.seed, "reasoning": completion.reasoning,
+                   "time": round(time.time(), 3)}
+            store.append(SAMPLES, row)
+            progress.generated()
+            grade_later(row)
+        for future in futures:
+            future.result()
+
+
+def _checked(completions: Iterable, expected: set[tuple[str, int]]):
+    """Drop (loudly) completions nobody asked for or duplicates, so a backend bug cannot corrupt the store."""
+    seen = set()
+    for c in completions:
+        key = (c.problem_id, c.sample_index)
+        if key not in expected or key in seen:
+            log.warning("backend returned an unexpected completion %s#%s: ignored", *key)
+            continue
+        seen.add(key)
+        yield c
+
+
+def write_summary(store: RunStore, problems: list[Problem], bench: Benchmark, n: int) -> dict:
+    samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
+    per_problem = to_sample_scores(problems, samples, scores, n)
+    metadata = {p.id: p.metadata for p in problems}
+    summary = summarize(per_problem, n, metadata, bench.breakdown_keys, majority=bench.grader == "math")
+    config = store.config
+    summary.update({"model": config["model"], "benchmark": bench.name, "run_dir": str(store.path),
+                    "prompt_sha256": config["prompt_sha256"], "temperature": config["temperature"],
+                    "top_p": config["top_p"], "max_tokens": config["max_tokens"], "seed": config["seed"],
+                    "mean_tokens": _mean([samples[(p.id, i)].get("num_tokens") for p in problems for i in range(n)])})
+    store.write_summary(summary)
+    return summary
+
+
+def _mean(values: list) -> float | None:
+    known = [v for v in values if isinstance(v, (int, float))]
+    return sum(known) / len(known) if known else None
+
+
+def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4, progress: bool = True,
+            sandbox_factory: Callable | None = None) -> dict:
+    """`mimo-eval score`: grade what a run has not graded (all of it with regrade_all), then summarize.
+    The problems are reloaded from the benchmark named in config.json and must hash to the same version."""
+    store = RunStore(Path(run_dir))
+    if not (store.path / "config.json").is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give a folder made by "
+                                "`mimo-eval run`")
+    config = store.config
+    bench = registry.get(config["benchmark"])
+    problems = load_problems(bench, config.get("benchmark_options", {}))
+    if benchmark_version(problems) != config["benchmark_version"]:
+        raise ValueError(f"{run_dir}: the benchmark data changed since this run ({config['benchmark_version']} -> "
+                         f"{benchmark_version(problems)}); re-run it with --new-run instead of re-scoring")
+    if regrade_all:
+        store.rewrite_scores([])
+    n, by_id = config["n"], {p.id: p for p in problems}
+    samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
+    todo = [row for key, row in samples.items() if key not in scores and row["problem_id"] in by_id and key[1] < n]
+    grade_fn = grader_for(bench, sandbox_factory)
+    try:
+        with RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar, \
+                ThreadPoolExecutor(grade_workers) as pool:
+            for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn), todo):
+                store.append(SCORES, row)
+                bar.graded(row)
+        return write_summary(store, problems, bench, n)
+    finally:
+        store.close()

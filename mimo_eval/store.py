@@ -1,0 +1,168 @@
+"""The run directory: config.json, samples.jsonl (append-only), scores.jsonl, summary.json.
+
+One directory per (model, benchmark): re-running the same command finds it and resumes. A run is
+comparable only if the settings in `COMPARABLE_KEYS` match; anything else (n, workers, engine versions)
+may change between invocations. Each generation is one JSONL line, written and flushed as it finishes and
+never rewritten, so a `kill -9` at any moment loses at most the line being written; that torn tail is moved
+to `samples.torn` on the next open and the generation is redone.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Settings that change what a sample means. n is not among them: a larger n extends a run.
+COMPARABLE_KEYS = ("model", "benchmark", "benchmark_version", "prompt_sha256", "system_prompt",
+                   "temperature", "top_p", "max_tokens", "seed", "benchmark_options")
+
+SAMPLES, SCORES, CONFIG, SUMMARY = "samples.jsonl", "scores.jsonl", "config.json", "summary.json"
+
+
+class RunStoreError(RuntimeError):
+    """The run directory cannot be used as asked; the message says what to do."""
+
+
+def slug(text: str) -> str:
+    """A path-safe name for a model id or path: 'Qwen/Qwen2.5-7B' -> 'Qwen--Qwen2.5-7B'."""
+    text = text.rstrip("/").replace("/", "--")
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", text)[-120:] or "model"
+
+
+def run_dir_for(out: Path, model: str, benchmark: str) -> Path:
+    return Path(out) / f"{slug(model)}__{benchmark}"
+
+
+def read_jsonl(path: Path, *, tolerate_torn_tail: bool = True) -> list[dict]:
+    """Rows of a JSONL file. A last line without its newline is a torn write and is skipped;
+    a malformed line anywhere else is an error naming the file and line."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    torn = lines.pop()   # b"" when the file ends with a newline
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise RunStoreError(f"{path}:{number}: malformed JSONL line ({err.msg}); "
+                                "delete or repair that line and re-run") from None
+    if torn.strip() and not tolerate_torn_tail:
+        raise RunStoreError(f"{path}: last line is incomplete; delete it and re-run")
+    return rows
+
+
+def _repair_tail(path: Path) -> None:
+    """Move an incomplete last line (a write cut by kill -9) aside so appends start on a fresh line."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    with open(path.with_suffix(".torn"), "ab") as torn:
+        torn.write(data[cut:] + b"\n")
+    with open(path, "r+b") as f:
+        f.truncate(cut)
+    log.warning("%s: moved a torn last line (%d bytes) to %s; that generation will be redone",
+                path, len(data) - cut, path.with_suffix(".torn").name)
+
+
+class RunStore:
+    """Append-only access to one run directory. Thread-safe appends (generation and grading threads)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._files: dict[str, object] = {}
+
+    # -- config ---------------------------------------------------------------------------------
+    @staticmethod
+    def open(path: Path, config: dict, *, new_run: bool = False) -> "RunStore":
+        """Create the run, or resume it if its recorded settings match `config` (see COMPARABLE_KEYS)."""
+        path = Path(path)
+        if new_run and (path / CONFIG).exists():
+            path = _next_free(path)
+        existing = path / CONFIG
+        if existing.exists():
+            old = json.loads(existing.read_text())
+            diffs = [k for k in COMPARABLE_KEYS if old.get(k) != config.get(k)]
+            if diffs:
+                shown = "; ".join(f"{k}: run has {old.get(k)!r}, asked {config.get(k)!r}" for k in diffs)
+                raise RunStoreError(f"{path} was made with other settings ({shown}). Results would not be "
+                                    "comparable: pass --new-run to start a fresh run beside it, or --out DIR")
+            bookkeeping = {"created", "history"}
+            changed = sorted(k for k in set(old) | set(config)
+                             if k not in COMPARABLE_KEYS and k not in bookkeeping and old.get(k) != config.get(k))
+            if changed:
+                log.warning("%s: resuming with changed settings that do not affect results: %s", path, changed)
+            # what earlier invocations used is kept, so a run's provenance is never overwritten
+            history = old.get("history", []) + ([{k: old.get(k) for k in changed}] if changed else [])
+            config = {**config, "created": old.get("created", config.get("created")), "history": history}
+        path.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path / CONFIG, config)
+        for name in (SAMPLES, SCORES):
+            _repair_tail(path / name)
+        return RunStore(path)
+
+    @property
+    def config(self) -> dict:
+        return json.loads((self.path / CONFIG).read_text())
+
+    # -- rows -------------------------------------------------------------------------------------
+    def samples(self) -> list[dict]:
+        return read_jsonl(self.path / SAMPLES)
+
+    def scores(self) -> list[dict]:
+        return read_jsonl(self.path / SCORES)
+
+    def append(self, name: str, row: dict) -> None:
+        """Write one JSON line and flush it to the OS before returning (survives kill -9)."""
+        line = json.dumps(row, ensure_ascii=False) + "\n"
+        with self._lock:
+            f = self._files.get(name)
+            if f is None:
+                f = self._files[name] = open(self.path / name, "a", encoding="utf-8")
+            f.write(line)
+            f.flush()
+
+    def write_summary(self, summary: dict) -> None:
+        _atomic_write(self.path / SUMMARY, summary)
+
+    def rewrite_scores(self, rows: list[dict]) -> None:
+        """Replace scores.jsonl whole (re-scoring); samples are never rewritten."""
+        tmp = self.path / (SCORES + ".tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        os.replace(tmp, self.path / SCORES)
+
+    def close(self) -> None:
+        with self._lock:
+            for f in self._files.values():
+                f.close()
+            self._files.clear()
+
+
+def latest_by_key(rows: list[dict]) -> dict[tuple[str, int], dict]:
+    """(problem_id, sample_index) -> row; a later duplicate (e.g. a re-score) wins."""
+    return {(r["problem_id"], int(r["sample_index"])): r for r in rows}
+
+
+def _next_free(path: Path) -> Path:
+    i = 2
+    while (path.parent / f"{path.name}-{i}").exists():
+        i += 1
+    return path.parent / f"{path.name}-{i}"
+
+
+def _atomic_write(path: Path, obj: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
