@@ -23,3 +23,61 @@ class MathVerdict:
         if self.reason in ("timeout", "error", "gold_unparseable"):
             return None
         return 1.0 if self.correct else 0.0
+
+
+# ---- code (graders/code.py, graders/difficulty.py) ----
+# AC accepted, WA wrong answer, TLE time limit, RE runtime error, MLE memory, CE compile (or entry point missing),
+# SKIP not run (an earlier test failed in "lcb" mode, or the sample's budget ran out). Only AC counts as passed.
+TestVerdict = Literal["AC", "WA", "TLE", "RE", "MLE", "CE", "SKIP"]
+CodeReason = Literal["passed", "failed", "no_code", "bad_tests", "infra_error"]
+CodeMode = Literal["lcb", "all_tests"]
+
+
+@dataclass(frozen=True)
+class CodeTest:
+    input: str      # stdin text, or one JSON argument per line for functional tests
+    output: str     # expected stdout, or the JSON of the expected return value
+
+
+@dataclass(frozen=True)
+class CodeReference:
+    """What is right for one problem: tests in judge order (public, then private)."""
+    tests: tuple[CodeTest, ...]
+    fn_name: str | None = None    # set: functional (LeetCode) tests calling Solution().<fn_name>; None: stdin
+
+
+@dataclass(frozen=True)
+class CodeOptions:
+    """Departures from LiveCodeBench's judge. Every non-default value raises scores; each is recorded."""
+    float_tolerance: float | None = None   # numeric tokens equal within abs/rel tolerance (LCB: exact Decimal)
+    stdout_buffer: bool = False            # give the captured stdout a .buffer (LCB: AttributeError -> RE)
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    verdict: TestVerdict
+    wall_s: float = 0.0
+    detail: str = ""                # first mismatch or the error, truncated
+
+
+@dataclass(frozen=True)
+class CodeVerdict:
+    passed: bool
+    reason: CodeReason
+    per_test: tuple[TestOutcome, ...] = ()
+    extracted_code: str = ""
+    mode: CodeMode = "lcb"
+    options: CodeOptions = CodeOptions()
+    infra_error: str | None = None  # the sandbox failed, not the program: never a 0
+    detail: str = ""
+
+    @property
+    def score(self) -> float | None:
+        """RL reward: None (= mask) when the grader could not decide."""
+        if self.reason in ("infra_error", "bad_tests"):
+            return None
+        return 1.0 if self.passed else 0.0
+
+    @property
+    def verdicts(self) -> tuple[str, ...]:
+        return tuple(t.verdict for t in self.per_test)
