@@ -75,11 +75,11 @@ class HFBackend:
         # transformers renamed torch_dtype to dtype in 4.56
         major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
         dtype_key = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(self.model, trust_remote_code=self.trust_remote_code)
+        try:  # the model first: its OSError says best what is missing
             model = AutoModelForCausalLM.from_pretrained(
                 self.model, trust_remote_code=self.trust_remote_code, **{dtype_key: getattr(torch, dtype)})
-        except OSError as e:
+            tokenizer = AutoTokenizer.from_pretrained(self.model, trust_remote_code=self.trust_remote_code)
+        except (OSError, ValueError) as e:
             reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise BackendError(f"cannot load model {self.model!r} ({reason}): give a local model directory "
                                "(save_pretrained output) or a Hub id this machine can download") from None

@@ -61,7 +61,7 @@ class VLLMBackend:
         tokenizer = llm.get_tokenizer()
         for start in range(0, len(requests), self.chunk_size):
             chunk = requests[start:start + self.chunk_size]
-            prompts = [{"prompt_token_ids": prompt_token_ids(tokenizer, r)} for r in chunk]
+            prompts = engine_prompts(tokenizer, chunk)
             params = [VLLMSamplingParams(**sampling_kwargs(r, sampling)) for r in chunk]
             outputs = llm.generate(prompts, params, use_tqdm=True)
             for request, output in zip(chunk, outputs):  # LLM.generate returns outputs in input order
@@ -82,6 +82,11 @@ class VLLMBackend:
 
             self._llm = LLM(**self.llm_kwargs())
         return self._llm
+
+
+def engine_prompts(tokenizer: Any, requests: Sequence[Request]) -> list[dict[str, list[int]]]:
+    """vLLM token prompts (`TokensPrompt` dicts), rendered as `LLM.chat` would: template text, no extra BOS."""
+    return [{"prompt_token_ids": prompt_token_ids(tokenizer, r)} for r in requests]
 
 
 def sampling_kwargs(request: Request, sampling: SamplingParams) -> dict[str, Any]:
