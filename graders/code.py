@@ -46,6 +46,7 @@ def grade(*, reference: CodeReference, response: str, mode: CodeMode = "lcb", sa
           timeout_s: int = DEFAULT_TIMEOUT_S, options: CodeOptions = CodeOptions(),
           budget_s: float | None = None, memory_mb: int = DEFAULT_MEMORY_MB) -> CodeVerdict:
     """Grade a whole model response: LCB's extraction, then `judge`."""
+    _check_arguments(reference, response)
     return judge(reference=reference, code=extract_code(response), mode=mode, sandbox=sandbox,
                  timeout_s=timeout_s, options=options, budget_s=budget_s, memory_mb=memory_mb)
 
@@ -54,9 +55,7 @@ def judge(*, reference: CodeReference, code: str, mode: CodeMode = "lcb", sandbo
           timeout_s: int = DEFAULT_TIMEOUT_S, options: CodeOptions = CodeOptions(),
           budget_s: float | None = None, memory_mb: int = DEFAULT_MEMORY_MB) -> CodeVerdict:
     """Judge already-extracted code (e.g. LCB's `code_list`)."""
-    if not isinstance(reference, CodeReference):
-        raise TypeError(f"reference must be a CodeReference, got {type(reference).__name__}; "
-                        "build one with graders.lcb_tests.reference_from_lcb_row")
+    _check_arguments(reference, code)
     if mode not in ("lcb", "all_tests"):
         raise ValueError(f"mode must be 'lcb' or 'all_tests', got {mode!r}")
     n = len(reference.tests)
@@ -76,14 +75,21 @@ def judge(*, reference: CodeReference, code: str, mode: CodeMode = "lcb", sandbo
     return CodeVerdict(passed=passed, reason="passed" if passed else "failed", per_test=tuple(outcomes), **common)
 
 
+def _check_arguments(reference: object, text: object) -> None:
+    if not isinstance(reference, CodeReference):
+        raise TypeError(f"reference must be a CodeReference, got {type(reference).__name__}; "
+                        "build one with graders.lcb_tests.reference_from_lcb_row")
+    if not isinstance(text, str):
+        raise TypeError(f"the response/code must be str, got {type(text).__name__}")
+
+
 def default_sandbox() -> Sandbox:
-    """One shared sandbox per process: the factory's default kind, else LocalSandbox."""
+    """One shared sandbox per process, from the factory ("auto": Docker when an engine answers)."""
     global _default_sandbox
     with _default_lock:
         if _default_sandbox is None:
-            import sandboxes
-            factory = getattr(sandboxes, "get_sandbox", None)
-            _default_sandbox = factory() if factory else sandboxes.LocalSandbox()
+            from sandboxes import get_sandbox
+            _default_sandbox = get_sandbox()
         return _default_sandbox
 
 

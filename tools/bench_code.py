@@ -1,0 +1,155 @@
+"""Agreement of graders/code.py ("lcb" mode) with LiveCodeBench's official judge, and its speed.
+
+    python tools/bench_code.py                    # MiMo v5 window (279 problems) + SandboxFusion full tests
+    python tools/bench_code.py --all-879          # also every v5 problem's public tests
+    python tools/bench_code.py --sandbox local    # LocalSandbox instead of the default (Docker if it answers)
+
+Data: /work/shared/data/code_grader_heldout (see its README). The official o1-mini verdicts
+(`eval_all`: code_list = the code LCB ran, graded_list = its verdict, metadata error_code) are joined to the
+public tests on question_content. Public tests only, so the check is one-sided: every official pass must
+pass here (0 false negatives); official failures may pass on the public tests. SandboxFusion's three rows
+carry the full packed test sets: decoded and judged both ways. Prints rich tables, writes
+results/bench_code.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from graders.code import grade_many
+from graders.lcb_tests import reference_from_sandboxfusion_row
+from graders.types import CodeReference, CodeTest
+
+DATA = Path("/work/shared/data/code_grader_heldout")
+EVAL_ALL = DATA / "lcb_submissions_o1-mini-2024-09-12_n1_eval_all.json"
+OFFICIAL = {-2: "WA", -3: "TLE", -4: "RE", -5: "runner error", -1: "global timeout"}
+OURS = ("AC", "WA", "TLE", "RE", "MLE", "CE", "infra_error")
+
+
+def official_verdict(row: dict) -> str:
+    if row["graded_list"][0]:
+        return "pass"
+    return OFFICIAL.get(json.loads(row["metadata"][0]).get("error_code"), "other")
+
+
+def our_verdict(verdict) -> str:
+    if verdict.reason == "infra_error":
+        return "infra_error"
+    if verdict.passed:
+        return "AC"
+    return next(o.verdict for o in verdict.per_test if o.verdict != "AC")
+
+
+def reference_from_rllm(problem: dict) -> CodeReference:
+    tests = tuple(CodeTest(input=t["input"], output=t["output"]) for t in problem["tests"])
+    if problem["tests"][0]["testtype"] != "functional":
+        return CodeReference(tests=tests)
+    names = re.findall(r"def (\w+)\(self", problem["starter_code"])  # rows carry no fn_name (README)
+    return CodeReference(tests=tests, fn_name=names[-1] if names else None)
+
+
+def joined(tests_file: Path, official_rows: list[dict]) -> list[tuple[dict, CodeReference]]:
+    by_content = {r["question_content"].strip(): r for r in official_rows}
+    problems = json.loads(tests_file.read_text())
+    pairs = [(by_content[p["problem"].strip()], reference_from_rllm(p)) for p in problems
+             if p["problem"].strip() in by_content]
+    if len(pairs) != len(problems):
+        sys.exit(f"join failed: {len(pairs)} of {len(problems)} problems matched the eval_all file")
+    return pairs
+
+
+def confusion(title: str, rows: list[dict], verdicts: list) -> tuple[Table, list[str]]:
+    counts = Counter((official_verdict(r), our_verdict(v)) for r, v in zip(rows, verdicts))
+    officials = sorted({o for o, _ in counts}, key=["pass", "WA", "TLE", "RE", "runner error"].index)
+    table = Table(title=title)
+    table.add_column("official \\ ours")
+    for name in OURS:
+        table.add_column(name, justify="right")
+    table.add_column("total", justify="right")
+    md = ["| official \\ ours | " + " | ".join(OURS) + " | total |", "|---" * (len(OURS) + 2) + "|"]
+    for off in officials:
+        cells = [str(counts[(off, o)]) for o in OURS]
+        total = str(sum(counts[(off, o)] for o in OURS))
+        table.add_row(off, *cells, total)
+        md.append(f"| {off} | " + " | ".join(cells) + f" | {total} |")
+    return table, md
+
+
+def summary(rows: list[dict], verdicts: list, wall: float) -> dict:
+    official_pass = [v for r, v in zip(rows, verdicts) if r["graded_list"][0]]
+    official_fail = [v for r, v in zip(rows, verdicts) if not r["graded_list"][0]]
+    return {"samples": len(rows), "tests": sum(len(v.per_test) for v in verdicts),
+            "official passes": len(official_pass),
+            "false negatives (official pass, ours fail)": sum(not v.passed for v in official_pass),
+            "official failures": len(official_fail),
+            "failures caught on public tests": sum(not v.passed for v in official_fail),
+            "infra errors": sum(v.reason == "infra_error" for v in verdicts),
+            "wall s": round(wall, 1), "ms per sample": round(1000 * wall / max(1, len(rows)), 1)}
+
+
+def run_set(name: str, pairs, sandbox, workers: int, console: Console, md: list[str]) -> None:
+    rows = [r for r, _ in pairs]
+    started = time.perf_counter()
+    verdicts = grade_many([(ref, r["code_list"][0]) for r, ref in pairs], code_is_extracted=True,
+                          sandbox=sandbox, workers=workers, progress=True)
+    wall = time.perf_counter() - started
+    table, table_md = confusion(f"{name}: official verdict x ours ('lcb' mode)", rows, verdicts)
+    console.print(table)
+    stats = summary(rows, verdicts, wall)
+    console.print(stats)
+    md += [f"## {name}", "", *table_md, "", *[f"- {k}: {v}" for k, v in stats.items()], ""]
+    misses = [(r["question_id"], v.per_test) for r, v in zip(rows, verdicts) if r["graded_list"][0] and not v.passed]
+    for qid, per_test in misses:
+        md.append(f"- false negative {qid}: {[(o.verdict, o.detail[:120]) for o in per_test]}")
+        console.print(f"[red]false negative[/red] {qid}: {per_test}")
+
+
+def sandboxfusion_set(official_rows: list[dict]):
+    by_id = {r["question_id"]: r for r in official_rows}
+    pairs = []
+    for line in (DATA / "sandboxfusion_code_eval_live_code_bench_v1.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        qid = json.loads(row["labels"])["task_id"].split("/")[1]
+        pairs.append((by_id[qid], reference_from_sandboxfusion_row(row)))
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--all-879", action="store_true", help="also judge all 879 v5 problems' public tests")
+    parser.add_argument("--out", type=Path, default=Path("results/bench_code.md"))
+    args = parser.parse_args()
+    from sandboxes import get_sandbox
+
+    console = Console()
+    sandbox = get_sandbox(args.sandbox, workers=args.workers)
+    kind = type(sandbox).__name__
+    official_rows = json.loads(EVAL_ALL.read_text())
+    md = ["# Code grader vs LiveCodeBench's official judge (o1-mini-2024-09-12, n=1)", "",
+          f"Command: `python tools/bench_code.py{' --all-879' if args.all_879 else ''} --sandbox {args.sandbox}`"
+          f" -> sandbox **{kind}**, {args.workers} workers, timeout 6 s per test.", ""]
+    run_set("MiMo v5 window, 279 problems, public tests", joined(DATA / "lcb_v5window_279_public_tests.json",
+            official_rows), sandbox, args.workers, console, md)
+    run_set("SandboxFusion rows, full packed tests", sandboxfusion_set(official_rows), sandbox, args.workers,
+            console, md)
+    if args.all_879:
+        run_set("all v5 problems, 879, public tests", joined(DATA / "rllm_lcb_v5_879_public_tests.json",
+                official_rows), sandbox, args.workers, console, md)
+    sandbox.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(md) + "\n")
+    console.print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
