@@ -120,6 +120,8 @@ def compare_job(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> tup
         return ("gold_unparseable" if exc.side == "gold" else "wrong"), str(exc)
     except RecursionError:
         return "wrong", "response nested too deeply"
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:   # SymPy on odd input
+        return "wrong", f"not comparable: {type(exc).__name__}: {exc}"[:200]
 
 
 def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> bool | None:
@@ -139,8 +141,10 @@ def _unwrap_gold(gold: str) -> str:
     s = gold.strip()
     if len(s) > 1 and s.startswith("$") and s.endswith("$"):
         s = s.strip("$")
-    found = extract(s, "eval") if "\\boxed" in s or "\\fbox" in s else None
-    return found.answer if found and found.answer is not None else s
+    if "\\boxed" in s or "\\fbox" in s or len(s) > 200:   # a worked solution: read its final answer
+        found = extract(s, "eval")
+        return found.answer if found.answer is not None else s
+    return s
 
 
 def _default_workers() -> int:

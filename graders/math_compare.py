@@ -21,6 +21,9 @@ from graders.math_parse import (
 )
 
 _SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?$")
+# The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
+# outside subscripts and no + or -, so an equation such as "2x+4y-3=0" is never unwrapped to "0".
+_NAMED_LHS = re.compile(r"^(?:[A-Za-z|:(),\s{}\\]|_\{?\w+\}?)+$")
 _TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<="}
 _CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
@@ -42,7 +45,8 @@ def _canon(s: str) -> str:
 def _text_value(item: str) -> str | None:
     m = _TEXT_ONLY.match(item)
     if m:
-        return " ".join(m.group(1).lower().split())
+        text = " ".join(m.group(1).lower().split())
+        return text[1:-1] if re.fullmatch(r"\([a-z]\)", text) else text   # "(C)" is option "C"
     if "\\" not in item and re.fullmatch(r"[A-Za-z][A-Za-z ]{3,}", item):
         return " ".join(item.lower().split())
     return None
@@ -71,10 +75,13 @@ def structures_equal(g: Structure, r: Structure) -> bool:
         return g.brackets == r.brackets and _ordered(g.items, r.items)
     if g.kind in ("set", "list") and r.kind in ("set", "list"):
         return _unordered(g.items, r.items, items_equal)
-    interval = _relation_as_interval(r) if g.kind == "tuple" else _relation_as_interval(g) if r.kind == "tuple" else None
+    # A relation gold ("-2 \le x \le 7") accepts the interval; an interval or pair gold does not accept
+    # a relation: "(1,2)" may be a point, and Math-Verify keeps the same asymmetry.
+    interval = _relation_as_interval(g) if r.kind == "tuple" else None
     if interval is not None:
-        other = g if g.kind == "tuple" else r
-        return interval.brackets == other.brackets and _ordered(interval.items, other.items)
+        return interval.brackets == r.brackets and _ordered(interval.items, r.items)
+    if g.kind == "single" and split_relation(g.items[0]) or r.kind == "single" and split_relation(r.items[0]):
+        return items_equal(g.source, r.source)    # "(p,q) = (3,2)" against "(3,2)"
     return False
 
 
@@ -137,24 +144,32 @@ def _relation_as_interval(s: Structure) -> Structure | None:
 def items_equal(g: str, r: str) -> bool:
     if _canon(g) == _canon(r):
         return True
-    gt, rt = _text_value(g), _text_value(r)
-    if gt is not None or rt is not None:
-        return gt == rt
     grel, rrel = split_relation(g), split_relation(r)
     if grel or rrel:
         return _relations_equal(g, grel, r, rrel)
+    gs, rs = parse_structure(g), parse_structure(r)
+    if gs.kind != "single" or rs.kind != "single":      # nested groups: "(1,2)" inside a list
+        return structures_equal(gs, rs)
+    gt, rt = _text_value(g), _text_value(r)
+    if gt is not None or rt is not None:
+        other = r if gt is not None else g
+        if (gt is None or rt is None) and re.fullmatch(r"[A-Za-z]+", other):
+            return (gt or other.lower()) == (rt or other.lower())   # "\text{E}" vs "E"
+        return gt == rt
     return values_equal(g, r)
 
 
 def _relations_equal(g, grel, r, rrel) -> bool:
-    if grel and not rrel:   # "x = 3" as gold, "3" as response
+    if grel and not rrel:   # "x = 3", "(p,q) = (3,2)", "AB = 4" as gold, the value as response
         parts, ops = grel
-        return ops == ["="] and _SIMPLE_VAR.match(parts[0]) is not None and values_equal(parts[1], r)
+        return all(o == "=" for o in ops) and _NAMED_LHS.match(parts[0]) is not None and items_equal(parts[-1], r)
     if rrel and not grel:   # assignment unwrapping: "x = 3", "a = b = 3" -> the last right-hand side
         parts, ops = rrel
-        return all(o == "=" for o in ops) and values_equal(g, parts[-1])
+        return all(o == "=" for o in ops) and _NAMED_LHS.match(parts[0]) is not None and items_equal(g, parts[-1])
     (gp, go), (rp, ro) = grel, rrel
     go, ro = [_CANON_OP.get(o, o) for o in go], [_CANON_OP.get(o, o) for o in ro]
+    if set(go) == set(ro) == {"="} and (len(go) > 1 or len(ro) > 1):   # chains "x = 5+5+1 = 11": the final value
+        return _canon(gp[0]) == _canon(rp[0]) and items_equal(gp[-1], rp[-1])
     if go == ro == ["="]:
         if _SIMPLE_VAR.match(gp[0]) and _canon(gp[0]) == _canon(rp[0]) and values_equal(gp[1], rp[1]):
             return True
@@ -321,7 +336,12 @@ def check_gold(gold: str) -> None:
         if literal_value(item) is not None or _text_value(item) is not None:
             continue
         rel = split_relation(item)
+        if rel and set(rel[1]) == {"="}:
+            rel = ([rel[0][-1]], [])    # only the final value of "x = ... = 3" is ever compared
         for part in (rel[0] if rel else [item]):
+            if parse_structure(part).kind != "single":
+                check_gold(part)
+                continue
             if part and literal_value(part) is None:
                 _sympy(part, "gold")
 

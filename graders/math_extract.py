@@ -21,9 +21,12 @@ _ANCHOR = re.compile(
     r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*=)\s*",
     re.IGNORECASE,
 )
-_MATH_ENV = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\[(.+?)\\\]|\\\((.+?)\\\)", re.DOTALL)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
-_HOPE = re.compile(r"\.?\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+# Inline math ($...$, \(...\)) does not span lines: a lone "$" across lines is far more often currency.
+_MATH_ENV = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\$([^$\n]+?)\$|\\\(([^\n]+?)\\\)", re.DOTALL)
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_STRONG_ANCHOR = re.compile(r"final\s+answer\s+is\s*", re.IGNORECASE)
+_PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b")
+_HOPE = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE)
 _TAIL = 4000   # fallbacks only look at the end of the response; the final answer lives there
 _SHORT = 200   # a response this short with no box or anchor is taken whole as the answer
 
@@ -89,11 +92,15 @@ def _last_group(text: str, boxes: list[tuple[int, int, str]]) -> list[str]:
 
 
 def _clean_anchor_tail(tail: str) -> str:
-    line = tail.split("\n", 1)[0][:300]
+    line = _HOPE.sub("", tail.split("\n", 1)[0][:300])
+    # "The volume of $ABCD$ is 120." -> what follows the last " is "
+    parts = re.split(r"\s(?:is|are|equals|=)\s", line)
+    line = parts[-1] if len(parts) > 1 else line
     env = _MATH_ENV.search(line)
     if env:
         return next(g for g in env.groups() if g is not None)
-    line = _HOPE.sub("", line)
+    if _PROSE.search(line):     # "Jane started growing it 3 hours ago": the number it states
+        return _rightmost_math(line).answer or ""
     # Cut at the end of the sentence: a period followed by a space or the end, not a decimal point.
     line = re.split(r"(?<!\d)\.(?:\s|$)|\.\s", line, maxsplit=1)[0]
     return line.strip().strip("*").strip()
@@ -105,22 +112,36 @@ def extract(response: str, mode: str) -> Extraction:
     boxes, truncated = find_boxes(response)
     if truncated:   # find_boxes stops at an unterminated box, so it comes after every complete one
         return Extraction(None, "truncated_box")
-    if boxes:
-        return Extraction(", ".join(_last_group(response, boxes)), "boxed")
     tail = response[-_TAIL:]
+    if boxes:
+        # A Minerva-style "Final Answer: The final answer is X" written after the last box restates the answer.
+        strong = list(_STRONG_ANCHOR.finditer(response, boxes[-1][1]))
+        answer = _clean_anchor_tail(response[strong[-1].end():]) if strong else ""
+        if answer:
+            return Extraction(answer, "anchor")
+        return Extraction(", ".join(_last_group(response, boxes)), "boxed")
     anchors = list(_ANCHOR.finditer(tail))
     if anchors:
         answer = _clean_anchor_tail(tail[anchors[-1].end():])
         return Extraction(answer or None, "anchor" if answer else "none")
     stripped = response.strip()
-    if 0 < len(stripped) <= _SHORT and "\n" not in stripped:
+    if 0 < len(stripped) <= _SHORT and "\n" not in stripped and not _MATH_ENV.search(stripped) and not _PROSE.search(stripped):
         return Extraction(stripped, "whole")
-    envs = list(_MATH_ENV.finditer(tail))
-    if envs:
-        return Extraction(next(g for g in envs[-1].groups() if g is not None), "math_env")
-    numbers = _NUMBER.findall(tail)
-    if numbers:
-        return Extraction(numbers[-1].rstrip(","), "last_number")
+    return _rightmost_math(tail)
+
+
+def _rightmost_math(tail: str) -> Extraction:
+    """The rightmost math environment or number: the last thing the response states."""
+    env = None
+    for env in _MATH_ENV.finditer(tail):
+        pass
+    number = None
+    for number in _NUMBER.finditer(tail):
+        pass
+    if env is not None and (number is None or env.end() >= number.end()):
+        return Extraction(next(g for g in env.groups() if g is not None), "math_env")
+    if number is not None:
+        return Extraction(number.group().rstrip(","), "last_number")
     return Extraction(None, "none")
 
 

@@ -19,9 +19,18 @@ _SPACES = re.compile(r"(?<!\\)\\[,;:> ]|\\q?quad|~|\\hspace\*?\{[^{}]*\}")
 _FRAC_ALIASES = re.compile(r"\\[dtc]frac")
 _TEXT_ALIASES = re.compile(r"\\(?:mbox|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mathsf|operatorname\*?)(?=\s*\{)")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
-_PERCENT = re.compile(r"\\?%|\\text\{\s*percent\s*\}|\bpercent\b")
+_PERCENT = re.compile(r"\\?%|\\text\{\s*percent\s*\}|\bpercent(?:age)?\b|\bpct\b")
+_DOUBLED = re.compile(r"\\\\(?=[a-zA-Z(\[{}])")           # JSON-escaped LaTeX: "\\frac" -> "\frac"
+_LATEX_THOUSANDS = re.compile(r"(?<=\d),\s*\\!\s*(?=\d{3})")   # "10,\!000"
+_DECIMAL_COMMA = re.compile(r"^(-?\d+),(\d\d)$|^(-?0),(\d+)$")  # "2,74", "0,111": European decimals
+_APPROX_TAIL = re.compile(r"(?<=\S)\s*(?:\\approx|≈).*$")
+_APPROX_VAR = re.compile(r"^\s*([a-zA-Z](?:_\{?\w+\}?)?)\s*(?:\\approx|≈)")
+# "The area of triangle ABC is \frac{54}{25}", "\text{and the requested sum is }505": the value after "is"
+_PROSE_IS = re.compile(r"^(?:.*?[A-Za-z]{2,}.*?\s)?(?:\\text\{[^{}]*\bis\b\s*\}|\bis\b)\s*(?=\S)")
+_REMARK = re.compile(r"\s*\(?\s*\\text\{\s*\(?\s*(?:approx|about|roughly|which|i\.e)[^}]*\}.*$", re.IGNORECASE)
+_GROUP_OR = re.compile(r"(?<=[)\]}])\s*(?:or|and)\s*(?=[(\[{])")
 _THOUSANDS_BRACE = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
-_THOUSANDS = re.compile(r"^-?\d{1,3}(?:(?:,|\s)\d{3})+(?:\.\d+)?$")
+_THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:(?:,|\s)\d{3})+(?:\.\d+)?$")
 _TRAILING_PERIOD = re.compile(r"(?<=[\w})\]])\s*\.+$")
 _DOLLAR = re.compile(r"\\\$|\$")
 _SHORT_FRAC = re.compile(r"\\frac\s*(\d|\\[a-zA-Z]+|[a-zA-Z])\s*(\d|\\[a-zA-Z]+|[a-zA-Z])")
@@ -89,11 +98,15 @@ def _unbreak_matrix(m: re.Match) -> str:
 def normalize(answer: str) -> tuple[str, bool]:
     """Normalised answer text and whether it carried a percent sign."""
     s = answer
+    if "\\begin" not in s:
+        s = _DOUBLED.sub(r"\\", s)
+    s = _LATEX_THOUSANDS.sub("", s)
     for k, v in _UNICODE.items():
         if k in s:
             s = s.replace(k, v)
     s = _MATRIX_ENV.sub(_unbreak_matrix, s)
     s = s.replace("\\\\", " \\\\ ") if "\\begin" in s else s.replace("\\\\", " ")
+    s = re.sub(r"\n\s*\n", ", ", s.strip())   # answers on separate paragraphs are a list
     s = s.replace("\n", " ").replace("\t", " ")
     s = _DROP.sub("", s)
     s = _SPACES.sub(" ", s)
@@ -104,8 +117,14 @@ def normalize(answer: str) -> tuple[str, bool]:
     has_percent = bool(_PERCENT.search(s))
     s = _PERCENT.sub("", s)
     s = _DOLLAR.sub("", s)
+    s = _REMARK.sub("", s)
+    if _PROSE_IS.match(s) and len(re.findall(r"[A-Za-z]{2,}", s.split("is")[0])) >= 2:
+        s = _PROSE_IS.sub("", s, count=1)
     s = _TEXT_GROUP.sub(_text_group, s)
     s = _AND_OR.sub(",", s)
+    s = _GROUP_OR.sub(",", s)
+    s = _APPROX_VAR.sub(r"\1 =", s)     # "x \approx 11" names the value; "1/3 \approx 0.33" restates it
+    s = _APPROX_TAIL.sub("", s)
     s = _THOUSANDS_BRACE.sub("", s)
     s = s.replace("{,}", ",")
     s = _SHORT_FRAC.sub(r"\\frac{\1}{\2}", s)
@@ -117,13 +136,27 @@ def normalize(answer: str) -> tuple[str, bool]:
     s = re.sub(r"\binfinity\b|\binf\b", r"\\infty", s)
     s = " ".join(s.split())
     s = _TRAILING_PERIOD.sub("", s).strip()
-    s = _strip_trailing_units(s)
+    if _THOUSANDS.match(s):   # "1,000" / "10 000" is one number; "153, 370" (comma and space) stays a list
+        s = s.replace(",", "").replace(" ", "")
+    m = _DECIMAL_COMMA.match(s)
+    if m:
+        s = f"{m.group(1)}.{m.group(2)}" if m.group(1) is not None else f"{m.group(3)}.{m.group(4)}"
+    if len(s) > 1 and s[0] == "{" and s[-1] == "}" and _braces_balanced(s[1:-1]):
+        s = s[1:-1].strip()           # "{1,2,3}": braces written without the backslash
+    s = ", ".join(_strip_trailing_units(item) for item in split_top_level(s, ",")) if "," in s else _strip_trailing_units(s)
     lowered = s.lower()
     if lowered in _NUMBER_WORDS:
         s = _NUMBER_WORDS[lowered]
-    if _THOUSANDS.match(s):   # "1,000" / "10 000" is one number; "153, 370" (comma and space) stays a list
-        s = s.replace(",", "").replace(" ", "")
     return s.strip(), has_percent
+
+
+def _braces_balanced(s: str) -> bool:
+    depth = 0
+    for c in s:
+        depth += (c == "{") - (c == "}")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def split_top_level(s: str, seps: str = ",;") -> list[str]:

@@ -32,6 +32,7 @@ class Structure:
     kind: str                     # single | tuple | set | list | union | matrix
     items: tuple                  # item strings, or Structures for union, or rows for matrix
     brackets: str = ""            # "()", "[)", "\\{\\}", ... for tuple/set
+    source: str = ""              # the text this was parsed from
 
 
 def _outer_group(s: str) -> tuple[str, str, str] | None:
@@ -72,24 +73,34 @@ def _strip_var_membership(s: str) -> str:
 
 
 def parse_structure(s: str) -> Structure:
+    from dataclasses import replace
+
+    return replace(_parse_structure(s), source=s)
+
+
+def _parse_structure(s: str) -> Structure:
     s = _strip_var_membership(s.strip())
     if s in _EMPTY:
         return Structure("set", ())
     if "\\cup" in s:
         return Structure("union", tuple(parse_structure(p) for p in s.split("\\cup")))
-    m = re.match(r"^\\begin\{([pbv]?matrix)\}(.*)\\end\{\1\}$", s, re.DOTALL)
+    m = re.match(r"^\\begin\{([pbvB]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", s, re.DOTALL)
+    if not m and s.startswith("[\\begin") and s.endswith("]"):
+        m = re.match(r"^\[\\begin\{(array|matrix)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}\]$", s, re.DOTALL)
     if m:
         rows = [tuple(c.strip() for c in r.split("&")) for r in m.group(2).split("\\\\") if r.strip()]
         return Structure("matrix", tuple(rows))
     group = _outer_group(s)
     if group:
         o, inner, c = group
-        items = split_top_level(inner, ",")
+        items = split_top_level(inner, ",;")
         if len(items) == 1 and o in ("(", "[") and c == _OPEN_CLOSE[o]:
             return parse_structure(inner)         # a parenthesised single value
         if o == "\\{":
             return Structure("set", tuple(x for it in items if it for x in expand_pm(it)))
         return Structure("tuple", tuple(items), o + c)
+    if re.fullmatch(r"[^=:<>]+:[^=:<>]+", s) and not s.startswith("\\"):
+        return Structure("tuple", tuple(p.strip() for p in s.split(":")), "::")   # a ratio or a time, "7:32"
     items = [it for it in split_top_level(s, ",;") if it]
     expanded = tuple(x for it in items for x in expand_pm(it))
     if len(expanded) == 1:

@@ -1,0 +1,187 @@
+"""Our math grader next to Math-Verify 0.9.0, on the held-out data, in one run.
+
+    python tools/bench_math.py [--data ../shared/data/math_grader_heldout] [--out results/bench_math.md]
+
+Sections: (1) Math-Verify's own 269 labelled test pairs, (2) the 800 Qwen2.5-Math responses
+(agreement with Math-Verify and with the stored labels), (3) MathArena's 55 human-corrected parser
+failures, (4) speed on the 800 (per pair, one worker at a time; throughput with 2 workers) and
+(5) the pathological inputs of issue #3. Prints rich tables and writes them as Markdown.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from graders.math import grade, grade_many
+
+PATHOLOGICAL = {
+    "9^{9^{9}}": "\\boxed{9^{9^{9}}}",
+    "2^{2^{2^{2^{2^{2}}}}}": "\\boxed{2^{2^{2^{2^{2^{2}}}}}}",
+    "1000000!": "\\boxed{1000000!}",
+    "10,000 nested braces": "\\boxed{" + "{" * 10000 + "1" + "}" * 10000 + "}",
+    "1 MB response": ("Let us think. " * 75000)[:1_000_000] + " \\boxed{7}",
+}
+
+
+def mv_parse_verify(gold: str, pred: str, match_types=None, precision=None, strict=None, allow_set=None) -> bool:
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+    def configs(types):
+        if types in (None, "parse_default"):
+            return None
+        out = []
+        for t in types:
+            out.append(LatexExtractionConfig(boxed_match_priority=0) if t == "latex" else ExprExtractionConfig())
+        return out
+
+    cfg = configs(match_types)
+    g = parse(gold, cfg) if cfg else parse(gold)
+    p = parse(pred, cfg) if cfg else parse(pred)
+    kw = {}
+    if precision is not None:
+        kw["float_rounding"] = precision
+    if strict is not None:
+        kw["strict"] = strict
+    if allow_set is not None:
+        kw["allow_set_relation_comp"] = allow_set
+    return bool(verify(g, p, **kw))
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.open()]
+
+
+def section_mv_tests(data: Path, out: list[str], console: Console) -> None:
+    rows = load_jsonl(data / "math_verify_testcases.jsonl")
+    ours = grade_many([(r["gold"], r["pred"]) for r in rows], workers=2, progress=False)
+    ours_ok = mv_ok = 0
+    mismatches = []
+    for r, v in zip(rows, ours):
+        mv = mv_parse_verify(r["gold"], r["pred"], r["match_types"], r["precision"], r["strict"], r["allow_set_relation_comp"])
+        mv_ok += int(mv) == r["expected"]
+        if int(v.correct) == r["expected"]:
+            ours_ok += 1
+        else:
+            mismatches.append((r, v))
+    _table(console, out, "1. Math-Verify's 269 test pairs: verdicts matching the labels",
+           ["grader", "matching", "of"], [["ours", ours_ok, len(rows)], ["Math-Verify 0.9.0", mv_ok, len(rows)]])
+    out.append("Our mismatches (label, gold, response tail, our extracted answer, reason):\n")
+    for r, v in mismatches:
+        out.append(f"- label={r['expected']} gold=`{r['gold'][:60]}` pred=`{r['pred'][-80:]!s}` "
+                   f"extracted=`{v.extracted}` reason={v.reason} {v.detail[:80]}".replace("\n", " "))
+    out.append("")
+
+
+def section_qwen(data: Path, out: list[str], console: Console) -> list[tuple[str, str]]:
+    pairs, labels = [], []
+    for row in load_jsonl(data / "qwen25math_math_cot_100.jsonl"):
+        for resp, score in zip(row["code"], row["score"]):
+            pairs.append((row["gt"], resp))
+            labels.append((row["idx"], bool(score)))
+    ours = grade_many(pairs, workers=2, progress=False)
+    mv = [mv_parse_verify("$" + g + "$", r) for g, r in pairs]
+    agree = sum(o.correct == m for o, m in zip(ours, mv))
+    _table(console, out, "2. 800 Qwen2.5-Math responses", ["measure", "value"], [
+        ["ours agree with Math-Verify", f"{agree}/800"],
+        ["ours agree with stored labels", f"{sum(o.correct == l[1] for o, l in zip(ours, labels))}/800"],
+        ["Math-Verify agrees with stored labels", f"{sum(m == l[1] for m, l in zip(mv, labels))}/800"],
+        ["accuracy ours / Math-Verify", f"{sum(o.correct for o in ours) / 8:.2f} / {sum(mv) / 8:.2f}"],
+    ])
+    out.append("Disagreements with Math-Verify (idx, gold, our extracted, ours, MV, stored label):\n")
+    for (g, _), o, m, (idx, lab) in zip(pairs, ours, mv, labels):
+        if o.correct != m:
+            out.append(f"- idx {idx}: gold=`{g}` ours=`{o.extracted}` -> {o.correct} ({o.reason}); MV -> {m}; label {lab}")
+    out.append("")
+    return pairs
+
+
+def section_matharena(data: Path, out: list[str], console: Console) -> None:
+    rows = [r for r in load_jsonl(data / "matharena_parse_manual.jsonl") if r["kind"] == "manual_mapper"]
+    pairs = [(r["human_corrected"], "\\boxed{" + r["raw_boxed_content"] + "}") for r in rows]
+    ours = grade_many(pairs, workers=2, progress=False)
+    mv = [mv_parse_verify("$" + g + "$", p) for g, p in pairs]
+    _table(console, out, "3. MathArena manual_mapper rows judged equal to the human correction",
+           ["grader", "correct", "of"], [["ours", sum(v.correct for v in ours), len(rows)], ["Math-Verify 0.9.0", sum(mv), len(rows)]])
+
+
+def _timed(fn, pairs) -> list[float]:
+    times = []
+    for g, r in pairs:
+        t = time.perf_counter()
+        fn(g, r)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def section_speed(pairs, out: list[str], console: Console) -> None:
+    ours_fn = lambda g, r: grade(gold=g, response=r)  # noqa: E731
+    mv_fn = lambda g, r: mv_parse_verify("$" + g + "$", r)  # noqa: E731
+    _timed(ours_fn, pairs[:50]), _timed(mv_fn, pairs[:50])        # warm both
+    ours_t, mv_t = _timed(ours_fn, pairs), _timed(mv_fn, pairs)
+    q = lambda ts, p: statistics.quantiles(ts, n=100)[p - 1]  # noqa: E731
+    t0 = time.perf_counter()
+    grade_many(pairs, workers=2, progress=False)
+    two = len(pairs) / (time.perf_counter() - t0)
+    rows = [["ours", f"{statistics.median(ours_t):.3f}", f"{q(ours_t, 99):.2f}", f"{statistics.mean(ours_t):.3f}", f"{two:.0f}"],
+            ["Math-Verify 0.9.0", f"{statistics.median(mv_t):.3f}", f"{q(mv_t, 99):.2f}", f"{statistics.mean(mv_t):.3f}", ""],
+            ["ratio MV / ours", f"{statistics.median(mv_t) / statistics.median(ours_t):.1f}x",
+             f"{q(mv_t, 99) / q(ours_t, 99):.1f}x", f"{statistics.mean(mv_t) / statistics.mean(ours_t):.1f}x", ""]]
+    _table(console, out, "4. Speed on the 800 pairs (ms per pair, one call at a time)",
+           ["grader", "median", "p99", "mean", "pairs/s, 2 workers"], rows)
+
+
+def section_pathological(out: list[str], console: Console) -> None:
+    rows = []
+    for name, resp in PATHOLOGICAL.items():
+        t = time.perf_counter()
+        v = grade(gold="1", response=resp, timeout_s=1.0)
+        ours_s = time.perf_counter() - t
+        t = time.perf_counter()
+        try:
+            mv = mv_parse_verify("$1$", resp)
+        except BaseException as exc:  # noqa: BLE001 - recording what the anchor does
+            mv = type(exc).__name__
+        rows.append([name, f"{ours_s:.2f}", f"{v.correct} ({v.reason})", f"{time.perf_counter() - t:.2f}", str(mv)])
+    _table(console, out, "5. Pathological responses, gold 1, deadline 1 s",
+           ["input", "ours s", "ours verdict", "Math-Verify s", "MV verdict"], rows)
+
+
+def _table(console: Console, out: list[str], title: str, header: list[str], rows: list[list]) -> None:
+    table = Table(title=title)
+    for h in header:
+        table.add_column(h)
+    for r in rows:
+        table.add_row(*map(str, r))
+    console.print(table)
+    out += [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    out.append("")
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=here.parent / "shared/data/math_grader_heldout")
+    parser.add_argument("--out", type=Path, default=here / "results/bench_math.md")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args()
+    console, out = Console(), ["# Math grader vs Math-Verify 0.9.0", "", "Command: `python tools/bench_math.py`", ""]
+    section_mv_tests(args.data, out, console)
+    pairs = section_qwen(args.data, out, console)
+    section_matharena(args.data, out, console)
+    if not args.skip_speed:
+        section_speed(pairs, out, console)
+        section_pathological(out, console)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(out) + "\n")
+    console.print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
