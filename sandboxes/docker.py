@@ -72,7 +72,8 @@ class DockerSandbox:
                 deadline = time.monotonic() + request_deadline(limits, n)
                 line = container.request(request, deadline, reply_cap(limits, n))
                 results = parse_reply(line, n)
-                return SandboxResult(results=results, meta={"sandbox": "docker", "attempts": attempt + 1})
+                meta = {"sandbox": "docker", "container": container.container.short_id, "attempts": attempt + 1}
+                return SandboxResult(results=results, meta=meta)
             except (SandboxBroken, ProtocolError) as exc:
                 error, deadline_passed = f"{type(exc).__name__}: {exc}", isinstance(exc, DeadlineExceeded)
             except Exception as exc:  # docker API errors: the engine or container is in trouble

@@ -136,7 +136,7 @@ def _communicate(pid, fds, data, deadline, cap):
                 break
         return None, bytes(bufs[r_out]), bytes(bufs[r_err])
     finally:
-        for fd in (w_in, r_out, r_err, pidfd):
+        for fd in [r_out, r_err, pidfd] + writers:
             os.close(fd)
 
 
@@ -160,8 +160,9 @@ def _feed(fd, data, sent, writers):
         sent += os.write(fd, data[sent:sent + (1 << 16)])
     except BrokenPipeError:  # the program stopped reading: not an error
         sent = len(data)
-    if sent >= len(data):
+    if sent >= len(data):  # all fed: close, so the program sees EOF
         writers.remove(fd)
+        os.close(fd)
     return sent
 
 

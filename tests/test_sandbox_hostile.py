@@ -1,0 +1,164 @@
+"""Hostile programs against DockerSandbox, one adversarial property per test.
+
+Each test checks: the expected status, returned within the time limit + 2 s; no infrastructure error; and
+afterwards (assert_contained) the engine answers, the same container is still in use (not recreated), only
+its three own processes run in it (docker-init, sleep, the driver), and the next submission there is
+unaffected. The cases come from research/sandbox_probe.md (sections 3-4), where each was seen to break a
+weaker design. Needs a Docker engine and the runner image (tools/setup_system.sh); in CI (CI=true or
+MIMO_REQUIRE_DOCKER=1) a missing engine fails instead of skipping.
+Run: python -m pytest -q tests/test_sandbox_hostile.py
+"""
+import os
+import time
+import uuid
+
+import pytest
+
+from sandboxes import Limits
+
+pytestmark = pytest.mark.docker
+LIMITS = Limits(time_s=2.0, memory_mb=512)
+SPOOF = '{"ok": true, "results": [{"status": "ok", "stdout": "SPOOFED\\n", "stderr": "", "exit_code": 0, ' \
+        '"wall_s": 0.0, "peak_memory_kb": 1}]}'
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from sandboxes.docker import DockerSandbox, DockerUnavailable
+
+    try:
+        sb = DockerSandbox(workers=1)
+    except DockerUnavailable as exc:
+        if os.environ.get("CI") == "true" or os.environ.get("MIMO_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"the Docker tests must run here: {exc}")
+        pytest.skip(str(exc))
+    first = sb.run("print(input())", ["warm"], LIMITS)
+    assert first.results[0].stdout == "warm\n"
+    sb.home = first.meta["container"]
+    yield sb
+    sb.close()
+
+
+def run_hostile(sb, program, limits=LIMITS):
+    t0 = time.monotonic()
+    res = sb.run(program, [""], limits)
+    elapsed = time.monotonic() - t0
+    assert res.infra_error is None, res.infra_error
+    assert elapsed < limits.time_s + 2, f"took {elapsed:.2f} s"
+    assert_contained(sb)
+    return res.results[0]
+
+
+def assert_contained(sb):
+    sb.client.ping()
+    container = sb.client.containers.get(sb.home)
+    procs = container.top()["Processes"]
+    assert len(procs) == 3, procs  # docker-init, sleep infinity, the driver: nothing of the test survived
+    nxt = sb.run("print(input()[::-1])", ["abc"], LIMITS)
+    assert nxt.meta["container"] == sb.home and nxt.meta["attempts"] == 1
+    assert [(r.status, r.stdout) for r in nxt.results] == [("ok", "cba\n")]
+
+
+def test_fork_bomb(sandbox):
+    r = run_hostile(sandbox, "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass")
+    assert r.status == "timeout"
+
+
+def test_4gb_allocation(sandbox):
+    assert run_hostile(sandbox, "x = bytearray(4 << 30)").status == "memory"
+
+
+def test_gradual_allocation_past_the_limit(sandbox):
+    assert run_hostile(sandbox, "a = []\nwhile True:\n    a.append(' ' * (1 << 20))").status == "memory"
+
+
+def test_infinite_loop(sandbox):
+    assert run_hostile(sandbox, "while True:\n    pass").status == "timeout"
+
+
+def test_1gb_to_stdout(sandbox):
+    r = run_hostile(sandbox, "import sys\nc = 'x' * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(c)")
+    assert r.status == "output_limit" and len(r.stdout) == LIMITS.output_bytes
+
+
+def test_1gb_file_write(sandbox):
+    program = "c = b'x' * (1 << 20)\nwith open('/tmp/big', 'wb') as f:\n    for _ in range(1024):\n        f.write(c)"
+    r = run_hostile(sandbox, program)
+    assert r.status == "runtime_error" and "File too large" in r.stderr
+
+
+def test_write_outside_tmp(sandbox):
+    program = ("for p in ['/judge/driver.py', '/usr/bin/python3', '/pwned']:\n    try:\n"
+               "        open(p, 'a').write('pwned')\n    except OSError as e:\n        print(e.errno)")
+    assert run_hostile(sandbox, program).stdout == "13\n13\n30\n"  # EACCES (root-owned), EROFS
+
+
+def test_network_socket(sandbox):
+    program = ("import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=1)\n"
+               "    print('CONNECTED')\nexcept OSError as e:\n    print('blocked', e.errno)\n"
+               "try:\n    socket.getaddrinfo('deb.debian.org', 80)\n    print('DNS')\nexcept OSError:\n"
+               "    print('no dns')")
+    r = run_hostile(sandbox, program)
+    assert (r.status, r.stdout) == ("ok", "blocked 101\nno dns\n")
+
+
+def test_host_files_unreachable(sandbox, tmp_path):
+    secret = f"mimo-host-secret-{uuid.uuid4().hex}"
+    host_file = tmp_path / "secret.txt"
+    host_file.write_text(secret)
+    program = ("import os\nfor p in [%r, '/proc/1/root' + %r, '/etc/shadow']:\n    try:\n"
+               "        print(open(p).read())\n    except OSError as e:\n        print('denied', e.errno)"
+               % (str(host_file), str(host_file)))
+    r = run_hostile(sandbox, program)
+    assert secret not in r.stdout and r.stdout == "denied 2\ndenied 13\ndenied 13\n"
+
+
+def test_sleep_after_closing_stdout(sandbox):
+    r = run_hostile(sandbox, "import os, time\nprint('bye', flush=True)\nos.close(1)\ntime.sleep(100)")
+    assert (r.status, r.stdout) == ("timeout", "bye\n")
+
+
+def test_kill_parent_and_everyone(sandbox):
+    program = ("import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError as e:\n"
+               "    print('parent', e.errno, flush=True)\nos.kill(-1, signal.SIGKILL)\nprint('alive')")
+    r = run_hostile(sandbox, program)
+    assert (r.status, r.stdout) == ("ok", "parent 1\nalive\n")  # kill(-1) spares the caller, and only the caller
+
+
+def test_forge_driver_output_through_proc(sandbox):
+    program = ("import os\nfake = %r + '\\n'\nhits = []\n"
+               "for pid in [os.getppid(), 1] + [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
+               "    for fd in (1, 2):\n        try:\n"
+               "            with open(f'/proc/{pid}/fd/{fd}', 'w') as f:\n                f.write(fake)\n"
+               "            hits.append(pid)\n        except OSError:\n            pass\n"
+               "print('wrote', [h for h in hits if h != os.getpid()])" % SPOOF)
+    r = run_hostile(sandbox, program)
+    assert (r.status, r.stdout) == ("ok", "wrote []\n")
+
+
+def test_no_state_leaks_to_the_next_submission(sandbox):
+    plant = ("import os, ctypes\nopen('/tmp/leak', 'w').write('A')\nopen('/dev/shm/leak', 'w').write('A')\n"
+             "os.makedirs('/tmp/d/e')\nopen('/tmp/d/e/f', 'w').write('A')\nos.chmod('/tmp/d', 0)\n"
+             "libc = ctypes.CDLL(None)\nprint(libc.shmget(0x5eed, 4096, 0o1666) >= 0)")
+    assert run_hostile(sandbox, plant).stdout == "True\n"
+    look = ("import os\nprint(os.listdir('/tmp'), os.listdir('/dev/shm'))\n"
+            "print(open('/proc/sysvipc/shm').read().count('\\n'))")
+    assert run_hostile(sandbox, look).stdout == "[] []\n1\n"  # 1 = the header line only
+
+
+def test_daemon_escaping_its_session(sandbox):
+    program = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+               "        time.sleep(100)\n    os._exit(0)\nprint('parent done')")
+    assert run_hostile(sandbox, program).stdout == "parent done\n"  # assert_contained: the daemon is gone
+
+
+def test_deep_recursion_in_c_segfaults_cleanly(sandbox):
+    program = "import sys\nsys.setrecursionlimit(10 ** 8)\nx = []\nfor _ in range(10 ** 5):\n    x = [x]\nrepr(x)"
+    r = run_hostile(sandbox, program, Limits(time_s=10, memory_mb=512))  # the crash itself takes ~1 s
+    assert (r.status, r.exit_code) == ("runtime_error", -11)
+
+
+def test_deep_python_recursion_is_allowed(sandbox):
+    program = ("import sys\nsys.setrecursionlimit(200100)\ndef f(n):\n    return 0 if n == 0 else f(n - 1) + 1\n"
+               "print(f(200000))")
+    assert run_hostile(sandbox, program).stdout == "200000\n"

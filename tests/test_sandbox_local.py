@@ -1,0 +1,119 @@
+"""LocalSandbox (the driver as a host subprocess, no isolation) and the strict host-side reply parser.
+
+Covers: statuses ok / runtime_error / compile_error / timeout / output_limit / memory / skipped, stdin
+without a trailing newline, exit codes, budget and stop_on_error, no environment leak, descendants killed.
+Run: python -m pytest -q tests/test_sandbox_local.py
+"""
+import json
+import os
+import time
+
+import pytest
+
+from sandboxes import LocalSandbox, Limits, get_sandbox
+from sandboxes.protocol import ProtocolError, parse_reply
+
+FAST = Limits(time_s=1.0, memory_mb=512)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    return LocalSandbox(workers=2)
+
+
+# (program, stdin, expected status, expected stdout)
+CASES = [
+    ("print(int(input()) * 2)", "21\n", "ok", "42\n"),
+    ("print(input())", "no newline at end", "ok", "no newline at end\n"),
+    ("import sys\nprint(sum(map(int, sys.stdin.read().split())))", "1 2\n3\n", "ok", "6\n"),
+    ("print(open(0).read().upper(), end='')", "abc\n", "ok", "ABC\n"),
+    ("import sys\nsys.stdout.buffer.write(b'raw\\n')", "", "ok", "raw\n"),
+    ("exit()", "", "ok", ""),
+    ("1/0", "", "runtime_error", ""),
+    ("import sys\nsys.exit(3)", "", "runtime_error", ""),
+    ("print('x'", "", "compile_error", ""),
+]
+
+
+@pytest.mark.parametrize("program,stdin,status,stdout", CASES)
+def test_statuses(sandbox, program, stdin, status, stdout):
+    [r] = sandbox.run(program, [stdin], FAST).results
+    assert (r.status, r.stdout) == (status, stdout)
+
+
+def test_exit_code_and_traceback_are_the_programs(sandbox):
+    [exited, raised] = sandbox.run("import sys\nif input() == 'a':\n    sys.exit(7)\nraise KeyError('k')",
+                                   ["a", "b"], FAST).results
+    assert exited.exit_code == 7
+    assert raised.exit_code == 1 and "KeyError: 'k'" in raised.stderr and "driver.py" not in raised.stderr
+
+
+def test_timeout(sandbox):
+    t0 = time.monotonic()
+    [r] = sandbox.run("while True:\n    pass", [""], FAST).results
+    assert r.status == "timeout" and time.monotonic() - t0 < FAST.time_s + 2
+
+
+def test_output_cap(sandbox):
+    [r] = sandbox.run("while True:\n    print('x' * 4096)", [""], FAST).results
+    assert r.status == "output_limit" and len(r.stdout) == FAST.output_bytes
+
+
+def test_memory(sandbox):
+    [r] = sandbox.run("x = bytearray(2 << 30)", [""], FAST).results
+    assert r.status == "memory"
+
+
+def test_stop_on_error_skips_the_rest(sandbox):
+    res = sandbox.run("assert input() != 'bad'", ["ok", "bad", "ok"], FAST, stop_on_error=True).results
+    assert [r.status for r in res] == ["ok", "runtime_error", "skipped"]
+
+
+def test_budget_skips_the_rest(sandbox):
+    res = sandbox.run("import time\ntime.sleep(0.4)", ["1", "2", "3", "4"], Limits(time_s=1, budget_s=0.6)).results
+    assert [r.status for r in res] == ["ok", "timeout", "skipped", "skipped"]
+
+
+def test_environment_is_not_inherited(sandbox, monkeypatch):
+    monkeypatch.setenv("MIMO_SECRET_TOKEN", "hunter2")
+    [r] = sandbox.run("import os\nprint(os.environ.get('MIMO_SECRET_TOKEN'))", [""], FAST).results
+    assert r.stdout == "None\n"
+
+
+def test_daemon_left_behind_is_killed(sandbox):
+    program = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    print(os.getpid(), flush=True)\n"
+               "    time.sleep(60)\nelse:\n    time.sleep(0.2)")
+    [r] = sandbox.run(program, [""], FAST).results
+    daemon = int(r.stdout)
+    with pytest.raises(ProcessLookupError):
+        os.kill(daemon, 0)
+
+
+def test_factory():
+    assert isinstance(get_sandbox("local", workers=1), LocalSandbox)
+    with pytest.raises(ValueError, match="unknown sandbox kind"):
+        get_sandbox("firejail")
+
+
+GOOD = {"status": "ok", "stdout": "1\n", "stderr": "", "exit_code": 0, "wall_s": 0.01, "peak_memory_kb": 9}
+BAD_REPLIES = [
+    b"not json",
+    b'{"ok": false, "error": "boom"}',
+    json.dumps({"ok": True, "results": [GOOD, GOOD]}).encode(),           # count differs from the request
+    json.dumps({"ok": True, "results": [{**GOOD, "status": "accepted"}]}).encode(),  # unknown status
+    json.dumps({"ok": True, "results": [{**GOOD, "extra": 1}]}).encode(),
+    json.dumps({"ok": True, "results": [{**GOOD, "exit_code": "0"}]}).encode(),
+    json.dumps({"ok": True, "results": [{**GOOD, "exit_code": True}]}).encode(),
+    json.dumps([GOOD]).encode(),
+]
+
+
+@pytest.mark.parametrize("line", BAD_REPLIES)
+def test_reply_parser_is_strict(line):
+    with pytest.raises(ProtocolError):
+        parse_reply(line, 1)
+
+
+def test_reply_parser_accepts_a_good_reply():
+    [r] = parse_reply(json.dumps({"ok": True, "results": [GOOD]}).encode(), 1)
+    assert (r.status, r.stdout, r.peak_memory_kb) == ("ok", "1\n", 9)
