@@ -100,6 +100,19 @@ def test_temperature_zero_is_transformers_greedy(backend):
     assert completion.text == tokenizer.decode(reference[0, ids.shape[1]:], skip_special_tokens=True)
 
 
+def test_the_models_own_sampling_defaults_do_not_leak_in(tmp_path, backend):
+    from transformers import GenerationConfig
+
+    directory = build_tiny_model(tmp_path)  # same seed, same weights as the fixture's model
+    config = GenerationConfig.from_pretrained(directory)
+    config.update(do_sample=True, temperature=0.3, top_p=0.5, top_k=3, repetition_penalty=1.5, no_repeat_ngram_size=2)
+    config.save_pretrained(directory)
+    requests = [chat(0, i) for i in range(3)]
+    for sampling in (SamplingParams(temperature=0.0, max_tokens=24), SamplingParams(temperature=1.0, max_tokens=24)):
+        assert texts(HFBackend(model=directory, device="cpu").generate(requests, sampling)) == \
+            texts(backend.generate(requests, sampling))
+
+
 def test_sampler_draws_follow_the_distribution_and_top_p():
     probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
     scores = probs.log().repeat(4000, 1)  # [B, V], one row per sample

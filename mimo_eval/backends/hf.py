@@ -46,8 +46,9 @@ class HFBackend:
             with torch.inference_mode():
                 output = model.generate(
                     input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
-                    max_new_tokens=sampling.max_tokens, do_sample=False, num_beams=1, repetition_penalty=1.0,
-                    logits_processor=LogitsProcessorList([sampler]), pad_token_id=pad_id, eos_token_id=eos_ids,
+                    max_new_tokens=sampling.max_tokens, do_sample=False, num_beams=1, pad_token_id=pad_id,
+                    eos_token_id=eos_ids, logits_processor=LogitsProcessorList([sampler]),
+                    repetition_penalty=1.0, no_repeat_ngram_size=0,  # explicit: the model's defaults must not leak in
                 )
             new_tokens = output[:, input_ids.shape[1]:].tolist()  # [B, T_new]
             for request, tokens in zip(batch, new_tokens):
