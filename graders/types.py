@@ -55,6 +55,7 @@ class CodeOptions:
 
 @dataclass(frozen=True)
 class TestOutcome:
+    __test__ = False  # not a pytest test class
     verdict: TestVerdict
     wall_s: float = 0.0
     detail: str = ""                # first mismatch or the error, truncated
