@@ -72,7 +72,7 @@ def detail_rows(board: Board) -> list[dict]:
             "pass@1": f"{s['pass@1']:.2f}", "sampling SE": f"{s['sampling_se']:.2f}",
             "between-problem SE": f"{s['between_problem_se']:.2f}",
             "95% CI (sampling)": "{:.1f}–{:.1f}".format(*s["ci95_sampling"]),
-            f"pass@{s['n']}": f"{s['pass@k'][str(s['n'])]:.1f}",
+            "pass@n": f"{s['pass@k'][str(s['n'])]:.1f}",
             "maj@n": f"{maj[str(s['n'])]:.1f}" if str(s["n"]) in maj else "-",
             "timeouts": out.get("timeout", 0), "errors": out.get("error", 0),
             "no answer": out.get("no_answer", 0), "truncated": out.get("truncated", 0)})
@@ -116,8 +116,8 @@ def _html_table(header: list[str], rows: list[list]) -> str:
 def _html(board: Board) -> str:
     details = detail_rows(board)
     style = ("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
-             "td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f3f3f3}"
-             "td:first-child{text-align:left}img{max-width:100%}")
+             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;font-size:14px}th{background:#f3f3f3}"
+             "td:first-child,th:first-child{text-align:left}img{max-width:100%}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>mimo-eval leaderboard</title>"
             f"<style>{style}</style></head><body><h1>mimo-eval leaderboard</h1>"
             f"{_html_table(['benchmark'] + board.models, _main_rows(board))}<p><em>{html.escape(CELL_NOTE)}</em></p>"
@@ -134,7 +134,7 @@ def plot_png_base64(board: Board) -> str:
 
     benchmarks, models = board.benchmarks, board.models
     width = 0.8 / max(1, len(models))
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(benchmarks) * max(1, len(models)) ** 0.5), 3.6), dpi=110)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(benchmarks) * max(1, len(models)) ** 0.5), 4.2), dpi=110)
     for j, model in enumerate(models):
         xs, ys, errs = [], [], []
         for i, b in enumerate(benchmarks):
@@ -143,17 +143,22 @@ def plot_png_base64(board: Board) -> str:
                 xs.append(i + (j - (len(models) - 1) / 2) * width)
                 ys.append(s["pass@1"])
                 errs.append(1.96 * s["sampling_se"])
-        ax.bar(xs, ys, width, yerr=errs, capsize=3, label=model)
+        bars = ax.bar(xs, ys, width, yerr=errs, capsize=3, label=model)
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
     ax.set_xticks(range(len(benchmarks)), benchmarks)
     ax.set_ylabel("pass@1 (avg@n), %")
-    ax.set_ylim(0, 100)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(3, len(models)), frameon=False)
     ax.set_title("error bars: 95% sampling interval", fontsize=9)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _num(x: float) -> str:
+    return "-" if x != x else f"{x:.2f}"   # NaN: not estimable (n = 1 or a single problem)
 
 
 def print_run(run_dir: Path) -> None:
@@ -165,9 +170,9 @@ def print_run(run_dir: Path) -> None:
     console = Console()
     t = Table(title=f"{s['model']} on {s['benchmark']}  (n={s['n']}, {s['num_problems']} problems)")
     for col in ("pass@1 (avg@n)", "sampling SE", "between-problem SE", "95% CI (sampling)", "run-to-run SD"):
-        t.add_column(col, justify="right")
-    t.add_row(f"{s['pass@1']:.2f}", f"{s['sampling_se']:.2f}", f"{s['between_problem_se']:.2f}",
-              "{:.2f} – {:.2f}".format(*s["ci95_sampling"]), f"{s['per_run_sd_observed']:.2f}")
+        t.add_column(col, justify="right", overflow="fold")
+    t.add_row(f"{s['pass@1']:.2f}", f"{s['sampling_se']:.2f}", _num(s["between_problem_se"]),
+              "{:.2f} – {:.2f}".format(*s["ci95_sampling"]), _num(s["per_run_sd_observed"]))
     console.print(t)
     ks = Table(title="pass@k, maj@k, outcomes")
     for col in ["metric"] + list(s["pass@k"]):

@@ -22,7 +22,7 @@ class RunProgress:
     def __init__(self, total: int, *, done_generated: int, graded: list[dict], enabled: bool = True):
         self._lock = threading.Lock()
         self._outcomes = Counter(row.get("outcome", "wrong") for row in graded)
-        self._progress = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+        self._progress = Progress(TextColumn("{task.description:<9}"), BarColumn(bar_width=24), MofNCompleteColumn(),
                                   TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TextColumn("eta"),
                                   TimeRemainingColumn(), TextColumn("{task.fields[summary]}"),
                                   disable=not enabled, transient=False)
@@ -31,6 +31,10 @@ class RunProgress:
 
     def __enter__(self) -> "RunProgress":
         self._progress.start()
+        gen, grade = (self._progress.tasks[i] for i in (self._gen, self._grade))
+        if gen.completed or grade.completed:
+            self._progress.console.print(f"resuming: {gen.completed:.0f} of {gen.total:.0f} samples already "
+                                         f"stored, {grade.completed:.0f} graded; only the rest is done now")
         return self
 
     def __exit__(self, *exc) -> None:

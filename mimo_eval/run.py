@@ -14,9 +14,10 @@ import logging
 import platform
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from benchmarks import registry
 from benchmarks.common import prompt_sha256
@@ -94,12 +95,19 @@ def load_problems(bench: Benchmark, options: dict) -> list[Problem]:
     return bench.load(**options)
 
 
-def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None) -> Callable[[Problem, str], dict]:
+@contextmanager
+def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None) -> Iterator[Callable[[Problem, str], dict]]:
+    """The grading function for a benchmark; a code grader's sandbox lives exactly as long as the block."""
     if bench.grader == "math":
-        return grade_math
+        yield grade_math
+        return
     if sandbox_factory is None:
-        from sandboxes import make_sandbox as sandbox_factory
-    return make_code_grader(sandbox_factory())
+        from sandboxes import get_sandbox as sandbox_factory   # Docker, else LocalSandbox with a warning
+    sandbox = sandbox_factory()
+    try:
+        yield make_code_grader(sandbox)
+    finally:
+        sandbox.close()
 
 
 def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | None = None) -> Path:
@@ -110,7 +118,8 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
     store = RunStore.open(run_dir_for(s.out, s.model, bench.name), build_config(s, bench, problems, backend, n),
                           new_run=s.new_run)
     try:
-        _generate_and_grade(store, problems, n, s, backend, grader_for(bench, sandbox_factory))
+        with grader_for(bench, sandbox_factory) as grade_fn:
+            _generate_and_grade(store, problems, n, s, backend, grade_fn)
         write_summary(store, problems, bench, n)
     finally:
         store.close()
@@ -199,10 +208,9 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
     n, by_id = config["n"], {p.id: p for p in problems}
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
     todo = [row for key, row in samples.items() if key not in scores and row["problem_id"] in by_id and key[1] < n]
-    grade_fn = grader_for(bench, sandbox_factory)
     try:
-        with RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar, \
-                ThreadPoolExecutor(grade_workers) as pool:
+        with grader_for(bench, sandbox_factory) as grade_fn, ThreadPoolExecutor(grade_workers) as pool, \
+                RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar:
             for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn), todo):
                 store.append(SCORES, row)
                 bar.graded(row)

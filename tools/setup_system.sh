@@ -27,3 +27,8 @@ if ! docker_up; then
 fi
 # Same as `mimo-eval sandbox build --offline`, without depending on the rest of the CLI.
 "${PY:-python3}" -m sandboxes.build --offline
+# --- headless Chromium for the HTML leaderboard check (owner: harness) ---------------------------------
+if ! command -v chromium >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 chromium
+fi
