@@ -15,6 +15,7 @@ import uuid
 
 LABEL = "org.mimo-eval.sandbox"
 OWNER_LABEL = "org.mimo-eval.owner"  # "<host>:<pid>:<process start time>"
+POOL_LABEL = "org.mimo-eval.pool"    # one DockerSandbox's containers
 DRIVER_CMD = ["python3", "-I", "/judge/driver.py", "--container"]
 DRIVER_MEMORY_MB = 64  # the cgroup limit is the test's memory limit plus this, for the driver and tmpfs
 
@@ -52,14 +53,15 @@ def remove_orphans(client) -> int:
 class Container:
     """A runner container plus the socket of its driver's exec; one request at a time."""
 
-    def __init__(self, client, image: str, *, memory_mb: int, cpus: float, pids: int, tmpfs_mb: int):
+    def __init__(self, client, image: str, *, pool: str, memory_mb: int, cpus: float, pids: int,
+                 tmpfs_mb: int):
         import docker
 
         self.client, self.memory_mb = client, memory_mb
         mem = f"{memory_mb + DRIVER_MEMORY_MB}m"
         self.container = client.containers.run(
             image, ["sleep", "infinity"], detach=True, init=True, name=f"mimo-sbx-{uuid.uuid4().hex[:12]}",
-            labels={LABEL: "1", OWNER_LABEL: owner_id()}, network_mode="none", read_only=True,
+            labels={LABEL: "1", OWNER_LABEL: owner_id(), POOL_LABEL: pool}, network_mode="none", read_only=True,
             tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={tmpfs_mb}m,mode=1777"}, shm_size="16m",
             mem_limit=mem, memswap_limit=mem, pids_limit=pids, nano_cpus=int(cpus * 1e9),
             cap_drop=["ALL"], cap_add=["SETUID", "SETGID", "KILL"], security_opt=["no-new-privileges"],

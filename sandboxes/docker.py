@@ -16,6 +16,7 @@ import os
 import queue
 import threading
 import time
+import uuid
 from typing import Sequence
 
 from sandboxes.containers import Container, DeadlineExceeded, SandboxBroken, remove_orphans
@@ -44,7 +45,8 @@ class DockerSandbox:
         if removed:
             log.info("removed %d sandbox containers left by dead processes", removed)
         self.workers = workers or os.cpu_count() or 1
-        self._options = {"cpus": cpus, "pids": pids, "tmpfs_mb": tmpfs_mb}
+        self.pool_id = uuid.uuid4().hex
+        self._options = {"pool": self.pool_id, "cpus": cpus, "pids": pids, "tmpfs_mb": tmpfs_mb}
         self._idle: queue.Queue[_Slot] = queue.Queue()
         for _ in range(self.workers):
             self._idle.put(_Slot())
