@@ -22,6 +22,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo_main(args)
 
 
+def _cmd_harness(args: argparse.Namespace) -> int:
+    from mimo_eval import commands
+
+    return commands.dispatch(args)
+
+
+def _add_harness_commands(sub) -> None:
+    """run / score / leaderboard / compare (mimo_eval/commands.py)."""
+    from mimo_eval.commands import add_harness_arguments
+
+    for name, help_text in (("run", "generate, grade and summarize one benchmark for one model (resumable)"),
+                            ("score", "grade a run's ungraded samples (or all, --rescore) and rewrite its summary"),
+                            ("leaderboard", "table of every run under a folder: benchmarks x models"),
+                            ("compare", "paired bootstrap test between two runs or two run folders")):
+        p = sub.add_parser(name, help=help_text)
+        add_harness_arguments(name, p)
+        p.set_defaults(func=_cmd_harness)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mimo_eval import __version__
 
@@ -38,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the embedded default: run on bundled data, no GPU or network")
     p.set_defaults(func=_cmd_demo)
+    _add_harness_commands(sub)
     return parser
 
 
