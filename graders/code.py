@@ -113,6 +113,8 @@ def _reference_problem(reference: CodeReference) -> str:
 def _run(reference, code, mode, sandbox, timeout_s, options, budget_s, memory_mb) -> list[TestOutcome]:
     tests, n = reference.tests, len(reference.tests)
     outcomes: list[TestOutcome | None] = [None] * n
+    if budget_s is None and mode == "all_tests":  # relaunches after a crash share the judge's global limit
+        budget_s = (timeout_s + 1) * n + 5
     deadline = None if budget_s is None else time.monotonic() + budget_s
     start = 0
     while start < n:

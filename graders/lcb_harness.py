@@ -19,8 +19,9 @@ globals, the one shared `Solution()` instance, the recursion limit. Reproduced:
     pipe that never closes;
   * functional programs: prelude + code exec'd as module `tmp_sol`; `Solution()` once if the text
     contains "class Solution"; each input line `json.loads`-ed into one positional argument;
-  * the judge's hygiene: `quit`, `help`, `os.kill/system/remove/...`, `shutil.rmtree/...`,
-    `subprocess.Popen` set to None, `int` string conversion up to 50000 digits.
+  * the judge's process: numpy already imported (only when the code names it), then its hygiene: `quit`,
+    `help`, `os.kill/system/remove/...`, `shutil.rmtree/...`, `subprocess.Popen` set to None, `int`
+    string conversion up to 50000 digits.
 Not here: comparison. Outputs go back to the host, which compares (the program cannot grade itself).
 Return values travel in a tagged JSON encoding that keeps list/tuple/set/dict and int/float apart.
 
