@@ -23,6 +23,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     delay_s: float = 0.0
     body: dict | None = None   # None: the normal completion
+    drop: bool = False         # close the connection without answering
 
 
 @dataclass
@@ -68,7 +69,8 @@ class FakeOpenAIServer:
         return [a for a in self.attempts if a.path.endswith("completions")]
 
     def completion_text(self, body: dict) -> str:
-        return f"echo {request_key(body)} t={body.get('temperature')} p={body.get('top_p')} max={body.get('max_tokens')}"
+        settings = f"t={body.get('temperature')} p={body.get('top_p')} max={body.get('max_tokens')}"
+        return f"echo {request_key(body)} {settings}"
 
     def _answer(self, path: str, body: dict, headers: dict) -> Reply:
         key = request_key(body)
@@ -108,6 +110,9 @@ class FakeOpenAIServer:
                 pass
 
             def _send(self, reply: Reply) -> None:
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 payload = json.dumps(reply.body or {}).encode()
                 try:
                     self.send_response(reply.status)

@@ -39,7 +39,8 @@ def backend(model_dir) -> HFBackend:
 
 
 def chat(problem: int, index: int, seed: int | None = None) -> Request:
-    return Request(problem_id=f"p{problem}", sample_index=index, seed=seed if seed is not None else 10 * problem + index,
+    seed = seed if seed is not None else 10 * problem + index
+    return Request(problem_id=f"p{problem}", sample_index=index, seed=seed,
                    messages=({"role": "system", "content": ""}, {"role": "user", "content": QUESTION * (problem + 1)}))
 
 
@@ -166,7 +167,8 @@ def test_tokenizer_without_chat_template_asks_for_raw_prompts(backend):
 
 def test_missing_extra_names_the_install_command(monkeypatch, tmp_path):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "transformers" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "transformers" else real(name, *a))
     with pytest.raises(BackendError, match=r"transformers is not installed: pip install 'mimo-eval\[hf\]'"):
         list(HFBackend(model=str(tmp_path)).generate([chat(0, 0)], SamplingParams()))
 

@@ -78,6 +78,14 @@ def test_retries_429_then_500_then_succeeds():
     assert len(completions) == 3 and set(attempts.values()) == {3}
 
 
+def test_dropped_connection_is_retried():
+    script = lambda body, attempt: Reply(drop=True) if attempt == 1 else None  # noqa: E731
+    with FakeOpenAIServer(script=script) as server:
+        completions = list(backend_for(server).generate(chat_requests(3, 1), SamplingParams()))
+        attempts = Counter(request_key(a.body) for a in server.generation_attempts())
+    assert len(completions) == 3 and set(attempts.values()) == {2}
+
+
 def test_retry_after_header_is_honoured():
     script = lambda body, attempt: Reply(429, {"Retry-After": "1"}) if attempt == 1 else None  # noqa: E731
     with FakeOpenAIServer(script=script) as server:

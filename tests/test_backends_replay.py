@@ -51,7 +51,8 @@ def test_indices_follow_file_order_when_absent_and_text_aliases(tmp_path):
     ])
     backend = ReplayBackend(path)
     assert backend.keys() == [("7", 0), ("7", 1), ("8", 0)]
-    assert [c.text for c in backend.generate([request("7", 1), request("7", 0)], SamplingParams())] == ["second", "first"]
+    replayed = backend.generate([request("7", 1), request("7", 0)], SamplingParams())
+    assert [c.text for c in replayed] == ["second", "first"]
 
 
 def test_gzip_file(tmp_path):

@@ -59,7 +59,8 @@ def test_one_sample_per_request_with_its_own_seed(sampling, expected):
 
 
 def test_request_output_becomes_a_completion():
-    output = SimpleNamespace(outputs=[SimpleNamespace(text="x = \\boxed{7}", token_ids=[5, 6, 7], finish_reason="stop")])
+    sample = SimpleNamespace(text="x = \\boxed{7}", token_ids=[5, 6, 7], finish_reason="stop")
+    output = SimpleNamespace(outputs=[sample])
     completion = completion_from_output(REQUEST, output)
     assert (completion.problem_id, completion.sample_index, completion.seed) == ("aime24/3", 5, 1234)
     assert (completion.text, completion.num_tokens, completion.finish_reason) == ("x = \\boxed{7}", 3, "stop")
@@ -74,7 +75,8 @@ def test_token_prompts_follow_the_chat_template_like_llm_chat():
     chat_prompt, raw_prompt = engine_prompts(tokenizer, [REQUEST, raw])
     text = tokenizer.apply_chat_template(list(REQUEST.messages), tokenize=False, add_generation_prompt=True)
     assert chat_prompt == {"prompt_token_ids": tokenizer(text, add_special_tokens=False)["input_ids"]}
-    assert text.endswith("<|im_start|>assistant\n") and chat_prompt["prompt_token_ids"].count(tokenizer.bos_token_id) == 1
+    assert text.endswith("<|im_start|>assistant\n")
+    assert chat_prompt["prompt_token_ids"].count(tokenizer.bos_token_id) == 1
     assert raw_prompt == {"prompt_token_ids": tokenizer("Question: x?\nAnswer:")["input_ids"]}
 
 

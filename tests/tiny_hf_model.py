@@ -1,7 +1,8 @@
 """A tiny causal LM and tokenizer built locally for tests: no Hub download.
 
 Byte-level BPE (vocabulary ~330) trained on a few sentences with the `tokenizers` library, a ChatML chat template,
-a BOS added to raw text, and a random 2-layer Llama (hidden size 64). Needs torch and transformers; callers skip when they are missing.
+a BOS added to raw text, and a random 2-layer Llama (hidden size 64). Needs torch and transformers; callers skip
+when they are missing.
 
     path = build_tiny_model(tmp_dir)   # a save_pretrained directory: config.json, weights, tokenizer files
 """

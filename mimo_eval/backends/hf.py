@@ -141,7 +141,8 @@ def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
     ids = configured if isinstance(configured, list) else [configured]
     ids = [i for i in ids if i is not None] or [tokenizer.eos_token_id]
     if ids == [None]:
-        raise BackendError(f"model {model.name_or_path!r} defines no end-of-sequence token: set eos_token in its tokenizer")
+        raise BackendError(f"model {model.name_or_path!r} defines no end-of-sequence token: "
+                           "set eos_token in its tokenizer")
     return ids
 
 

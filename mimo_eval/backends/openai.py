@@ -7,8 +7,9 @@ Retry-After. A request that still fails, or a non-retryable answer (400, 401, 40
 already in flight finish and are yielded, then `BackendError` is raised, so nothing generated is lost and a rerun
 resumes from the store.
 
-`timeout_s` bounds each wait for the server's answer; the API is used without streaming, so it must cover a whole
-generation (32K tokens can take many minutes on a loaded server).
+`extra_body` adds server-specific fields to every request body (vLLM: `top_k`, `skip_special_tokens`,
+`chat_template_kwargs`; it overrides ours on a clash). `timeout_s` bounds each wait for the server's answer; the
+API is used without streaming, so it must cover a whole generation (32K tokens can take minutes on a loaded server).
 """
 from __future__ import annotations
 
@@ -153,7 +154,8 @@ class OpenAIBackend:
                 delay = e.retry_after
                 if delay is None:
                     delay = min(self.max_backoff_s, self.backoff_s * 2**attempt) * random.uniform(0.5, 1.0)
-                log.info("retrying %s#%d in %.1fs: %s", request.problem_id, request.sample_index, delay, e)
+                log.log(logging.WARNING if delay >= 10 else logging.INFO, "retrying %s#%d in %.1fs: %s",
+                        request.problem_id, request.sample_index, delay, e)
                 if stop.wait(delay):
                     return None  # another request failed for good: stop quietly
         return None
