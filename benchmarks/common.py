@@ -11,7 +11,8 @@ DATA_DIR = Path(__file__).parent / "data"
 
 # MiMo does not publish its prompt; DeepSeek-R1's usage recommendation is the most defensible default
 # (research/eval_harness.md §4). The directive follows the problem in the user turn; no system prompt.
-MATH_PROMPT = "{problem}\nPlease reason step by step, and put your final answer within \\boxed{}."  # filled by str.replace, not format
+# "{problem}" is filled with str.replace, not format: problems are full of braces.
+MATH_PROMPT = "{problem}\nPlease reason step by step, and put your final answer within \\boxed{}."
 
 
 class BenchmarkDataError(RuntimeError):

@@ -2,9 +2,9 @@
 
 Not a MiMo benchmark. QwenLM/Qwen2.5-Math `evaluation/data/eval_rm_maj_example/math_cot_100.jsonl` (MIT) holds
 100 MATH test problems (levels 1-5), each with 8 sampled responses from an unnamed Qwen2.5-Math model and Qwen's
-own per-response `score`. The gold is the row's `answer` (MATH's own boxed answer), not Qwen's pre-stripped
-`gt` (which mangles idx 3 to `4:30p..`). Loading gives the problems; `recorded_generations()` gives the responses in the replay
-backend's format. Expected from the stored labels: avg@8 91.0, pass@8 96.0, maj@8 93.0.
+own per-response `score`. The gold is the row's `answer` (MATH's own boxed answer), not Qwen's
+pre-stripped `gt` (which mangles idx 3 to `4:30p..`). Loading gives the problems; `recorded_generations()`
+gives the responses in the replay backend's format. Expected from the stored labels: avg@8 91.0, pass@8 96.0, maj@8 93.0.
 """
 from __future__ import annotations
 

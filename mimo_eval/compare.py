@@ -53,7 +53,8 @@ def paired_bootstrap(a: list[float], b: list[float], *, resamples: int = 10000, 
 def compare_runs(run_a: Path, run_b: Path, *, resamples: int = 10000, seed: int = 0) -> Comparison:
     ca, cb = (json.loads((Path(r) / "config.json").read_text()) for r in (run_a, run_b))
     if ca["benchmark"] != cb["benchmark"]:
-        raise ValueError(f"{run_a} is {ca['benchmark']} but {run_b} is {cb['benchmark']}: compare runs of one benchmark")
+        raise ValueError(f"{run_a} is {ca['benchmark']} but {run_b} is {cb['benchmark']}: "
+                         "compare runs of one benchmark")
     ra, rb = problem_rates(run_a), problem_rates(run_b)
     common = sorted(set(ra) & set(rb))
     if not common:

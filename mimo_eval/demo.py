@@ -6,7 +6,7 @@
    in the sandbox (Docker; without a Docker engine the sandbox factory falls back to a local, unisolated
    sandbox with a warning; if the code grader cannot start, this part is skipped with the reason).
 3. The leaderboard of both runs is printed, and written as HTML (with its plot) next to the runs.
-Runs land in ./mimo-eval-demo; running the demo again resumes them (nothing is regenerated or regraded).
+Runs land in ./runs/demo; running the demo again resumes them (nothing is regenerated or regraded).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from benchmarks import qwen25math_math100
 from benchmarks.common import DATA_DIR
 from mimo_eval.run import RunSettings, execute
 
-DEMO_DIR = Path("mimo-eval-demo")
+DEMO_DIR = Path("runs") / "demo"   # runs/ is git-ignored
 MATH_MODEL = "Qwen2.5-Math (recorded)"
 CODE_MODEL = "o1-mini-2024-09-12 (recorded)"
 CODE_GENERATIONS = DATA_DIR / "lcb_sample_o1mini_generations.jsonl"
@@ -37,11 +37,12 @@ def main(args: argparse.Namespace | None = None, out: Path = DEMO_DIR) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     console = Console()
     out.mkdir(parents=True, exist_ok=True)
-    replay = out / "qwen25math_math100.generations.jsonl"
+    (out / "replay").mkdir(exist_ok=True)
+    replay = out / "replay" / "qwen25math_math100.generations.jsonl"
     replay.write_text("".join(json.dumps(r) + "\n" for r in qwen25math_math100.recorded_generations()))
 
     console.rule("[bold]1/3 math: 800 recorded Qwen2.5-Math responses, replayed and graded")
-    math_run = execute(RunSettings(benchmark="qwen25math_math100", model=MATH_MODEL, out=out / "runs", n=8),
+    math_run = execute(RunSettings(benchmark="qwen25math_math100", model=MATH_MODEL, out=out, n=8),
                        ReplayBackend(replay))
     print_run(math_run)
     _print_math_check(console, math_run)
@@ -53,7 +54,7 @@ def main(args: argparse.Namespace | None = None, out: Path = DEMO_DIR) -> int:
         _print_code_check(console, code_run)
 
     console.rule("[bold]3/3 leaderboard")
-    board = collect(out / "runs")
+    board = collect(out)
     html_path = out / "leaderboard.html"
     html_path.write_text(render(board, "html"), encoding="utf-8")
     print(render(board, "md"))
@@ -76,7 +77,7 @@ def _code_part(console: Console, out: Path) -> Path | None:
     if type(sandbox).__name__ == "LocalSandbox":
         console.print("[bold yellow]WARNING: no Docker engine: the recorded programs run in a LOCAL sandbox without "
                       "isolation (process limits only).[/bold yellow]")
-    return execute(RunSettings(benchmark="lcb_sample", model=CODE_MODEL, out=out / "runs", n=1),
+    return execute(RunSettings(benchmark="lcb_sample", model=CODE_MODEL, out=out, n=1),
                    ReplayBackend(CODE_GENERATIONS), sandbox_factory=lambda: sandbox)
 
 
