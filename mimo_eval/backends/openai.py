@@ -8,8 +8,12 @@ already in flight finish and are yielded, then `BackendError` is raised, so noth
 resumes from the store.
 
 `extra_body` adds server-specific fields to every request body (vLLM: `top_k`, `skip_special_tokens`,
-`chat_template_kwargs`; it overrides ours on a clash). `timeout_s` bounds each wait for the server's answer; the
-API is used without streaming, so it must cover a whole generation (32K tokens can take minutes on a loaded server).
+`chat_template_kwargs`; it overrides ours on a clash). Recent `vllm serve` versions fill fields a request leaves
+out (top_k, repetition_penalty, min_p) from the model's generation_config.json; to sample with temperature and
+top-p alone, start the server with `--generation-config vllm` or set those fields here.
+
+`timeout_s` bounds each wait for the server's answer; the API is used without streaming, so it must cover a whole
+generation (32K tokens can take minutes on a loaded server).
 """
 from __future__ import annotations
 
