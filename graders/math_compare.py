@@ -24,6 +24,9 @@ _SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\w+\}?)?(?:\([a-zA-Z]
 # The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
 # outside subscripts and no + or -, so an equation such as "2x+4y-3=0" is never unwrapped to "0".
 _NAMED_LHS = re.compile(r"^(?:[A-Za-z|:(),\s{}\\]|_\{?\w+\}?)+$")
+# In a response, a left side without letters is a computation ("5+5+1 = 11"): its end is the value.
+# Not in a gold: "7 = 11a + c" is an equation to satisfy.
+_COMPUTED_LHS = re.compile(r"^[^A-Za-z]*$")
 _TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<="}
 _CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
@@ -68,6 +71,8 @@ def structures_equal(g: Structure, r: Structure) -> bool:
     if g.kind == "union" or r.kind == "union":
         return g.kind == r.kind and _unordered(g.items, r.items, structures_equal)
     if g.kind == "matrix" or r.kind == "matrix":
+        if g.kind == "single" or r.kind == "single":   # "A + B", "A B" written with matrices
+            return _matrix_expression_equal(g.source, r.source)
         return _matrix_equal(g, r)
     if g.kind == "single" and r.kind == "single":
         return items_equal(g.items[0], r.items[0])
@@ -90,6 +95,9 @@ def _ordered(gi, ri) -> bool:
 
 
 def _unordered(gi, ri, eq) -> bool:
+    # "find all" answers are sets: a value listed twice is still one value
+    gi = list({_canon(str(x)): x for x in gi}.values()) if all(isinstance(x, str) for x in gi) else list(gi)
+    ri = list({_canon(str(x)): x for x in ri}.values()) if all(isinstance(x, str) for x in ri) else list(ri)
     if len(gi) != len(ri):
         return False
     left = list(ri)
@@ -117,6 +125,15 @@ def _matrix_equal(g: Structure, r: Structure) -> bool:
     if gs != rs and not (vec(gs) and vec(rs) and len(gc) == len(rc)):
         return False
     return _ordered(gc, rc)
+
+
+def _matrix_expression_equal(g: str, r: str) -> bool:
+    import sympy
+
+    gm, rm = _sympy(g, "gold"), _sympy(r, "response")
+    if not (isinstance(gm, sympy.MatrixBase) and isinstance(rm, sympy.MatrixBase)) or gm.shape != rm.shape:
+        return False
+    return all(_symbolic_equal(sympy.sympify(a), sympy.sympify(b)) for a, b in zip(gm, rm))
 
 
 def _relation_as_interval(s: Structure) -> Structure | None:
@@ -165,7 +182,8 @@ def _relations_equal(g, grel, r, rrel) -> bool:
         return all(o == "=" for o in ops) and _NAMED_LHS.match(parts[0]) is not None and items_equal(parts[-1], r)
     if rrel and not grel:   # assignment unwrapping: "x = 3", "a = b = 3" -> the last right-hand side
         parts, ops = rrel
-        return all(o == "=" for o in ops) and _NAMED_LHS.match(parts[0]) is not None and items_equal(g, parts[-1])
+        named = _NAMED_LHS.match(parts[0]) or _COMPUTED_LHS.match(re.sub(r"\\[a-zA-Z]+", "", parts[0]))
+        return all(o == "=" for o in ops) and named is not None and items_equal(g, parts[-1])
     (gp, go), (rp, ro) = grel, rrel
     go, ro = [_CANON_OP.get(o, o) for o in go], [_CANON_OP.get(o, o) for o in ro]
     if set(go) == set(ro) == {"="} and (len(go) > 1 or len(ro) > 1):   # chains "x = 5+5+1 = 11": the final value

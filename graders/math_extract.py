@@ -22,7 +22,9 @@ _ANCHOR = re.compile(
     re.IGNORECASE,
 )
 # Inline math ($...$, \(...\)) does not span lines: a lone "$" across lines is far more often currency.
-_MATH_ENV = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\$([^$\n]+?)\$|\\\(([^\n]+?)\\\)", re.DOTALL)
+_MATH_ENV = re.compile(
+    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$|\\\(([^\n]+?)\\\)", re.DOTALL
+)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _STRONG_ANCHOR = re.compile(r"final\s+answer\s+is\s*", re.IGNORECASE)
 _PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b")

@@ -87,7 +87,7 @@ def _parse_structure(s: str) -> Structure:
     m = re.match(r"^\\begin\{([pbvB]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}$", s, re.DOTALL)
     if not m and s.startswith("[\\begin") and s.endswith("]"):
         m = re.match(r"^\[\\begin\{(array|matrix)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}\]$", s, re.DOTALL)
-    if m:
+    if m and "\\end{" not in m.group(2):   # one matrix, not "A + B" written with two
         rows = [tuple(c.strip() for c in r.split("&")) for r in m.group(2).split("\\\\") if r.strip()]
         return Structure("matrix", tuple(rows))
     group = _outer_group(s)

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import queue
 import resource
+import sys
 import threading
 from multiprocessing.connection import Connection
 from typing import Any, Callable
@@ -57,7 +58,8 @@ class _Slot:
             return
         parent, child = self._ctx.Pipe()
         self.proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
-        self.proc.start()
+        with _main_file_hidden():
+            self.proc.start()
         child.close()
         self.conn = parent
 
@@ -68,6 +70,27 @@ class _Slot:
         if self.conn is not None:
             self.conn.close()
         self.proc, self.conn = None, None
+
+
+_start_lock = threading.Lock()
+
+
+class _main_file_hidden:
+    """Workers never need the caller's __main__, but multiprocessing re-runs it in every child (by
+    path or module name). A script without an `if __name__ == "__main__"` guard, `python -` or a
+    notebook would then crash or recurse; hiding __main__'s origin while starting a worker avoids it."""
+
+    def __enter__(self):
+        _start_lock.acquire()
+        self.main = sys.modules.get("__main__")
+        self.saved = {k: self.main.__dict__[k] for k in ("__file__", "__spec__") if k in self.main.__dict__}
+        for k in self.saved:
+            setattr(self.main, k, None) if k == "__spec__" else delattr(self.main, k)
+
+    def __exit__(self, *exc):
+        for k, v in self.saved.items():
+            setattr(self.main, k, v)
+        _start_lock.release()
 
 
 class DeadlinePool:
