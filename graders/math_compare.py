@@ -130,8 +130,12 @@ def _matrix_equal(g: Structure, r: Structure) -> bool:
 def _matrix_expression_equal(g: str, r: str) -> bool:
     import sympy
 
-    gm, rm = _sympy(g, "gold"), _sympy(r, "response")
-    if not (isinstance(gm, sympy.MatrixBase) and isinstance(rm, sympy.MatrixBase)) or gm.shape != rm.shape:
+    def as_matrix(m):   # latex2sympy leaves sums and products of matrices unevaluated
+        ok = isinstance(m, (sympy.MatrixBase, sympy.MatrixExpr))
+        return sympy.Matrix(m.doit()) if ok else None
+
+    gm, rm = as_matrix(_sympy(g, "gold")), as_matrix(_sympy(r, "response"))
+    if gm is None or rm is None or gm.shape != rm.shape:
         return False
     return all(_symbolic_equal(sympy.sympify(a), sympy.sympify(b)) for a, b in zip(gm, rm))
 
