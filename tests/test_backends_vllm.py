@@ -1,7 +1,8 @@
-"""The vLLM backend's pure parts, which run without vLLM or a GPU: the `LLM(...)` arguments (tensor parallel,
-MTP speculative decoding, pass-through), the per-sample `SamplingParams` arguments, token prompts through the chat
-template, converting a `RequestOutput`, config/versions, and the install hint when vLLM is missing. Generation
-itself needs vLLM on CUDA and is not exercised here.
+"""The vLLM backend's parts that run without vLLM or a GPU: the `LLM(...)` arguments (tensor parallel, MTP
+speculative decoding, pass-through), the per-sample `SamplingParams` arguments, converting a `RequestOutput`,
+config/versions, the install hint when vLLM is missing, and our engine loop (`stream`) driven by a stand-in that
+has the three `LLMEngine` methods it calls: every request yields once, in finishing order, prompts go through the
+chat template, an early stop aborts what is left. vLLM itself needs CUDA and is not exercised here.
 
 Run: python -m pytest -q tests/test_backends_vllm.py
 """
@@ -13,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from mimo_eval.backends import BackendError, make_backend
-from mimo_eval.backends.vllm import VLLMBackend, completion_from_output, engine_prompts, sampling_kwargs
+from mimo_eval.backends.vllm import VLLMBackend, completion_from_output, sampling_kwargs, stream
 from mimo_eval.types import Request, SamplingParams
 
 REQUEST = Request(problem_id="aime24/3", sample_index=5, seed=1234,
@@ -66,18 +67,83 @@ def test_request_output_becomes_a_completion():
     assert (completion.text, completion.num_tokens, completion.finish_reason) == ("x = \\boxed{7}", 3, "stop")
 
 
-def test_token_prompts_follow_the_chat_template_like_llm_chat():
+class StandInEngine:
+    """`add_request`, `step`, `has_unfinished_requests`, `abort_request` of vLLM's LLMEngine, finishing requests
+    in reverse order, two per step, with unfinished outputs in between (as FINAL_ONLY would not send, but may)."""
+
+    def __init__(self, drop: int = 0):
+        self.added, self.queue, self.aborted, self.drop = {}, [], [], drop
+
+    def add_request(self, request_id, prompt, params):
+        self.added[request_id] = (prompt, params)
+        self.queue.append(request_id)
+
+    def has_unfinished_requests(self):
+        return bool(self.queue)
+
+    def step(self):
+        done = [self.queue.pop() for _ in range(min(2, len(self.queue)))]
+        outputs = [output(rid, finished=False) for rid in self.queue[:1]]
+        return outputs + [output(rid, finished=True, prompt=self.added[rid][0]) for rid in done[self.drop:]]
+
+    def abort_request(self, request_ids):
+        self.aborted.extend(request_ids)
+        self.queue = [rid for rid in self.queue if rid not in request_ids]
+
+
+def output(request_id, finished, prompt=None):
+    ids = prompt["prompt_token_ids"] if prompt else []
+    sample = SimpleNamespace(text=f"done {request_id}", token_ids=ids[:3], finish_reason="stop")
+    return SimpleNamespace(request_id=request_id, finished=finished, outputs=[sample])
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
     pytest.importorskip("transformers", reason="transformers not installed: pip install 'mimo-eval[hf]'")
     from tiny_hf_model import build_tokenizer
 
-    tokenizer = build_tokenizer()
+    return build_tokenizer()
+
+
+def requests(count: int) -> list[Request]:
+    return [Request(problem_id=f"p{i // 2}", sample_index=i % 2, seed=i, messages=REQUEST.messages)
+            for i in range(count)]
+
+
+def test_stream_yields_every_request_once_as_it_finishes(tokenizer):
+    engine = StandInEngine()
+    todo = requests(7)
+    completions = list(stream(engine, tokenizer, todo, lambda r: {"seed": r.seed}, "run"))
+    assert [(c.problem_id, c.sample_index) for c in completions] == \
+        [(r.problem_id, r.sample_index) for r in reversed(todo)]
+    assert [c.text for c in completions] == [f"done run-{i}" for i in reversed(range(7))]
+    assert [params for _, params in engine.added.values()] == [{"seed": i} for i in range(7)]
+    assert engine.aborted == []
+
+
+def test_stream_sends_chat_template_token_ids_like_llm_chat(tokenizer):
     raw = Request(problem_id="p", sample_index=0, messages=(), seed=0, prompt="Question: x?\nAnswer:")
-    chat_prompt, raw_prompt = engine_prompts(tokenizer, [REQUEST, raw])
+    engine = StandInEngine()
+    list(stream(engine, tokenizer, [REQUEST, raw], lambda r: None, "run"))
+    chat_prompt, raw_prompt = engine.added["run-0"][0], engine.added["run-1"][0]
     text = tokenizer.apply_chat_template(list(REQUEST.messages), tokenize=False, add_generation_prompt=True)
-    assert chat_prompt == {"prompt_token_ids": tokenizer(text, add_special_tokens=False)["input_ids"]}
     assert text.endswith("<|im_start|>assistant\n")
+    assert chat_prompt == {"prompt_token_ids": tokenizer(text, add_special_tokens=False)["input_ids"]}
     assert chat_prompt["prompt_token_ids"].count(tokenizer.bos_token_id) == 1
     assert raw_prompt == {"prompt_token_ids": tokenizer("Question: x?\nAnswer:")["input_ids"]}
+
+
+def test_stopping_early_aborts_the_rest(tokenizer):
+    engine = StandInEngine()
+    generator = stream(engine, tokenizer, requests(6), lambda r: None, "run")
+    next(generator)
+    generator.close()
+    assert sorted(engine.aborted) == ["run-0", "run-1", "run-2", "run-3", "run-4"]  # all but the one yielded
+
+
+def test_requests_the_engine_drops_are_an_error_not_a_hang(tokenizer):
+    with pytest.raises(BackendError, match="vLLM finished without 1 requests"):
+        list(stream(StandInEngine(drop=1), tokenizer, requests(1), lambda r: None, "run"))
 
 
 def test_versions_name_the_engines():

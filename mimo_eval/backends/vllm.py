@@ -7,18 +7,21 @@ batch composition can still move low bits, vllm-project/vllm#17524). The prompt 
 cache, so the N copies cost about one prefill.
 
 The chat template is applied here from the model's tokenizer (`add_generation_prompt=True`) and token ids are sent,
-so the prompt is exactly what `mimo_eval.backends.common.render_prompt` shows. Requests go to `LLM.generate` in
-chunks of `chunk_size`; each chunk's completions are yielded when it finishes, which is what the store saves.
+so the prompt is exactly what `mimo_eval.backends.common.render_prompt` shows. All requests are added to the
+engine behind `LLM` (`LLM.llm_engine`: `add_request`, `step`, `abort_request`, the loop `LLM.generate` runs
+itself) and each sample is yielded the step it finishes, so the store saves it at once and a crash loses only
+samples still running; `LLM.generate` would hold every result until the last one ends.
 
 Speculative decoding (MiMo's MTP layer): `num_speculative_tokens=1` becomes
 `speculative_config={"method": "mtp", "num_speculative_tokens": 1}` (vLLM's MTP docs use MiMo-7B-Base as the
-example; vLLM 0.9-0.11 call the method "mimo_mtp" or "deepseek_mtp": set `speculative_method`). XiaomiMiMo's vLLM
+example; older releases name the method "mimo_mtp" or "deepseek_mtp": set `speculative_method`). XiaomiMiMo's vLLM
 fork (0.7.3) takes `num_speculative_tokens` as a top-level `LLM` argument: pass it through `engine_kwargs`.
 """
 from __future__ import annotations
 
 import importlib.util
-from typing import Any, Iterator, Sequence
+import itertools
+from typing import Any, Callable, Iterator, Sequence
 
 from mimo_eval.backends.common import BackendError, base_versions, missing_extra, package_version, prompt_token_ids
 from mimo_eval.types import Completion, Request, SamplingParams
@@ -30,15 +33,16 @@ class VLLMBackend:
     def __init__(self, *, model: str, tensor_parallel_size: int = 1, num_speculative_tokens: int | None = None,
                  speculative_method: str = "mtp", max_model_len: int | None = None, dtype: str = "auto",
                  gpu_memory_utilization: float = 0.9, trust_remote_code: bool = False, seed: int = 0,
-                 chunk_size: int = 1024, engine_kwargs: dict | None = None):
-        if chunk_size < 1 or tensor_parallel_size < 1:
-            raise BackendError("chunk_size and tensor_parallel_size must be >= 1")
+                 engine_kwargs: dict | None = None):
+        if tensor_parallel_size < 1:
+            raise BackendError(f"tensor_parallel_size must be >= 1, got {tensor_parallel_size}")
         self.model, self.tensor_parallel_size = model, tensor_parallel_size
         self.num_speculative_tokens, self.speculative_method = num_speculative_tokens, speculative_method
         self.max_model_len, self.dtype, self.gpu_memory_utilization = max_model_len, dtype, gpu_memory_utilization
-        self.trust_remote_code, self.seed, self.chunk_size = trust_remote_code, seed, chunk_size
+        self.trust_remote_code, self.seed = trust_remote_code, seed
         self.engine_kwargs = dict(engine_kwargs or {})
         self._llm = None
+        self._calls = itertools.count()
 
     def llm_kwargs(self) -> dict[str, Any]:
         """The keyword arguments for `vllm.LLM(...)`; engine_kwargs override the named options."""
@@ -57,21 +61,19 @@ class VLLMBackend:
     def generate(self, requests: Sequence[Request], sampling: SamplingParams) -> Iterator[Completion]:
         llm = self._engine()
         from vllm import SamplingParams as VLLMSamplingParams
+        from vllm.sampling_params import RequestOutputKind
 
-        tokenizer = llm.get_tokenizer()
-        for start in range(0, len(requests), self.chunk_size):
-            chunk = requests[start:start + self.chunk_size]
-            prompts = engine_prompts(tokenizer, chunk)
-            params = [VLLMSamplingParams(**sampling_kwargs(r, sampling)) for r in chunk]
-            outputs = llm.generate(prompts, params, use_tqdm=True)
-            for request, output in zip(chunk, outputs):  # LLM.generate returns outputs in input order
-                yield completion_from_output(request, output)
+        def make_params(request: Request):
+            # FINAL_ONLY: no detokenised partial outputs every step, as LLM.generate sets it
+            return VLLMSamplingParams(**sampling_kwargs(request, sampling), output_kind=RequestOutputKind.FINAL_ONLY)
+
+        yield from stream(llm.llm_engine, llm.get_tokenizer(), requests, make_params, f"mimo-{next(self._calls)}")
 
     def versions(self) -> dict[str, str]:
         return {**base_versions(), **{name: package_version(name) for name in ("vllm", "torch", "transformers")}}
 
     def config(self) -> dict:
-        return {"backend": self.name, "chunk_size": self.chunk_size, "llm": self.llm_kwargs()}
+        return {"backend": self.name, "llm": self.llm_kwargs()}
 
     def _engine(self):
         """The engine, built on first use (loading a model takes minutes; config() and versions() need none)."""
@@ -84,9 +86,26 @@ class VLLMBackend:
         return self._llm
 
 
-def engine_prompts(tokenizer: Any, requests: Sequence[Request]) -> list[dict[str, list[int]]]:
-    """vLLM token prompts (`TokensPrompt` dicts), rendered as `LLM.chat` would: template text, no extra BOS."""
-    return [{"prompt_token_ids": prompt_token_ids(tokenizer, r)} for r in requests]
+def stream(engine: Any, tokenizer: Any, requests: Sequence[Request], make_params: Callable[[Request], Any],
+           id_prefix: str) -> Iterator[Completion]:
+    """Add every request to a vLLM `LLMEngine` and step it, yielding each sample as it finishes. Requests still
+    running when the caller stops (or an error) are aborted, so the engine is clean for the next call."""
+    pending: dict[str, Request] = {}
+    try:
+        for i, request in enumerate(requests):
+            prompt = {"prompt_token_ids": prompt_token_ids(tokenizer, request)}
+            engine.add_request(f"{id_prefix}-{i}", prompt, make_params(request))
+            pending[f"{id_prefix}-{i}"] = request
+        while pending:
+            for output in engine.step():
+                if output.finished and output.request_id in pending:
+                    yield completion_from_output(pending.pop(output.request_id), output)
+            if pending and not engine.has_unfinished_requests():
+                raise BackendError(f"vLLM finished without {len(pending)} requests (first: "
+                                   f"{next(iter(pending.values())).problem_id}); check the engine log, then rerun")
+    finally:
+        if pending:
+            engine.abort_request(list(pending))
 
 
 def sampling_kwargs(request: Request, sampling: SamplingParams) -> dict[str, Any]:
