@@ -46,6 +46,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs"), help="folder holding run directories")
     p.add_argument("--new-run", action="store_true", help="start a separate run even if one with other settings exists")
     p.add_argument("--grade-workers", type=int, default=4, help="grading threads")
+    p.add_argument("--code-mode", choices=("lcb", "all_tests"), default="lcb",
+                   help="code: stop at the first failing test (LiveCodeBench) or run all (for calibrate-tests)")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -117,6 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sampling=SamplingParams(temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens,
                                 seed=args.seed),
         system_prompt=args.system_prompt, benchmark_options=options, grade_workers=args.grade_workers,
+        code_mode=args.code_mode,
         new_run=args.new_run, progress=not args.no_progress)
     run_dir = execute(settings, make_backend(args))
     from mimo_eval.leaderboard import print_run

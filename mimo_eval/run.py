@@ -42,6 +42,7 @@ class RunSettings:
     system_prompt: str = ""               # MiMo: empty system prompt
     benchmark_options: dict = field(default_factory=dict)
     grade_workers: int = 4
+    code_mode: str = "lcb"                # "all_tests": every test gets a verdict (for calibrate-tests)
     new_run: bool = False
     progress: bool = True
 
@@ -77,6 +78,7 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
         "grader": bench.grader, "prompt": bench.prompt, "prompt_sha256": prompt_sha256(bench.prompt),
         "system_prompt": s.system_prompt, "temperature": s.sampling.temperature, "top_p": s.sampling.top_p,
         "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
+        "code_mode": s.code_mode if bench.grader == "code" else None,
         "backend": backend.config(), "versions": versions,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -96,7 +98,8 @@ def load_problems(bench: Benchmark, options: dict) -> list[Problem]:
 
 
 @contextmanager
-def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None) -> Iterator[Callable[[Problem, str], dict]]:
+def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None,
+               code_mode: str = "lcb") -> Iterator[Callable[[Problem, str], dict]]:
     """The grading function for a benchmark; a code grader's sandbox lives exactly as long as the block."""
     if bench.grader == "math":
         yield grade_math
@@ -105,7 +108,7 @@ def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None) -> Ite
         from sandboxes import get_sandbox as sandbox_factory   # Docker, else LocalSandbox with a warning
     sandbox = sandbox_factory()
     try:
-        yield make_code_grader(sandbox)
+        yield make_code_grader(sandbox, code_mode)
     finally:
         sandbox.close()
 
@@ -118,7 +121,7 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
     store = RunStore.open(run_dir_for(s.out, s.model, bench.name), build_config(s, bench, problems, backend, n),
                           new_run=s.new_run)
     try:
-        with grader_for(bench, sandbox_factory) as grade_fn:
+        with grader_for(bench, sandbox_factory, s.code_mode) as grade_fn:
             _generate_and_grade(store, problems, n, s, backend, grade_fn)
         write_summary(store, problems, bench, n)
     finally:
@@ -209,7 +212,8 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
     todo = [row for key, row in samples.items() if key not in scores and row["problem_id"] in by_id and key[1] < n]
     try:
-        with grader_for(bench, sandbox_factory) as grade_fn, ThreadPoolExecutor(grade_workers) as pool, \
+        mode = config.get("code_mode") or "lcb"
+        with grader_for(bench, sandbox_factory, mode) as grade_fn, ThreadPoolExecutor(grade_workers) as pool, \
                 RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar:
             for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn), todo):
                 store.append(SCORES, row)

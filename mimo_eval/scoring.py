@@ -30,8 +30,10 @@ def grade_math(problem: Problem, text: str) -> dict:
             "detail": v.detail}
 
 
-def make_code_grader(sandbox) -> Callable[[Problem, str], dict]:
-    """A code-grading function bound to one sandbox (built once per run, shared by the grading threads)."""
+def make_code_grader(sandbox, mode: str = "lcb") -> Callable[[Problem, str], dict]:
+    """A code-grading function bound to one sandbox (built once per run, shared by the grading threads).
+    mode "lcb" stops at the first failing test as LiveCodeBench does; "all_tests" gives every test a verdict
+    (what `mimo-eval calibrate-tests` needs). The pass/fail verdict is the same in both."""
     from graders.code import grade
     from graders.types import CodeReference, CodeTest
 
@@ -39,7 +41,7 @@ def make_code_grader(sandbox) -> Callable[[Problem, str], dict]:
         ref = problem.reference
         reference = CodeReference(tests=tuple(CodeTest(input=t["input"], output=t["output"]) for t in ref["tests"]),
                                   fn_name=ref.get("fn_name"))
-        v = grade(reference=reference, response=text, sandbox=sandbox)
+        v = grade(reference=reference, response=text, sandbox=sandbox, mode=mode)
         timed_out = any(t.verdict == "TLE" for t in v.per_test)
         outcome = CODE_OUTCOME.get(v.reason, "error")
         if outcome == "wrong" and timed_out:

@@ -142,7 +142,8 @@ def test_changed_setting_is_refused_unless_new_run(capsys, tmp_path):
 
 # ---- code: LiveCodeBench rows through the sandbox; per_test verdicts for calibrate-tests ----
 
-def _code_run(tmp_path: Path, sandbox_kind: str, ids: set[str] | None = None) -> tuple[Path, dict]:
+def _code_run(tmp_path: Path, sandbox_kind: str, ids: set[str] | None = None,
+              code_mode: str = "lcb") -> tuple[Path, dict]:
     from sandboxes import get_sandbox
 
     rows = [json.loads(line) for line in livecodebench.SAMPLE_FILE.read_text().splitlines()]
@@ -153,7 +154,7 @@ def _code_run(tmp_path: Path, sandbox_kind: str, ids: set[str] | None = None) ->
             .read_text().splitlines()]
     official = {g["problem_id"]: g["official_graded"] for g in gens}
     run = execute(RunSettings(benchmark="livecodebench", model="o1-mini", out=tmp_path / "runs", n=1,
-                              benchmark_options={"data_path": str(dump)}, progress=False),
+                              benchmark_options={"data_path": str(dump)}, code_mode=code_mode, progress=False),
                   ReplayBackend(livecodebench.DATA_DIR / "lcb_sample_o1mini_generations.jsonl"),
                   sandbox_factory=lambda: get_sandbox(sandbox_kind))
     return run, official
@@ -173,9 +174,51 @@ def test_code_run_with_local_sandbox_writes_per_test_verdicts(tmp_path):
     assert summary["maj@k"] == {} and "difficulty" in summary["breakdown"]
 
 
+def test_all_tests_mode_gives_every_test_a_verdict(tmp_path):
+    """calibrate-tests needs a verdict per test even after a failure; lcb mode skips the rest."""
+    ids = {"abc366_e", "3487"}    # o1-mini's code fails their first public test
+    run, _ = _code_run(tmp_path, "local", ids, code_mode="all_tests")
+    verdicts = {r["problem_id"]: r["per_test"] for r in _jsonl(run / "scores.jsonl")}
+    assert verdicts == {"lcb/abc366_e": ["WA", "WA", "WA"], "lcb/3487": ["WA", "AC", "AC", "WA"]}
+    assert json.loads((run / "config.json").read_text())["code_mode"] == "all_tests"
+
+
 @pytest.mark.docker
 def test_code_run_in_docker_agrees_with_official_passes(tmp_path):
     run, official = _code_run(tmp_path, "docker")
     scores = {r["problem_id"]: r for r in _jsonl(run / "scores.jsonl")}
     missed = [p for p, ok in official.items() if ok and not scores[p]["correct"]]
     assert not missed, f"officially passed, failed here: {missed}"
+
+
+# ---- a served model: the CLI through the OpenAI-compatible backend (fake server on 127.0.0.1) ----
+
+def test_cli_run_against_an_openai_compatible_server(tmp_path, capsys):
+    """aime24 at MiMo's defaults through `mimo-eval run --backend openai`: the server sees T 0.6, top-p 0.95,
+    32768 max tokens, an empty system turn, the R1 directive and per-sample seeds; the model answers the even-
+    numbered problems right (7 per exam), so pass@1 is exactly 14/30."""
+    from fake_openai_server import FakeOpenAIServer, Reply
+
+    from benchmarks.registry import get
+
+    answers = {p.prompt: (p.reference, int(p.metadata["problem_number"])) for p in get("aime24").load()}
+
+    def script(body: dict, attempt: int) -> Reply:
+        gold, number = answers[body["messages"][-1]["content"]]
+        text = f"... so the answer is \\boxed{{{gold if number % 2 == 0 else 1000}}}"
+        return Reply(body={"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                        "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}})
+
+    with FakeOpenAIServer(script=script) as server:
+        code = main(["run", "aime24", "--model", server.model, "--backend", "openai", "--base-url", server.base_url,
+                     "--n", "2", "--out", str(tmp_path), "--no-progress"])
+        bodies = [a.body for a in server.generation_attempts()]
+    assert code == 0
+    assert len(bodies) == 60
+    assert {(b["temperature"], b["top_p"], b["max_tokens"]) for b in bodies} == {(0.6, 0.95, 32768)}
+    assert all(b["messages"][0] == {"role": "system", "content": ""} for b in bodies)
+    assert all(b["messages"][1]["content"].endswith("put your final answer within \\boxed{}.") for b in bodies)
+    assert len({b.get("seed") for b in bodies}) == 60
+    summary = json.loads((tmp_path / "fake-model__aime24" / "summary.json").read_text())
+    assert summary["pass@1"] == pytest.approx(100 * 14 / 30) and summary["sampling_se"] == 0
