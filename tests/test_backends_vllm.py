@@ -1,14 +1,17 @@
 """The vLLM backend's parts that run without vLLM or a GPU: the `LLM(...)` arguments (tensor parallel, MTP
 speculative decoding, pass-through), the per-sample `SamplingParams` arguments, converting a `RequestOutput`,
-config/versions, the install hint when vLLM is missing, and our engine loop (`stream`) driven by a stand-in that
-has the three `LLMEngine` methods it calls: every request yields once, in finishing order, prompts go through the
-chat template, an early stop aborts what is left. vLLM itself needs CUDA and is not exercised here.
+config/versions, the install hint when vLLM is missing, that importing the backends loads no engine, and our
+engine loop (`stream`) driven by a stand-in with the `LLMEngine` methods it calls: every request yields once, in
+finishing order, prompts go through the chat template, an early stop aborts what is left. vLLM itself needs CUDA
+and is not exercised here.
 
 Run: python -m pytest -q tests/test_backends_vllm.py
 """
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -149,3 +152,10 @@ def test_requests_the_engine_drops_are_an_error_not_a_hang(tokenizer):
 def test_versions_name_the_engines():
     versions = VLLMBackend(model="m").versions()
     assert set(versions) == {"mimo-eval", "vllm", "torch", "transformers"}
+
+
+def test_importing_the_backends_loads_no_engine():
+    code = ("import sys, mimo_eval.backends; "
+            "print(sorted(m for m in ('vllm', 'torch', 'transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
