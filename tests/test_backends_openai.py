@@ -212,3 +212,10 @@ def test_config_and_versions_are_recorded():
 def test_unknown_backend_name():
     with pytest.raises(BackendError, match="unknown backend 'vlm': choose one of vllm, openai, hf, replay"):
         make_backend("vlm")
+
+
+def test_a_model_the_server_does_not_list_is_warned_about():
+    with FakeOpenAIServer() as server:
+        backend = OpenAIBackend(model="other-model", base_url=server.base_url, **FAST)
+        with pytest.warns(UserWarning, match="does not list model 'other-model'.*fake-model"):
+            assert len(list(backend.generate(chat_requests(1, 1), SamplingParams()))) == 1
