@@ -142,10 +142,18 @@ class _Patch:
 
 
 def _fake_open(test_input):
+    """The judge's `mock_open(read_data=input)`; for code that never names open/builtins/numpy it is built
+    on first call instead (importing unittest.mock then), which practically never happens."""
     if _mock_open:
         return _mock_open[0](read_data=test_input)
-    return lambda *a, **k: (_ for _ in ()).throw(RuntimeError("builtins.open reached by code the harness "
-                                                              "did not expect to use it"))
+    built = []
+
+    def lazy_mock_open(*args, **kwargs):
+        if not built:
+            from unittest.mock import mock_open
+            built.append(mock_open(read_data=test_input))
+        return built[0](*args, **kwargs)
+    return lazy_mock_open
 
 
 def run_stdin_test(method, test_input, timeout, stdout_buffer):

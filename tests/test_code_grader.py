@@ -35,6 +35,9 @@ READERS = {
     "sys_exit_swallowed": "import sys\ninput()\nprint(sum(map(int, input().split())))\nsys.exit(0)",
     "stdout_write": "import sys\ninput()\nsys.stdout.write(str(sum(map(int, input().split()))) + '\\n')",
     "from_sys_stdin_readline": "from sys import stdin\nstdin.readline()\nprint(sum(map(int, stdin.readline().split())))",
+    "builtins_open_is_mocked": "import builtins\nprint(sum(map(int, builtins.open(0).read().split()[1:])))",
+    "builtins_open_reached_indirectly": "o = getattr(__import__('bu' + 'iltins'), 'op' + 'en')\n"
+                                        "print(sum(map(int, o(0).read().split()[1:])))",
 }
 
 

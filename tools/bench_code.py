@@ -25,8 +25,10 @@ from rich.console import Console
 from rich.table import Table
 
 from graders.code import grade_many
+from graders.lcb_compare import compare_stdout
 from graders.lcb_tests import reference_from_sandboxfusion_row
 from graders.types import CodeReference, CodeTest
+from sandboxes import Limits
 
 DATA = Path("/work/shared/data/code_grader_heldout")
 EVAL_ALL = DATA / "lcb_submissions_o1-mini-2024-09-12_n1_eval_all.json"
@@ -66,6 +68,45 @@ def joined(tests_file: Path, official_rows: list[dict]) -> list[tuple[dict, Code
     return pairs
 
 
+PLAIN_CALL = """
+import json as _json, sys as _sys
+_args = [_json.loads(_line) for _line in _sys.stdin.read().split("\\n")]
+_out = Solution().{fn}(*_args)
+print(_json.dumps(list(_out) if isinstance(_out, tuple) else _out))
+"""
+
+
+def plain_judge(sandbox, reference: CodeReference, code: str) -> bool:
+    """The anchor: each test as `python program < input` in the same sandbox, LCB's line compare (stdin) or
+    JSON equality of the printed return value (functional, typing names in scope as on LeetCode); no LCB
+    wrapping, no mocked stdin, no shared Solution instance."""
+    program = code if reference.fn_name is None else (  # LeetCode's environment has typing's names
+        "from typing import *\n" + code + PLAIN_CALL.format(fn=reference.fn_name))
+    result = sandbox.run(program, [t.input for t in reference.tests], Limits(time_s=6.0), stop_on_error=True)
+    if result.infra_error:
+        return False
+    for test, run in zip(reference.tests, result.results):
+        if run.status != "ok":
+            return False
+        if reference.fn_name is None:
+            if not compare_stdout(expected=test.output, actual=run.stdout)[0]:
+                return False
+        else:
+            try:
+                if json.loads(run.stdout) != json.loads(test.output):
+                    return False
+            except ValueError:
+                return False
+    return True
+
+
+def plain_many(sandbox, pairs, workers: int) -> list[bool]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda p: plain_judge(sandbox, p[1], p[0]["code_list"][0]), pairs))
+
+
 def confusion(title: str, rows: list[dict], verdicts: list) -> tuple[Table, list[str]]:
     counts = Counter((official_verdict(r), our_verdict(v)) for r, v in zip(rows, verdicts))
     officials = sorted({o for o, _ in counts}, key=["pass", "WA", "TLE", "RE", "runner error"].index)
@@ -83,16 +124,34 @@ def confusion(title: str, rows: list[dict], verdicts: list) -> tuple[Table, list
     return table, md
 
 
-def summary(rows: list[dict], verdicts: list, wall: float) -> dict:
-    official_pass = [v for r, v in zip(rows, verdicts) if r["graded_list"][0]]
-    official_fail = [v for r, v in zip(rows, verdicts) if not r["graded_list"][0]]
-    return {"samples": len(rows), "tests": sum(len(v.per_test) for v in verdicts),
-            "official passes": len(official_pass),
-            "false negatives (official pass, ours fail)": sum(not v.passed for v in official_pass),
-            "official failures": len(official_fail),
-            "failures caught on public tests": sum(not v.passed for v in official_fail),
-            "infra errors": sum(v.reason == "infra_error" for v in verdicts),
-            "wall s": round(wall, 1), "ms per sample": round(1000 * wall / max(1, len(rows)), 1)}
+def summary(rows: list[dict], verdicts: list, wall: float, plain: list[bool], plain_wall: float) -> Table:
+    official = [r["graded_list"][0] for r in rows]
+    ours = [v.passed for v in verdicts]
+    table = Table(title="summary: ours ('lcb' mode) vs the plain subprocess judge (anchor), same sandbox")
+    for column in ("", "ours", "plain (anchor)"):
+        table.add_column(column, justify="right")
+    for name, a, b in (
+            ("official passes judged pass", _count(official, ours, True, True), _count(official, plain, True, True)),
+            ("false negatives (official pass, fail here)", _count(official, ours, True, False),
+             _count(official, plain, True, False)),
+            ("official failures caught", _count(official, ours, False, False), _count(official, plain, False, False)),
+            ("infra errors", sum(v.reason == "infra_error" for v in verdicts), "-"),
+            ("wall s", f"{wall:.1f}", f"{plain_wall:.1f}"),
+            ("ms per sample", f"{1000 * wall / len(rows):.0f}", f"{1000 * plain_wall / len(rows):.0f}"),
+            ("time ratio ours / plain", f"{wall / plain_wall:.2f}", "1.00")):
+        table.add_row(name, str(a), str(b))
+    return table
+
+
+def _count(official: list[bool], judged: list[bool], want_official: bool, want_judged: bool) -> int:
+    return sum(o == want_official and j == want_judged for o, j in zip(official, judged))
+
+
+def table_md(table: Table) -> list[str]:
+    header = [str(c.header) for c in table.columns]
+    cells = [[str(x) for x in c.cells] for c in table.columns]
+    return (["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+            + ["| " + " | ".join(col[i] for col in cells) + " |" for i in range(len(cells[0]))])
 
 
 def run_set(name: str, pairs, sandbox, workers: int, console: Console, md: list[str]) -> None:
@@ -101,11 +160,15 @@ def run_set(name: str, pairs, sandbox, workers: int, console: Console, md: list[
     verdicts = grade_many([(ref, r["code_list"][0]) for r, ref in pairs], code_is_extracted=True,
                           sandbox=sandbox, workers=workers, progress=True)
     wall = time.perf_counter() - started
-    table, table_md = confusion(f"{name}: official verdict x ours ('lcb' mode)", rows, verdicts)
+    started = time.perf_counter()
+    plain = plain_many(sandbox, pairs, workers)
+    plain_wall = time.perf_counter() - started
+    table, confusion_md = confusion(f"{name}: official verdict x ours ('lcb' mode)", rows, verdicts)
     console.print(table)
-    stats = summary(rows, verdicts, wall)
+    stats = summary(rows, verdicts, wall, plain, plain_wall)
     console.print(stats)
-    md += [f"## {name}", "", *table_md, "", *[f"- {k}: {v}" for k, v in stats.items()], ""]
+    tests = sum(len(ref.tests) for _, ref in pairs)
+    md += [f"## {name} ({len(rows)} samples, {tests} tests)", "", *confusion_md, "", *table_md(stats), ""]
     misses = [(r["question_id"], v.per_test) for r, v in zip(rows, verdicts) if r["graded_list"][0] and not v.passed]
     for qid, per_test in misses:
         md.append(f"- false negative {qid}: {[(o.verdict, o.detail[:120]) for o in per_test]}")
