@@ -130,7 +130,10 @@ def _run(reference, code, mode, sandbox, timeout_s, options, budget_s, memory_mb
             detail = compiled["error"] if compiled is not None else _died(run)
             outcomes[start:] = [TestOutcome(verdict, detail=detail)] * (n - start)
             break
-        done = [r for r in records if isinstance(r.get("i"), int)]
+        done: list[dict] = []
+        for record in records:  # in order and contiguous; anything else on the channel is ignored
+            if record.get("i") == len(done):
+                done.append(record)
         for record in done:
             index = start + record["i"]
             if index < n:

@@ -186,7 +186,8 @@ def _relations_equal(g, grel, r, rrel) -> bool:
         return all(o == "=" for o in ops) and _NAMED_LHS.match(parts[0]) is not None and items_equal(parts[-1], r)
     if rrel and not grel:   # assignment unwrapping: "x = 3", "a = b = 3" -> the last right-hand side
         parts, ops = rrel
-        named = _NAMED_LHS.match(parts[0]) or _COMPUTED_LHS.match(re.sub(r"\\[a-zA-Z]+", "", parts[0]))
+        named = (_NAMED_LHS.match(parts[0]) or _COMPUTED_LHS.match(re.sub(r"\\[a-zA-Z]+", "", parts[0]))
+                 or parse_structure(parts[0]).kind in ("set", "tuple"))   # "\{...\} = \{2, 3\}" restates a set
         return all(o == "=" for o in ops) and named is not None and items_equal(g, parts[-1])
     (gp, go), (rp, ro) = grel, rrel
     go, ro = [_CANON_OP.get(o, o) for o in go], [_CANON_OP.get(o, o) for o in ro]

@@ -84,14 +84,15 @@ def _strip_trailing_units(s: str) -> str:
 
 
 def _unbreak_matrix(m: re.Match) -> str:
-    """A `matrix` whose cells are fragments (`\\frac{ \\\\ 4 \\\\ }{ ...`) is a line-broken expression, not a matrix."""
+    """A bare `matrix` of one column, or one whose cells are fragments (`\\frac{ \\\\ 4 \\\\ }{ ...`), is an
+    expression broken over lines, not a matrix: contest answers write matrices with delimiters."""
     body = m.group(2)
     cells = [c.strip() for c in re.split(r"\\\\|&", body)]
     broken = any(c.count("{") != c.count("}") for c in cells) or any(
         c in ("+", "-", "\\times", "\\cdot", "=", "/", ",", "^{}") for c in cells
     )
-    if m.group(1) == "matrix" and broken:
-        return " ".join(c for c in cells if c)
+    if m.group(1) == "matrix" and (broken or "&" not in body):
+        return re.sub(r"(?<=\d) (?=\d)", "", " ".join(c for c in cells if c))
     return m.group(0)
 
 
