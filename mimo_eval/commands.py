@@ -62,6 +62,10 @@ def _leaderboard_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs_dir", type=Path)
     p.add_argument("--format", choices=("md", "csv", "html"), default="md")
     p.add_argument("--html-out", type=Path, help="also write the HTML page (with its plot) here")
+    from mimo_eval.leaderboard import PUBLISHED
+
+    p.add_argument("--reference", action="append", default=[], choices=tuple(PUBLISHED),
+                   help="add a published model's pass@1 as a column (repeatable)")
 
 
 def _compare_args(p: argparse.ArgumentParser) -> None:
@@ -140,7 +144,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from mimo_eval.leaderboard import collect, render
 
-    board = collect(args.runs_dir)
+    board = collect(args.runs_dir, tuple(args.reference))
     if args.html_out:
         args.html_out.write_text(render(board, "html"), encoding="utf-8")
     print(render(board, args.format))

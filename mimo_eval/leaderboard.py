@@ -19,11 +19,19 @@ log = logging.getLogger(__name__)
 
 BENCHMARK_ORDER = ("math500", "aime24", "aime25", "lcb_v5", "lcb_v6", "livecodebench")
 CELL_NOTE = "cell = pass@1 (avg@n) ± sampling SE (n); between-problem SE in the detail table"
+# Published pass@1 (XiaomiMiMo/MiMo README = report Tables 4-6; research/eval_harness.md §1), for side-by-side columns
+PUBLISHED = {
+    "MiMo-7B-RL": {"math500": 95.8, "aime24": 68.2, "aime25": 55.4, "lcb_v5": 57.8, "lcb_v6": 49.3},
+    "MiMo-7B-SFT": {"math500": 93.0, "aime24": 58.7, "aime25": 44.3, "lcb_v5": 52.3, "lcb_v6": 45.5},
+    "MiMo-7B-RL-Zero": {"math500": 93.6, "aime24": 56.4, "aime25": 46.3, "lcb_v5": 49.1, "lcb_v6": 42.9},
+    "R1-Distill-Qwen-7B": {"math500": 92.8, "aime24": 55.5, "aime25": 38.8, "lcb_v5": 37.6, "lcb_v6": 23.9},
+}
 
 
 @dataclass(frozen=True)
 class Board:
     summaries: list[dict]     # one per (model, benchmark): the latest run
+    references: tuple[str, ...] = ()   # PUBLISHED models shown beside the runs
 
     @property
     def models(self) -> list[str]:
@@ -38,7 +46,7 @@ class Board:
         return next((s for s in self.summaries if (s["benchmark"], s["model"]) == (benchmark, model)), None)
 
 
-def collect(runs_dir: Path) -> Board:
+def collect(runs_dir: Path, references: tuple[str, ...] = ()) -> Board:
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir} is not a folder: give the --out folder of `mimo-eval run`")
@@ -53,7 +61,7 @@ def collect(runs_dir: Path) -> Board:
     if not latest:
         raise FileNotFoundError(f"no summary.json under {runs_dir}: finish a run (`mimo-eval run`) or "
                                 "score one (`mimo-eval score RUN_DIR`)")
-    return Board([s for _, s in latest.values()])
+    return Board([s for _, s in latest.values()], tuple(references))
 
 
 def cell(summary: dict | None) -> str:
@@ -83,8 +91,14 @@ def render(board: Board, fmt: str) -> str:
     return {"md": _markdown, "csv": _csv, "html": _html}[fmt](board)
 
 
+def _header(board: Board) -> list[str]:
+    return ["benchmark"] + board.models + [f"{r} (paper)" for r in board.references]
+
+
 def _main_rows(board: Board) -> list[list[str]]:
-    return [[b] + [cell(board.get(b, m)) for m in board.models] for b in board.benchmarks]
+    return [[b] + [cell(board.get(b, m)) for m in board.models]
+            + [f"{PUBLISHED[r][b]:.1f}" if b in PUBLISHED[r] else "-" for r in board.references]
+            for b in board.benchmarks]
 
 
 def _md_table(header: list[str], rows: list[list]) -> str:
@@ -94,7 +108,7 @@ def _md_table(header: list[str], rows: list[list]) -> str:
 
 def _markdown(board: Board) -> str:
     details = detail_rows(board)
-    return "\n\n".join([_md_table(["benchmark"] + board.models, _main_rows(board)), f"_{CELL_NOTE}_",
+    return "\n\n".join([_md_table(_header(board), _main_rows(board)), f"_{CELL_NOTE}_",
                         _md_table(list(details[0]), [list(d.values()) for d in details])]) + "\n"
 
 
@@ -120,7 +134,7 @@ def _html(board: Board) -> str:
              "td:first-child,th:first-child{text-align:left}img{max-width:100%}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>mimo-eval leaderboard</title>"
             f"<style>{style}</style></head><body><h1>mimo-eval leaderboard</h1>"
-            f"{_html_table(['benchmark'] + board.models, _main_rows(board))}<p><em>{html.escape(CELL_NOTE)}</em></p>"
+            f"{_html_table(_header(board), _main_rows(board))}<p><em>{html.escape(CELL_NOTE)}</em></p>"
             f"<img alt='pass@1 by benchmark and model' src='data:image/png;base64,{plot_png_base64(board)}'>"
             f"<h2>Details</h2>{_html_table(list(details[0]), [list(d.values()) for d in details])}</body></html>\n")
 

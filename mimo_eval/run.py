@@ -149,11 +149,13 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
 
         for sample in ungraded:
             grade_later(sample)
-        for completion in _checked(backend.generate(todo, s.sampling), {(r.problem_id, r.sample_index) for r in todo}):
-            row = {"problem_id": completion.problem_id, "sample_index": completion.sample_index,
-                   "text": completion.text, "finish_reason": completion.finish_reason,
-                   "num_tokens": completion.num_tokens, "seed": completion.seed, "reasoning": completion.reasoning,
-                   "time": round(time.time(), 3)}
+        seeds = {(r.problem_id, r.sample_index): r.seed for r in todo}
+        for completion in _checked(backend.generate(todo, s.sampling), set(seeds)):
+            key = (completion.problem_id, completion.sample_index)
+            row = {"problem_id": key[0], "sample_index": key[1], "text": completion.text,
+                   "finish_reason": completion.finish_reason, "num_tokens": completion.num_tokens,
+                   "seed": completion.seed if completion.seed is not None else seeds[key],
+                   "reasoning": completion.reasoning, "time": round(time.time(), 3)}
             store.append(SAMPLES, row)
             progress.generated()
             grade_later(row)

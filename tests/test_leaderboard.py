@@ -46,6 +46,16 @@ def test_markdown_table_has_benchmarks_as_rows_models_as_columns(runs):
     assert "± sampling SE (n)" in md and "between-problem SE" in md
 
 
+def test_published_reference_column(runs, tmp_path):
+    """MiMo-7B-RL's published AIME24 number (68.2) sits beside a run of that benchmark."""
+    summary = json.loads(next((runs / "model-A").rglob("summary.json")).read_text())
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "summary.json").write_text(json.dumps({**summary, "benchmark": "aime24"}))
+    md = render(collect(tmp_path, ("MiMo-7B-RL",)), "md").splitlines()
+    assert md[0] == "| benchmark | model-A | MiMo-7B-RL (paper) |"
+    assert md[2].startswith("| aime24 | 91.") and md[2].endswith("| 68.2 |")
+
+
 def test_csv_has_both_standard_errors_labelled(runs):
     rows = list(csv.DictReader(io.StringIO(render(collect(runs), "csv"))))
     assert [r["model"] for r in rows] == ["model-A", "model-B"]
