@@ -22,8 +22,13 @@ def boxed(x: str) -> str:
     return f"Some reasoning first.\n\nTherefore the answer is $\\boxed{{{x}}}$."
 
 
+# Correctness tests get a generous deadline so a loaded CI machine cannot turn a slow comparison into a
+# timeout; the deadline itself is tested separately below.
+SLOW_OK = 20.0
+
+
 def check(gold: str, response: str, expected: bool, mode: str = "eval"):
-    v = grade(gold=gold, response=response, mode=mode)
+    v = grade(gold=gold, response=response, mode=mode, timeout_s=SLOW_OK)
     assert v.correct is expected, v
     return v
 
@@ -210,7 +215,8 @@ fractions = st.builds(Fraction, st.integers(-10**6, 10**6), st.integers(1, 1000)
 @given(fractions)
 def test_equivalent_renderings_accepted(q):
     for r in _renderings(q):
-        v = grade(gold=f"\\frac{{{q.numerator}}}{{{q.denominator}}}" if q.denominator != 1 else str(q), response=boxed(r))
+        gold = f"\\frac{{{q.numerator}}}{{{q.denominator}}}" if q.denominator != 1 else str(q)
+        v = grade(gold=gold, response=boxed(r), timeout_s=SLOW_OK)
         assert v.correct, (q, r, v)
 
 
@@ -219,14 +225,14 @@ def test_equivalent_renderings_accepted(q):
 def test_perturbed_values_rejected(q, delta):
     wrong = q + delta
     gold = str(q.numerator) if q.denominator == 1 else f"\\frac{{{q.numerator}}}{{{q.denominator}}}"
-    v = grade(gold=gold, response=boxed(f"\\frac{{{wrong.numerator}}}{{{wrong.denominator}}}"))
+    v = grade(gold=gold, response=boxed(f"\\frac{{{wrong.numerator}}}{{{wrong.denominator}}}"), timeout_s=SLOW_OK)
     assert not v.correct, (q, wrong, v)
 
 
 def test_grading_from_eight_threads():
     pairs = [(str(k), boxed(str(k if k % 3 else k + 1))) for k in range(200)]
     with ThreadPoolExecutor(8) as ex:
-        got = list(ex.map(lambda p: grade(gold=p[0], response=p[1]).correct, pairs))
+        got = list(ex.map(lambda p: grade(gold=p[0], response=p[1], timeout_s=SLOW_OK).correct, pairs))
     assert got == [k % 3 != 0 for k in range(200)]
 
 
@@ -234,7 +240,7 @@ def test_grading_from_asyncio():
     from graders.math import agrade
 
     async def main():
-        return await asyncio.gather(*(agrade(gold="x^2-1", response=boxed(f"(x-1)(x+{k})")) for k in range(1, 9)))
+        return await asyncio.gather(*(agrade(gold="x^2-1", response=boxed(f"(x-1)(x+{k})"), timeout_s=SLOW_OK) for k in range(1, 9)))
 
     got = asyncio.run(main())
     assert [v.correct for v in got] == [k == 1 for k in range(1, 9)]
@@ -242,7 +248,7 @@ def test_grading_from_asyncio():
 
 def test_grade_many_preserves_order():
     pairs = [("\\frac12", boxed("0.5")), ("3", boxed("4")), ("x+1", boxed("1+x"))] * 5
-    assert [v.correct for v in grade_many(pairs, workers=2, progress=False)] == [True, False, True] * 5
+    assert [v.correct for v in grade_many(pairs, workers=2, progress=False, timeout_s=SLOW_OK)] == [True, False, True] * 5
 
 
 PATHOLOGICAL = [
