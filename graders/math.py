@@ -126,7 +126,7 @@ def compare_job(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> tup
 
 def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> bool | None:
     """Plain numbers on both sides are decided here; None hands the pair to a worker."""
-    from graders.math_compare import numbers_equal
+    from graders.math_numeric import numbers_equal
 
     if gold_pct != resp_pct:
         return None
