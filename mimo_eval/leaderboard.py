@@ -83,7 +83,9 @@ def detail_rows(board: Board) -> list[dict]:
             "pass@n": f"{s['pass@k'][str(s['n'])]:.1f}",
             "maj@n": f"{maj[str(s['n'])]:.1f}" if str(s["n"]) in maj else "-",
             "timeouts": out.get("timeout", 0), "errors": out.get("error", 0),
-            "no answer": out.get("no_answer", 0), "truncated": out.get("truncated", 0)})
+            "no answer": out.get("no_answer", 0), "truncated": out.get("truncated", 0),
+            "T / top-p / max tokens": f"{s.get('temperature')} / {s.get('top_p')} / {s.get('max_tokens')}",
+            "prompt": str(s.get("prompt_sha256", ""))[:8]})
     return rows
 
 

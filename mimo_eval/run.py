@@ -26,7 +26,7 @@ from mimo_eval import __version__
 from mimo_eval.metrics import summarize
 from mimo_eval.progress import RunProgress
 from mimo_eval.scoring import grade_math, make_code_grader, score_row, to_sample_scores
-from mimo_eval.store import SAMPLES, SCORES, RunStore, latest_by_key, run_dir_for
+from mimo_eval.store import COMPARABLE_KEYS, SAMPLES, SCORES, RunStore, latest_by_key, run_dir_for
 from mimo_eval.types import Backend, Request, SamplingParams
 
 log = logging.getLogger(__name__)
@@ -184,9 +184,16 @@ def write_summary(store: RunStore, problems: list[Problem], bench: Benchmark, n:
     summary.update({"model": config["model"], "benchmark": bench.name, "run_dir": str(store.path),
                     "prompt_sha256": config["prompt_sha256"], "temperature": config["temperature"],
                     "top_p": config["top_p"], "max_tokens": config["max_tokens"], "seed": config["seed"],
+                    "settings_sha256": _settings_hash(config),
                     "mean_tokens": _mean([samples[(p.id, i)].get("num_tokens") for p in problems for i in range(n)])})
     store.write_summary(summary)
     return summary
+
+
+def _settings_hash(config: dict) -> str:
+    """Two runs with the same hash asked the same questions the same way (n aside)."""
+    key = json.dumps({k: config.get(k) for k in COMPARABLE_KEYS}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _mean(values: list) -> float | None:
