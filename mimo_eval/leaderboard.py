@@ -201,3 +201,4 @@ def print_run(run_dir: Path) -> None:
     for key, groups in (s.get("breakdown") or {}).items():
         console.print(f"by {key}: " + ", ".join(f"{g} {v['pass@1']:.1f} ({v['num_problems']})"
                                                 for g, v in groups.items()))
+    console.print(f"run directory: {run_dir}")
