@@ -185,7 +185,7 @@ def print_run(run_dir: Path) -> None:
     s = json.loads((Path(run_dir) / "summary.json").read_text())
     console = Console()
     t = Table(title=f"{s['model']} on {s['benchmark']}  (n={s['n']}, {s['num_problems']} problems)")
-    for col in ("pass@1 (avg@n)", "sampling SE", "between-problem SE", "95% CI (sampling)", "run-to-run SD"):
+    for col in ("pass@1\n(avg@n)", "sampling\nSE", "between-problem\nSE", "95% CI\n(sampling)", "run-to-run\nSD"):
         t.add_column(col, justify="right", overflow="fold")
     t.add_row(f"{s['pass@1']:.2f}", f"{s['sampling_se']:.2f}", _num(s["between_problem_se"]),
               "{:.2f} – {:.2f}".format(*s["ci95_sampling"]), _num(s["per_run_sd_observed"]))

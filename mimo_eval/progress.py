@@ -22,7 +22,7 @@ class RunProgress:
     def __init__(self, total: int, *, done_generated: int, graded: list[dict], enabled: bool = True):
         self._lock = threading.Lock()
         self._outcomes = Counter(row.get("outcome", "wrong") for row in graded)
-        self._progress = Progress(TextColumn("{task.description:<9}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+        self._progress = Progress(TextColumn("{task.description:<9}"), BarColumn(bar_width=16), MofNCompleteColumn(),
                                   TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TextColumn("eta"),
                                   TimeRemainingColumn(), TextColumn("{task.fields[summary]}"),
                                   disable=not enabled, transient=False)
@@ -54,4 +54,4 @@ class RunProgress:
         if not total:
             return ""
         others = ", ".join(f"{k} {v}" for k, v in sorted(self._outcomes.items()) if k not in ("correct", "wrong"))
-        return f"pass@1 so far {100 * self._outcomes['correct'] / total:.1f}" + (f" ({others})" if others else "")
+        return f"pass@1 {100 * self._outcomes['correct'] / total:.1f}" + (f" | {others}" if others else "")
