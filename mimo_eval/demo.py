@@ -58,7 +58,7 @@ def main(args: argparse.Namespace | None = None, out: Path = DEMO_DIR) -> int:
     html_path = out / "leaderboard.html"
     html_path.write_text(render(board, "html"), encoding="utf-8")
     print(render(board, "md"))
-    console.print(f"HTML leaderboard with plot: {html_path.resolve()}")
+    console.print(f"HTML leaderboard: {html_path.resolve()}")
     return 0
 
 

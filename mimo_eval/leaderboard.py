@@ -137,8 +137,17 @@ def _html(board: Board) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>mimo-eval leaderboard</title>"
             f"<style>{style}</style></head><body><h1>mimo-eval leaderboard</h1>"
             f"{_html_table(_header(board), _main_rows(board))}<p><em>{html.escape(CELL_NOTE)}</em></p>"
-            f"<img alt='pass@1 by benchmark and model' src='data:image/png;base64,{plot_png_base64(board)}'>"
+            f"{_plot_html(board)}"
             f"<h2>Details</h2>{_html_table(list(details[0]), [list(d.values()) for d in details])}</body></html>\n")
+
+
+def _plot_html(board: Board) -> str:
+    try:
+        png = plot_png_base64(board)
+    except ImportError:   # matplotlib is the `plot` extra; the tables still tell the story
+        log.warning("no plot in the HTML page: pip install 'mimo-eval[plot]' (matplotlib)")
+        return "<p>(plot omitted: install matplotlib with <code>pip install 'mimo-eval[plot]'</code>)</p>"
+    return f"<img alt='pass@1 by benchmark and model' src='data:image/png;base64,{png}'>"
 
 
 def plot_png_base64(board: Board) -> str:

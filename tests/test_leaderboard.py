@@ -107,3 +107,12 @@ def test_html_opens_in_headless_chromium(runs, tmp_path):
                     page.as_uri()], check=True, capture_output=True, timeout=120)
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000   # a rendered page, not a blank one
+
+
+def test_html_without_matplotlib_still_renders_the_tables(runs, monkeypatch):
+    """`make demo` installs no extras: the page then says how to get the plot instead of failing."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    page = render(collect(runs), "html")
+    assert "<table>" in page and "pip install 'mimo-eval[plot]'" in page and "data:image/png" not in page
