@@ -58,8 +58,21 @@ def _balanced(s: str) -> bool:
     return depth == 0
 
 
+def _pm_outside_groups(item: str) -> bool:
+    """Whether a \\pm sits outside every (...), [...] and \\{...\\}: inside one, the group expands it."""
+    depth = 0
+    for m in re.finditer(r"\\\{|\\\}|\\(?:pm|mp)(?![a-zA-Z])|[(\[)\]]", item):
+        tok = m.group()
+        if tok in ("\\pm", "\\mp"):
+            if depth == 0:
+                return True
+        else:
+            depth += 1 if tok in ("\\{", "(", "[") else -1
+    return False
+
+
 def expand_pm(item: str) -> list[str]:
-    if "\\pm" not in item and "\\mp" not in item:
+    if not _pm_outside_groups(item):
         return [item]
     plus = item.replace("\\pm", "+", 1).replace("\\mp", "-", 1) if "\\pm" in item else item.replace("\\mp", "-", 1)
     minus = item.replace("\\pm", "-", 1) if "\\pm" in item else item.replace("\\mp", "+", 1)
