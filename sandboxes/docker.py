@@ -10,13 +10,13 @@ beyond `--cpus`, or languages other than Python.
 """
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import queue
 import threading
 import time
 import uuid
+import weakref
 from typing import Sequence
 
 from sandboxes.containers import Container, DeadlineExceeded, SandboxBroken, remove_orphans
@@ -47,13 +47,14 @@ class DockerSandbox:
         self.workers = workers or os.cpu_count() or 1
         self.pool_id = uuid.uuid4().hex
         self._options = {"pool": self.pool_id, "cpus": cpus, "pids": pids, "tmpfs_mb": tmpfs_mb}
+        self._slots = [_Slot() for _ in range(self.workers)]
         self._idle: queue.Queue[_Slot] = queue.Queue()
-        for _ in range(self.workers):
-            self._idle.put(_Slot())
-        self._slots: list[_Slot] = []
+        for slot in self._slots:
+            self._idle.put(slot)
         self._lock = threading.Lock()
         self._closed = False
-        atexit.register(self.close)
+        # Removes the containers on close(), when the pool is garbage-collected, or at interpreter exit.
+        self._finalizer = weakref.finalize(self, _remove_all, self._slots, self._lock)
 
     def run(self, program: str, inputs: Sequence[str], limits: Limits = Limits(), *,
             stop_on_error: bool = False) -> SandboxResult:
@@ -81,7 +82,7 @@ class DockerSandbox:
             except Exception as exc:  # docker API errors: the engine or container is in trouble
                 error = f"{type(exc).__name__}: {exc}"
             log.warning("sandbox anomaly, recreating the container: %s", error)
-            self._discard(slot)
+            _discard(slot)
             if self._closed or deadline_passed:
                 break
         return SandboxResult(results=(), infra_error=error, meta={"sandbox": "docker"})
@@ -89,26 +90,16 @@ class DockerSandbox:
     def _container(self, slot: "_Slot", memory_mb: int) -> Container:
         if slot.container is None:
             slot.container = Container(self.client, self.image, memory_mb=memory_mb, **self._options)
-            with self._lock:
-                self._slots.append(slot)
+            if self._closed:  # close() ran while this one was starting
+                _discard(slot)
+                raise SandboxBroken("DockerSandbox was closed")
         slot.container.set_memory(memory_mb)
         return slot.container
-
-    def _discard(self, slot: "_Slot") -> None:
-        if slot.container is not None:
-            try:
-                slot.container.remove()
-            except Exception as exc:  # the engine may be gone too; leftovers are removed at next start
-                log.warning("could not remove sandbox container: %s", exc)
-            slot.container = None
 
     def close(self) -> None:
         """Remove this pool's containers. Safe to call twice; also runs at interpreter exit."""
         self._closed = True
-        with self._lock:
-            slots, self._slots = self._slots, []
-        for slot in slots:
-            self._discard(slot)
+        self._finalizer()
 
     def __enter__(self) -> "DockerSandbox":
         return self
@@ -121,6 +112,23 @@ class _Slot:
     """A worker's place in the pool; its container is created on first use and after any anomaly."""
 
     container: Container | None = None
+
+
+def _discard(slot: _Slot) -> None:
+    if slot.container is not None:
+        try:
+            slot.container.remove()
+        except Exception as exc:  # the engine may be gone too; leftovers are removed at next start
+            log.warning("could not remove sandbox container: %s", exc)
+        slot.container = None
+
+
+def _remove_all(slots: list[_Slot], lock: threading.Lock) -> None:
+    with lock:
+        taken = list(slots)
+        slots.clear()
+    for slot in taken:
+        _discard(slot)
 
 
 def connect():

@@ -208,17 +208,21 @@ def _drop_privileges():
 def _exec_program(code):
     exit_code = 0
     try:
-        exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
+        exec(code, {"__name__": "__main__", "__file__": "main.py", "__builtins__": __builtins__})
     except SystemExit as exc:
         exit_code = _system_exit_code(exc)
     except BaseException as exc:
         traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)  # without the driver's frame
         exit_code = 1
-    try:
+    try:  # what CPython does at exit: join non-daemon threads (the threaded-main idiom), atexit, flush
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()
         import atexit
         atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if not getattr(stream, "closed", False):
+                stream.flush()
     except BaseException:  # e.g. the program closed fd 1; like CPython, that is exit code 120
         exit_code = exit_code or 120
     return exit_code

@@ -140,3 +140,20 @@ def test_auto_picks_docker_when_an_engine_answers(sandbox):
         assert type(sb).__name__ == "DockerSandbox"
     finally:
         sb.close()
+
+
+# (program, stdin, status, stdout, exit code): CPython's own exit semantics, reproduced by the forking driver.
+SEMANTICS = [
+    ("import sys, threading\nthreading.stack_size(1 << 26)\nsys.setrecursionlimit(10 ** 6)\n"
+     "def main():\n    f = lambda n: 0 if n == 0 else f(n - 1) + 1\n    print(f(int(input())))\n"
+     "threading.Thread(target=main).start()", "50000\n", "ok", "50000\n", 0),  # threaded-main idiom
+    ("import sys\nprint(sys.stdin.buffer.read().split())", "1 2\n", "ok", "[b'1', b'2']\n", 0),
+    ("import sys\nprint('partial', end='')\nsys.exit(2)", "", "runtime_error", "partial", 2),
+    ("import numpy", "", "runtime_error", "", 1),  # the default image is stdlib only
+]
+
+
+@pytest.mark.parametrize("program,stdin,status,stdout,exit_code", SEMANTICS)
+def test_exit_semantics_in_the_container(sandbox, program, stdin, status, stdout, exit_code):
+    [r] = sandbox.run(program, [stdin], LIMITS).results
+    assert (r.status, r.stdout, r.exit_code) == (status, stdout, exit_code)

@@ -6,6 +6,8 @@ Run: python -m pytest -q tests/test_sandbox_local.py
 """
 import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -87,6 +89,30 @@ def test_daemon_left_behind_is_killed(sandbox):
     daemon = int(r.stdout)
     with pytest.raises(ProcessLookupError):
         os.kill(daemon, 0)
+
+
+# Programs whose stdout and exit code must match a fresh `python3 main.py` (the driver forks instead).
+PARITY = [
+    "import sys, threading\nthreading.stack_size(1 << 26)\nsys.setrecursionlimit(10 ** 6)\n"
+    "def main():\n    f = lambda n: 0 if n == 0 else f(n - 1) + 1\n    print(f(50000))\n"
+    "threading.Thread(target=main).start()",  # the competitive-programming threaded-main idiom
+    "import atexit\natexit.register(lambda: print('bye'))\nprint('hi')",
+    "import sys\nsys.exit('message')",
+    "import sys\nprint('partial', end='')\nsys.exit(2)",
+    "import os\nprint('lost in the buffer')\nos._exit(0)",
+    "if __name__ == '__main__':\n    print(input().split())",
+    "import sys\nsys.stdout.close()",
+    "print(__name__, __file__.endswith('main.py'))",
+]
+
+
+@pytest.mark.parametrize("program", PARITY)
+def test_matches_a_fresh_interpreter(sandbox, program, tmp_path):
+    (tmp_path / "main.py").write_text(program)
+    real = subprocess.run([sys.executable, "-I", "main.py"], input="a b\n", capture_output=True, text=True,
+                          cwd=tmp_path, timeout=30)
+    [r] = sandbox.run(program, ["a b\n"], FAST).results
+    assert (r.stdout, r.exit_code) == (real.stdout, real.returncode)
 
 
 def test_factory():
