@@ -22,6 +22,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo_main(args)
 
 
+def _cmd_sandbox_build(args: argparse.Namespace) -> int:
+    from sandboxes.build import run_from_args
+
+    return run_from_args(args)
+
+
 def _cmd_harness(args: argparse.Namespace) -> int:
     from mimo_eval import commands
 
@@ -58,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the embedded default: run on bundled data, no GPU or network")
     p.set_defaults(func=_cmd_demo)
     _add_harness_commands(sub)
+    p = sub.add_parser("sandbox", help="the Docker sandbox for code grading")
+    sandbox_sub = p.add_subparsers(dest="sandbox_command", required=True)
+    p = sandbox_sub.add_parser("build", help="build the runner image (idempotent)")
+    from sandboxes.build import add_arguments as add_sandbox_build_arguments
+
+    add_sandbox_build_arguments(p)
+    p.set_defaults(func=_cmd_sandbox_build)
     return parser
 
 
