@@ -72,13 +72,28 @@ def build(*, offline: bool, numpy: bool = False, force: bool = False, mirror: st
         log.info("%s is up to date", name)
         return name
     base = _offline_base(client, numpy, mirror) if offline else "python:3.11-slim-bookworm"
+    previous = _image_id(client, name)
     with tempfile.TemporaryDirectory() as ctx:
         shutil.copy(Path(__file__).with_name("Dockerfile"), ctx)
         shutil.copy(DRIVER_PATH, ctx)
         args = {"BASE": base, "WITH_NUMPY": str(int(numpy)), "DRIVER_SHA256": driver_sha256()}
         client.images.build(path=ctx, tag=name, buildargs=args, rm=True, forcerm=True, pull=False)
     log.info("built %s from %s", name, base)
+    if previous and previous != _image_id(client, name):
+        try:  # the stale image (old driver) is now untagged; drop it unless a container still uses it
+            client.images.remove(previous)
+        except docker.errors.APIError:
+            pass
     return name
+
+
+def _image_id(client, name: str) -> str | None:
+    import docker
+
+    try:
+        return client.images.get(name).id
+    except docker.errors.ImageNotFound:
+        return None
 
 
 def _offline_base(client, numpy: bool, mirror: str) -> str:
