@@ -50,6 +50,24 @@ def our_verdict(verdict) -> str:
     return next(o.verdict for o in verdict.per_test if o.verdict != "AC")
 
 
+def _truncated(value, length: int = 300) -> str:  # how LCB's metadata records the failing input
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= length else text[:length // 2] + "...(truncated) ..." + text[-length // 2:]
+
+
+def failed_public_test(row: dict, reference: CodeReference) -> bool:
+    """True when the official failure happened on one of these public tests (its metadata names the input):
+    on those samples the check is two-sided, ours must fail too."""
+    failing = json.loads(row["metadata"][0]).get("inputs")
+    if row["graded_list"][0] or failing is None:
+        return False
+    for test in reference.tests:
+        shown = test.input if reference.fn_name is None else [json.loads(x) for x in test.input.split("\n")]
+        if _truncated(shown) == failing:
+            return True
+    return False
+
+
 def reference_from_rllm(problem: dict) -> CodeReference:
     tests = tuple(CodeTest(input=t["input"], output=t["output"]) for t in problem["tests"])
     if problem["tests"][0]["testtype"] != "functional":
@@ -124,9 +142,11 @@ def confusion(title: str, rows: list[dict], verdicts: list) -> tuple[Table, list
     return table, md
 
 
-def summary(rows: list[dict], verdicts: list, wall: float, plain: list[bool], plain_wall: float) -> Table:
+def summary(pairs, verdicts: list, wall: float, plain: list[bool], plain_wall: float) -> Table:
+    rows = [r for r, _ in pairs]
     official = [r["graded_list"][0] for r in rows]
     ours = [v.passed for v in verdicts]
+    on_public = [failed_public_test(r, ref) for r, ref in pairs]
     table = Table(title="summary: ours ('lcb' mode) vs the plain subprocess judge (anchor), same sandbox")
     for column in ("", "ours", "plain (anchor)"):
         table.add_column(column, justify="right")
@@ -135,12 +155,21 @@ def summary(rows: list[dict], verdicts: list, wall: float, plain: list[bool], pl
             ("false negatives (official pass, fail here)", _count(official, ours, True, False),
              _count(official, plain, True, False)),
             ("official failures caught", _count(official, ours, False, False), _count(official, plain, False, False)),
+            (f"of {sum(on_public)} official failures on a public test: caught (two-sided)",
+             _count(on_public, ours, True, False), _count(on_public, plain, True, False)),
+            ("... with the official verdict kind (RE counts CE)",
+             sum(p and _same_kind(r, v) for p, r, v in zip(on_public, rows, verdicts)), "-"),
             ("infra errors", sum(v.reason == "infra_error" for v in verdicts), "-"),
             ("wall s", f"{wall:.1f}", f"{plain_wall:.1f}"),
             ("ms per sample", f"{1000 * wall / len(rows):.0f}", f"{1000 * plain_wall / len(rows):.0f}"),
             ("time ratio ours / plain", f"{wall / plain_wall:.2f}", "1.00")):
         table.add_row(name, str(a), str(b))
     return table
+
+
+def _same_kind(row: dict, verdict) -> bool:
+    ours = our_verdict(verdict)
+    return official_verdict(row) == ours or (official_verdict(row) == "RE" and ours == "CE")
 
 
 def _count(official: list[bool], judged: list[bool], want_official: bool, want_judged: bool) -> int:
@@ -165,10 +194,14 @@ def run_set(name: str, pairs, sandbox, workers: int, console: Console, md: list[
     plain_wall = time.perf_counter() - started
     table, confusion_md = confusion(f"{name}: official verdict x ours ('lcb' mode)", rows, verdicts)
     console.print(table)
-    stats = summary(rows, verdicts, wall, plain, plain_wall)
+    stats = summary(pairs, verdicts, wall, plain, plain_wall)
     console.print(stats)
     tests = sum(len(ref.tests) for _, ref in pairs)
     md += [f"## {name} ({len(rows)} samples, {tests} tests)", "", *confusion_md, "", *table_md(stats), ""]
+    for r, v, p in zip(rows, verdicts, plain):
+        if v.passed != p:
+            md.append(f"- ours {'pass' if v.passed else 'fail'}, plain {'pass' if p else 'fail'}: {r['question_id']}"
+                      f" (official {official_verdict(r)}; ours {[o.verdict for o in v.per_test]})")
     misses = [(r["question_id"], v.per_test) for r, v in zip(rows, verdicts) if r["graded_list"][0] and not v.passed]
     for qid, per_test in misses:
         md.append(f"- false negative {qid}: {[(o.verdict, o.detail[:120]) for o in per_test]}")
