@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -47,6 +48,14 @@ def _add_harness_commands(sub) -> None:
         p.set_defaults(func=_cmd_harness)
 
 
+def _cmd_calibrate_tests(args: argparse.Namespace) -> int:
+    from graders.difficulty import calibrate_runs, print_calibration
+
+    print_calibration(calibrate_runs(args.run_dirs, args.out, k=args.tiers))
+    print(f"tiers written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mimo_eval import __version__
 
@@ -71,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sandbox_build_arguments(p)
     p.set_defaults(func=_cmd_sandbox_build)
+    p = sub.add_parser("calibrate-tests", help="MiMo test-difficulty tiers from recorded code runs' per-test verdicts")
+    p.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
+                   help="run directories (scores.jsonl rows with problem_id and per_test); best graded all_tests")
+    p.add_argument("--out", type=Path, required=True, help="folder for one <problem_id>.json per problem")
+    p.add_argument("--tiers", type=int, default=3, help="number of difficulty tiers K (MiMo Fig. 5: 3)")
+    p.set_defaults(func=_cmd_calibrate_tests)
     return parser
 
 
