@@ -1,11 +1,16 @@
 """Flags and entry points of `mimo-eval run | score | leaderboard | compare`.
 
     mimo-eval run aime24 --model XiaomiMiMo/MiMo-7B-RL --backend vllm          # MiMo defaults: n 32, T 0.6, p 0.95
-    mimo-eval run lcb_v5 --model M --backend openai --base-url http://host:8000/v1
+    mimo-eval run lcb_v5 --model M --backend openai --base-url http://host:8000/v1 --concurrency 64
+    mimo-eval run aime24 --model XiaomiMiMo/MiMo-7B-RL --backend vllm --num-speculative-tokens 1   # MTP
     mimo-eval run qwen25math_math100 --model qwen25-math --backend replay --replay-file gens.jsonl
     mimo-eval score runs/M__aime24 [--rescore]
     mimo-eval leaderboard runs --format md|csv|html [--html-out board.html]
     mimo-eval compare runs/A__aime24 runs/B__aime24
+
+Backend options are flags of their backend only (a flag of another backend is an error); all are recorded in
+config.json. Those that change what a sample is (completion mode, dtype, max model length) refuse a resume at
+other values; speed options (concurrency, timeouts, batch size, GPUs, MTP) may change between invocations.
 
 Known failures (unknown benchmark, missing model path, malformed JSONL, a changed setting) print one line
 `mimo-eval: error: ...` that says what to do, and exit with status 2.
@@ -30,9 +35,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("benchmark", help=f"one of: {', '.join(BENCHMARKS)}")
     p.add_argument("--model", required=True, help="hub id or local directory (replay: a label for the run)")
     p.add_argument("--backend", choices=("vllm", "openai", "hf", "replay"), default="vllm")
-    p.add_argument("--base-url", default="http://localhost:8000/v1", help="openai backend: server URL")
-    p.add_argument("--replay-file", help="replay backend: JSONL of recorded generations")
-    p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm backend")
+    _backend_args(p)
     p.add_argument("--n", type=int, help="samples per problem (default: the benchmark's MiMo setting)")
     p.add_argument("--temperature", type=float, default=0.6)
     p.add_argument("--top-p", type=float, default=0.95)
@@ -49,6 +52,65 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--code-mode", choices=("lcb", "all_tests"), default="lcb",
                    help="code: stop at the first failing test (LiveCodeBench) or run all (for calibrate-tests)")
     p.add_argument("--no-progress", action="store_true")
+
+
+def _backend_args(p: argparse.ArgumentParser) -> None:
+    """Each backend's own constructor options. Defaults are None so that a flag given for another backend can be
+    told apart; the constructor's default applies when a flag is left out."""
+    g = p.add_argument_group("openai backend")
+    g.add_argument("--base-url", help="server URL (default http://localhost:8000/v1)")
+    g.add_argument("--concurrency", type=_positive_int, help="requests in flight (default 32)")
+    g.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key "
+                                                        "(default OPENAI_API_KEY; the key is never recorded)")
+    g.add_argument("--api-mode", choices=("chat", "completion"),
+                   help="chat (default): the server applies the chat template; completion: the benchmark prompt "
+                        "is sent as raw text, no template (base models)")
+    g.add_argument("--request-timeout", type=_positive_float, metavar="S",
+                   help="seconds to wait for one whole generation (default 3600)")
+    g.add_argument("--max-retries", type=_non_negative_int, help="retries per request (default 5)")
+    g = p.add_argument_group("vllm backend")
+    g.add_argument("--tensor-parallel-size", type=_positive_int, help="GPUs per model (default 1)")
+    g.add_argument("--num-speculative-tokens", type=_positive_int,
+                   help="MiMo's MTP speculative decoding: tokens proposed per step (default off; MiMo uses 1)")
+    g.add_argument("--max-model-len", type=_positive_int, help="context length (default: the model's)")
+    g.add_argument("--gpu-memory-utilization", type=_fraction, help="share of GPU memory vLLM may take (default 0.9)")
+    g.add_argument("--trust-remote-code", action="store_true", default=None,
+                   help="vllm and hf backends: run the model repository's own code")
+    g = p.add_argument_group("hf backend")
+    g.add_argument("--batch-size", type=_positive_int, help="sequences per generate call (default 8)")
+    g.add_argument("--device", help="auto (default), cpu, cuda, cuda:1, ...")
+    g = p.add_argument_group("replay backend")
+    g.add_argument("--replay-file", help="JSONL of recorded generations")
+    g.add_argument("--skip-bad-lines", action="store_true", default=None,
+                   help="skip malformed lines with a warning each (default: the first one is an error)")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+    return value
 
 
 def _score_args(p: argparse.ArgumentParser) -> None:
@@ -92,22 +154,72 @@ def dispatch(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
-def make_backend(args: argparse.Namespace):
-    from mimo_eval.backends import make_backend as build
+# run flag (argparse dest) -> (backends that take it, constructor parameter)
+BACKEND_FLAGS = {
+    "base_url": (("openai",), "base_url"), "concurrency": (("openai",), "concurrency"),
+    "api_key_env": (("openai",), "api_key_env"), "api_mode": (("openai",), "mode"),
+    "request_timeout": (("openai",), "timeout_s"), "max_retries": (("openai",), "max_retries"),
+    "tensor_parallel_size": (("vllm",), "tensor_parallel_size"),
+    "num_speculative_tokens": (("vllm",), "num_speculative_tokens"), "max_model_len": (("vllm",), "max_model_len"),
+    "gpu_memory_utilization": (("vllm",), "gpu_memory_utilization"),
+    "trust_remote_code": (("vllm", "hf"), "trust_remote_code"),
+    "batch_size": (("hf",), "batch_size"), "device": (("hf",), "device"),
+    "replay_file": (("replay",), "path"), "skip_bad_lines": (("replay",), "strict"),
+}
+# engines a backend imports lazily: missing ones fail here, before a run folder exists
+BACKEND_ENGINES = {"vllm": (("vllm", "vllm"),), "hf": (("torch", "hf"), ("transformers", "hf"))}
 
+
+def backend_options(args: argparse.Namespace) -> dict:
+    """The chosen backend's constructor options from the flags given; a flag of another backend is an error."""
+    options = {}
+    for dest, (backends, parameter) in BACKEND_FLAGS.items():
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        if args.backend not in backends:
+            raise ValueError(f"--{dest.replace('_', '-')} is an option of the {' and '.join(backends)} backend, "
+                             f"not of --backend {args.backend}: drop it or change --backend")
+        options[parameter] = not value if dest == "skip_bad_lines" else value
+    return options
+
+
+def make_backend(args: argparse.Namespace):
+    import importlib.util
+
+    from mimo_eval.backends import make_backend as build
+    from mimo_eval.backends.common import missing_extra
+
+    options = backend_options(args)
     if args.backend == "replay":
         if not args.replay_file:
             raise ValueError("--backend replay needs --replay-file PATH (a JSONL of recorded generations)")
-        return build("replay", path=args.replay_file)
+        return _replay_backend(build, options)
     model = args.model
     if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().exists():
         raise FileNotFoundError(f"model path {model} does not exist: give a local model directory "
                                 "(with config.json) or a hub id such as XiaomiMiMo/MiMo-7B-RL")
-    if args.backend == "openai":
-        return build("openai", model=model, base_url=args.base_url)
+    for module, extra in BACKEND_ENGINES.get(args.backend, ()):
+        if importlib.util.find_spec(module) is None:
+            raise missing_extra(module, extra)
     if args.backend == "vllm":
-        return build("vllm", model=model, tensor_parallel_size=args.tensor_parallel_size, seed=args.seed)
-    return build("hf", model=model)
+        options["seed"] = args.seed
+    return build(args.backend, model=model, **options)
+
+
+def _replay_backend(build, options: dict):
+    """With --skip-bad-lines every skipped line is reported (file:line and why), then their count."""
+    import warnings
+
+    with warnings.catch_warnings(record=True):   # the backend's one-line summary is replaced by the report below
+        warnings.simplefilter("always")
+        backend = build("replay", **options)
+    log = logging.getLogger("mimo_eval.replay")
+    for bad in backend.bad_lines:
+        log.warning("%s; line skipped", bad)
+    if backend.bad_lines:
+        log.warning("%s: skipped %d malformed line(s) (--skip-bad-lines)", backend.path, len(backend.bad_lines))
+    return backend
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -123,8 +235,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         sampling=SamplingParams(temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens,
                                 seed=args.seed),
         system_prompt=args.system_prompt, benchmark_options=options, grade_workers=args.grade_workers,
-        code_mode=args.code_mode,
+        code_mode=args.code_mode, raw_prompt=args.api_mode == "completion",
         new_run=args.new_run, progress=not args.no_progress)
+    if settings.raw_prompt and settings.system_prompt:
+        raise ValueError("--system-prompt needs --api-mode chat: completion mode sends the prompt as raw text")
     run_dir = execute(settings, make_backend(args))
     from mimo_eval.leaderboard import print_run
 

@@ -43,6 +43,7 @@ class RunSettings:
     benchmark_options: dict = field(default_factory=dict)
     grade_workers: int = 4
     code_mode: str = "lcb"                # "all_tests": every test gets a verdict (for calibrate-tests)
+    raw_prompt: bool = False              # send the prompt as raw text, no chat template (completion mode)
     new_run: bool = False
     progress: bool = True
 
@@ -79,9 +80,25 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
         "system_prompt": s.system_prompt, "temperature": s.sampling.temperature, "top_p": s.sampling.top_p,
         "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
         "code_mode": s.code_mode if bench.grader == "code" else None,
-        "backend": backend.config(), "versions": versions,
+        "backend": backend.config(), "generation_options": generation_options(backend.config()),
+        "versions": versions,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+# Backend options that change what a sample is, each with the value that changes nothing: the prompt format
+# (completion mode sends no chat template), the weights' precision, a context cap that cuts generations short.
+# Speed-only options (concurrency, timeouts, retries, batch size, device, tensor parallel, GPU memory, speculative
+# decoding, whose rejection sampling keeps the distribution) may change between invocations of one run.
+RESULT_OPTIONS = {"mode": "chat", "dtype": "auto", "max_model_len": None}
+
+
+def generation_options(backend_config: dict) -> dict | None:
+    """The result-changing backend options that differ from neutral (a COMPARABLE_KEYS entry); None when all are
+    neutral, which is also what a run recorded before this entry existed reads as."""
+    settings = {**backend_config, **backend_config.get("llm", {})}   # vllm nests its LLM(...) arguments
+    changed = {k: settings[k] for k, neutral in RESULT_OPTIONS.items() if k in settings and settings[k] != neutral}
+    return changed or None
 
 
 def messages_for(problem: Problem, system_prompt: str) -> tuple[dict, ...]:
@@ -135,7 +152,8 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
     wanted = [(p, i) for p in problems for i in range(n)]
     todo = [Request(problem_id=p.id, sample_index=i, messages=messages_for(p, s.system_prompt),
-                    seed=sample_seed(s.sampling.seed, p.id, i)) for p, i in wanted if (p.id, i) not in samples]
+                    seed=sample_seed(s.sampling.seed, p.id, i), prompt=p.prompt if s.raw_prompt else None)
+            for p, i in wanted if (p.id, i) not in samples]
     ungraded = [samples[(p.id, i)] for p, i in wanted if (p.id, i) in samples and (p.id, i) not in scores]
     graded_before = [scores[(p.id, i)] for p, i in wanted if (p.id, i) in scores]
     with RunProgress(len(wanted), done_generated=len(wanted) - len(todo), graded=graded_before,
@@ -192,7 +210,9 @@ def write_summary(store: RunStore, problems: list[Problem], bench: Benchmark, n:
 
 def _settings_hash(config: dict) -> str:
     """Two runs with the same hash asked the same questions the same way (n aside)."""
-    key = json.dumps({k: config.get(k) for k in COMPARABLE_KEYS}, sort_keys=True, ensure_ascii=False)
+    # generation_options None is left out, so runs at neutral backend options keep the hash they had before it
+    values = {k: config.get(k) for k in COMPARABLE_KEYS if k != "generation_options" or config.get(k) is not None}
+    key = json.dumps(values, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

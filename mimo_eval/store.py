@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 # Settings that change what a sample means. n is not among them: a larger n extends a run.
 COMPARABLE_KEYS = ("model", "benchmark", "benchmark_version", "prompt_sha256", "system_prompt",
-                   "temperature", "top_p", "max_tokens", "seed", "benchmark_options", "code_mode")
+                   "temperature", "top_p", "max_tokens", "seed", "benchmark_options", "code_mode",
+                   "generation_options")   # result-changing backend options (mimo_eval.run.generation_options)
 
 SAMPLES, SCORES, CONFIG, SUMMARY = "samples.jsonl", "scores.jsonl", "config.json", "summary.json"
 
