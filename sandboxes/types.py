@@ -19,7 +19,8 @@ RunStatus = Literal[
 @dataclass(frozen=True)
 class Limits:
     time_s: float = 6.0              # wall clock per test (LiveCodeBench: 6 s)
-    memory_mb: int = 1024            # whole container/process tree
+    memory_mb: int = 1024            # whole container/process tree (Docker: cgroup memory+swap = this + 64 MiB
+                                     # for the driver, and RLIMIT_AS = this per test; 0 = cgroup only)
     output_bytes: int = 1 << 20      # per stream, per test
     budget_s: float | None = None    # wall clock for the whole submission; None = no cap beyond per-test limits
 
@@ -36,7 +37,10 @@ class RunResult:
 
 @dataclass(frozen=True)
 class SandboxResult:
-    """One entry per input, in order; `infra_error` set means the sandbox itself failed (not the program)."""
+    """One entry per input, in order; `infra_error` set means the sandbox itself failed (not the program),
+    and then `results` is empty: no verdict can be drawn. `meta` says which sandbox ran it ("sandbox"), and
+    for Docker the container's short id ("container") and how many tries it took ("attempts", 2 = re-run
+    once in a fresh container after an anomaly)."""
     results: tuple[RunResult, ...] = ()
     infra_error: str | None = None
     meta: dict = field(default_factory=dict)

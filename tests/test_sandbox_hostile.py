@@ -162,3 +162,9 @@ def test_deep_python_recursion_is_allowed(sandbox):
     program = ("import sys\nsys.setrecursionlimit(200100)\ndef f(n):\n    return 0 if n == 0 else f(n - 1) + 1\n"
                "print(f(200000))")
     assert run_hostile(sandbox, program).stdout == "200000\n"
+
+
+def test_cgroup_oom_kills_the_test_not_the_driver(sandbox):
+    # memory_mb=0 turns RLIMIT_AS off, so only the cgroup limit (0 + 64 MiB for the driver) stops it.
+    r = run_hostile(sandbox, "a = []\nwhile True:\n    a.append(bytearray(1 << 20))", Limits(time_s=5, memory_mb=0))
+    assert (r.status, r.exit_code) == ("memory", -9)
