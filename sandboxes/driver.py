@@ -79,7 +79,7 @@ def run_test(code, stdin, time_s, req):
     for fd in (fds["in"][0], fds["out"][1], fds["err"][1], fds["ready"][1]):
         os.close(fd)
     try:
-        outcome, out, err = _communicate(pid, fds, stdin.encode(), t0 + time_s, req["output_bytes"])
+        outcome, out, err = _communicate(pid, fds, stdin.encode("utf-8", "surrogatepass"), t0 + time_s, req["output_bytes"])
     finally:
         _kill_group(pid)
     _, status, usage = os.wait4(pid, 0)

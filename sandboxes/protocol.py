@@ -20,8 +20,11 @@ class ProtocolError(RuntimeError):
 
 
 def encode_request(program: str, inputs: Sequence[str], limits: Limits, stop_on_error: bool) -> bytes:
-    if not isinstance(program, str) or any(not isinstance(x, str) for x in inputs):
-        raise TypeError("program and every input must be str")
+    if not isinstance(program, str) or isinstance(inputs, str) or any(not isinstance(x, str) for x in inputs):
+        raise TypeError("program must be a str and inputs a sequence of str (one stdin per test)")
+    if not (limits.time_s > 0 and limits.memory_mb >= 0 and limits.output_bytes > 0
+            and (limits.budget_s is None or limits.budget_s > 0)):
+        raise ValueError(f"limits out of range: {limits} (time_s, output_bytes, budget_s > 0; memory_mb >= 0)")
     req = {"program": program, "inputs": list(inputs), "time_s": limits.time_s,
            "memory_mb": limits.memory_mb, "output_bytes": limits.output_bytes,
            "budget_s": limits.budget_s, "stop_on_error": stop_on_error}

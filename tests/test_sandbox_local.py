@@ -115,6 +115,17 @@ def test_matches_a_fresh_interpreter(sandbox, program, tmp_path):
     assert (r.stdout, r.exit_code) == (real.stdout, real.returncode)
 
 
+@pytest.mark.parametrize("inputs,limits", [
+    ("one string, not a list", FAST),
+    ([b"bytes"], FAST),
+    (["x"], Limits(time_s=0)),
+    (["x"], Limits(budget_s=-1)),
+])
+def test_bad_arguments_fail_loudly(sandbox, inputs, limits):
+    with pytest.raises((TypeError, ValueError)):
+        sandbox.run("print(1)", inputs, limits)
+
+
 def test_factory():
     assert isinstance(get_sandbox("local", workers=1), LocalSandbox)
     with pytest.raises(ValueError, match="unknown sandbox kind"):
