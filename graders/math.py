@@ -18,6 +18,7 @@ string content. Limits: answers are compared as mathematics, not as prose; `\\lo
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
@@ -33,7 +34,11 @@ DEFAULT_TIMEOUT_S = 1.0
 _PRELOAD = ("graders.math_warm",)
 
 
-def grade(*, gold: str, response: str, mode: str = "eval", timeout_s: float = DEFAULT_TIMEOUT_S) -> MathVerdict:
+def grade(
+    *, gold: str, response: str, mode: str = "eval", timeout_s: float = DEFAULT_TIMEOUT_S, decimals: int | None = None
+) -> MathVerdict:
+    """`decimals` is opt-in, for problems that ask for an answer rounded to that many places: numbers then
+    match once both are rounded. The default is the numeric policy in `graders.math_numeric`."""
     if not isinstance(gold, str):
         raise TypeError(f"gold must be a str (the reference answer), got {type(gold).__name__}")
     if not isinstance(response, str):
@@ -52,12 +57,12 @@ def grade(*, gold: str, response: str, mode: str = "eval", timeout_s: float = DE
                            detail=f"hedged: different boxed answers {list(found.candidates)[:5]}")
     if not resp_norm:
         return MathVerdict(False, "no_answer", found.answer, gold_norm, detail="empty answer")
-    quick = _decide_in_process(gold_norm, resp_norm, gold_pct, resp_pct)
+    quick = _decide_in_process(gold_norm, resp_norm, gold_pct, resp_pct, decimals)
     if quick is not None:
         return MathVerdict(quick, "correct" if quick else "wrong", found.answer, gold_norm, resp_norm, detail="literal")
     pool = shared_pool("math", _default_workers(), _PRELOAD)
     try:
-        reason, detail = pool.call(compare_job, (gold_norm, resp_norm, gold_pct, resp_pct), timeout_s)
+        reason, detail = pool.call(compare_job, (gold_norm, resp_norm, gold_pct, resp_pct, decimals), timeout_s)
     except DeadlineExceeded as exc:
         return MathVerdict(False, "timeout", found.answer, gold_norm, resp_norm, timed_out=True, detail=str(exc))
     except WorkerCrashed as exc:
@@ -65,9 +70,9 @@ def grade(*, gold: str, response: str, mode: str = "eval", timeout_s: float = DE
     return MathVerdict(reason == "correct", reason, found.answer, gold_norm, resp_norm, detail=detail)
 
 
-async def agrade(*, gold: str, response: str, mode: str = "eval", timeout_s: float = DEFAULT_TIMEOUT_S) -> MathVerdict:
-    """`grade` for asyncio code: runs in a thread so the event loop is never blocked."""
-    return await asyncio.to_thread(grade, gold=gold, response=response, mode=mode, timeout_s=timeout_s)
+async def agrade(**kwargs) -> MathVerdict:
+    """`grade` for asyncio code (same keyword arguments): runs in a thread so the event loop is never blocked."""
+    return await asyncio.to_thread(functools.partial(grade, **kwargs))
 
 
 def grade_many(
@@ -76,13 +81,14 @@ def grade_many(
     workers: int | None = None,
     mode: str = "eval",
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    decimals: int | None = None,
     progress: bool = True,
 ) -> list[MathVerdict]:
     """Grade (gold, response) pairs in bulk, in order, with `workers` worker processes."""
     pairs = list(pairs)
     workers = workers or _default_workers()
     shared_pool("math", workers, _PRELOAD)
-    one = lambda p: grade(gold=p[0], response=p[1], mode=mode, timeout_s=timeout_s)  # noqa: E731
+    one = lambda p: grade(gold=p[0], response=p[1], mode=mode, timeout_s=timeout_s, decimals=decimals)  # noqa: E731
     with ThreadPoolExecutor(max_workers=workers) as executor:
         results = executor.map(one, pairs)
         if not progress:
@@ -98,7 +104,7 @@ def grade_many(
         return out
 
 
-def compare_job(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> tuple[str, str]:
+def compare_job(gold: str, response: str, gold_pct: bool, resp_pct: bool, decimals: int | None) -> tuple[str, str]:
     """Runs inside a worker process: parse and compare; (reason, detail)."""
     from graders.math_compare import SideError, answers_equal, check_gold
 
@@ -107,11 +113,11 @@ def compare_job(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> tup
     except (SideError, TooLarge) as exc:
         return "gold_unparseable", str(exc)
     try:
-        if answers_equal(gold, response):
+        if answers_equal(gold, response, decimals=decimals):
             return "correct", ""
         if resp_pct != gold_pct:   # "28\%" vs "0.28": also try the percent read as /100
             g, r = (gold, f"({response})/100") if resp_pct else (f"({gold})/100", response)
-            if answers_equal(g, r):
+            if answers_equal(g, r, decimals=decimals):
                 return "correct", "percent"
         return "wrong", ""
     except TooLarge as exc:
@@ -124,7 +130,7 @@ def compare_job(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> tup
         return "wrong", f"not comparable: {type(exc).__name__}: {exc}"[:200]
 
 
-def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool) -> bool | None:
+def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool, decimals: int | None) -> bool | None:
     """Plain numbers on both sides are decided here; None hands the pair to a worker."""
     from graders.math_numeric import numbers_equal
 
@@ -134,7 +140,7 @@ def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool)
     if g is None or r is None:
         return None
     return numbers_equal(g[0], r[0], gold_places=g[1], resp_decimal_literal=r[1] is not None,
-                         resp_has_decimal=r[1] is not None)
+                         resp_has_decimal=r[1] is not None, decimals=decimals)
 
 
 def _unwrap_gold(gold: str) -> str:

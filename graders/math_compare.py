@@ -24,6 +24,7 @@ _TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<="}
 _CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
 _MAX_ITEMS = 64
+_decimals: int | None = None   # set by answers_equal for one comparison (a worker compares one pair at a time)
 
 
 class SideError(ValueError):
@@ -219,7 +220,7 @@ def values_equal(g: str, r: str) -> bool:
     gl, rl = literal_value(g), literal_value(r)
     if gl is not None and rl is not None:
         return numbers_equal(gl[0], rl[0], gold_places=gl[1], resp_decimal_literal=rl[1] is not None,
-                             resp_has_decimal=rl[1] is not None)
+                             resp_has_decimal=rl[1] is not None, decimals=_decimals)
     gv = Fraction(gl[0]) if gl is not None else _sympy(g, "gold")
     rv = _sympy(r, "response")
     import sympy
@@ -230,7 +231,8 @@ def values_equal(g: str, r: str) -> bool:
     if gs.free_symbols or rv.free_symbols:
         return symbolic_equal(gs, rv)
     return numbers_equal(gs, rv, gold_places=gl[1] if gl else None,
-                         resp_decimal_literal=rl is not None and rl[1] is not None, resp_has_decimal=has_decimal(r))
+                         resp_decimal_literal=rl is not None and rl[1] is not None, resp_has_decimal=has_decimal(r),
+                         decimals=_decimals)
 
 
 def check_gold(gold: str) -> None:
@@ -258,5 +260,10 @@ def check_gold(gold: str) -> None:
                 _sympy(part, "gold")
 
 
-def answers_equal(gold: str, response: str) -> bool:
-    return structures_equal(parse_structure(gold), parse_structure(response))
+def answers_equal(gold: str, response: str, *, decimals: int | None = None) -> bool:
+    global _decimals
+    _decimals = decimals
+    try:
+        return structures_equal(parse_structure(gold), parse_structure(response))
+    finally:
+        _decimals = None

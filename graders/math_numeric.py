@@ -21,7 +21,10 @@ def as_sympy(v):
     return sympy.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
 
 
-def numbers_equal(g, r, *, gold_places: int | None, resp_decimal_literal: bool, resp_has_decimal: bool) -> bool:
+def numbers_equal(g, r, *, gold_places: int | None, resp_decimal_literal: bool, resp_has_decimal: bool,
+                  decimals: int | None = None) -> bool:
+    """`decimals` (opt-in, for problems that ask for a rounded answer) accepts values equal once both
+    are rounded to that many decimal places."""
     if isinstance(g, Fraction) and isinstance(r, Fraction):
         if g == r:
             return True
@@ -40,6 +43,8 @@ def numbers_equal(g, r, *, gold_places: int | None, resp_decimal_literal: bool, 
         gf, rf = _to_mp(g), _to_mp(r)
         if gf is None or rf is None:
             return False
+    if decimals is not None:
+        return _round_to(rf, decimals) == _round_to(gf, decimals)
     if gold_places is not None:      # gold stated as a decimal: compare at its precision
         return not resp_decimal_literal and _round_to(rf, gold_places) == _round_to(gf, gold_places)
     if _is_integer(gf) or not resp_has_decimal:

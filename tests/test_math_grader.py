@@ -173,6 +173,14 @@ def test_failure_modes(gold, response, expected):
     check(gold, response, expected)
 
 
+def test_decimals_option_compares_rounded_values():
+    # opt-in for problems that ask for a rounded answer; the default keeps 0.33 != 1/3
+    assert grade(gold="\\frac13", response=boxed("0.33"), decimals=2).correct
+    assert not grade(gold="\\frac13", response=boxed("0.34"), decimals=2).correct
+    assert grade(gold="(\\frac35, \\frac83]", response=boxed("(0.6, 2.6667]"), decimals=2, timeout_s=SLOW_OK).correct
+    assert not grade(gold="\\frac13", response=boxed("0.33")).correct
+
+
 def test_reward_mode_requires_a_box():
     assert grade(gold="5", response="The answer is 5.", mode="reward").reason == "no_answer"
     assert grade(gold="5", response="<think>maybe \\boxed{4}</think> so \\boxed{5}", mode="reward").correct
