@@ -97,21 +97,22 @@ class Container:
             raise SandboxBroken(f"driver connection failed: {exc}") from None
 
     def _read_line(self, deadline: float, cap: int) -> bytes:
-        pending, out, err = bytearray(), bytearray(), bytearray()
+        pending, pos, out, err = bytearray(), 0, bytearray(), bytearray()
         while True:
-            while len(pending) >= 8:  # docker's stream framing: stream id, 3 zero bytes, big-endian size
-                size = int.from_bytes(pending[4:8], "big")
-                if len(pending) < 8 + size:
+            while len(pending) - pos >= 8:  # docker's stream framing: stream id, 3 zero bytes, big-endian size
+                size = int.from_bytes(pending[pos + 4:pos + 8], "big")
+                if len(pending) - pos < 8 + size:
                     break
-                (out if pending[0] == 1 else err).extend(pending[8:8 + size])
-                del pending[:8 + size]
+                (out if pending[pos] == 1 else err).extend(pending[pos + 8:pos + 8 + size])
+                pos += 8 + size
+            del pending[:pos]  # once per read, not per frame: large replies stay linear
+            pos = 0
             if err:
                 raise SandboxBroken(f"driver wrote to stderr: {bytes(err[-500:]).decode(errors='replace')}")
-            end = out.find(b"\n")
-            if end >= 0:
-                if end != len(out) - 1 or pending:
+            if out.endswith(b"\n"):  # the driver writes nothing after its reply's newline
+                if out.count(b"\n") != 1 or pending:
                     raise SandboxBroken("driver sent more than one reply")
-                return bytes(out[:end])
+                return bytes(out[:-1])
             if len(out) > cap:
                 raise SandboxBroken(f"driver reply exceeds {cap} bytes")
             left = deadline - time.monotonic()
