@@ -114,11 +114,32 @@ def _parse_structure(s: str) -> Structure:
         return Structure("tuple", tuple(items), o + c)
     if re.fullmatch(r"[^=:<>]+:[^=:<>]+", s) and not s.startswith("\\"):
         return Structure("tuple", tuple(p.strip() for p in s.split(":")), "::")   # a ratio or a time, "7:32"
+    solutions = _assignment_groups(s)
+    if solutions:
+        return Structure("list", solutions)
     items = [it for it in split_top_level(s, ",;") if it]
     expanded = tuple(x for it in items for x in expand_pm(it))
     if len(expanded) == 1:
         return Structure("single", expanded)
     return Structure("list", expanded)
+
+
+def _assignment_groups(s: str) -> tuple[str, ...] | None:
+    """"p=5, q=2; p=7, q=2" lists solutions as groups of assignments: the points (5,2) and (7,2)."""
+    groups = [g for g in split_top_level(s, ";") if g]
+    if len(groups) < 2:
+        return None
+    points, names = [], None
+    for group in groups:
+        pairs = [a.split("=", 1) for a in split_top_level(group, ",")]
+        if any(len(p) != 2 or not re.fullmatch(r"\s*[a-zA-Z](?:_\{?\w+\}?)?\s*", p[0]) for p in pairs):
+            return None
+        these = [p[0].strip() for p in pairs]
+        if names not in (None, these):
+            return None
+        names = these
+        points.append("(" + ", ".join(p[1].strip() for p in pairs) + ")" if len(pairs) > 1 else pairs[0][1].strip())
+    return tuple(points)
 
 
 def split_relation(item: str) -> tuple[list[str], list[str]] | None:
