@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
 HINTS = {
     400: "the server rejected the request; often the prompt plus --max-tokens exceeds the model's context",
-    401: "check the API key (--api-key, or the environment variable named by --api-key-env)",
-    403: "check the API key (--api-key, or the environment variable named by --api-key-env)",
+    401: "check the API key (the environment variable named by --api-key-env, default OPENAI_API_KEY)",
+    403: "check the API key (the environment variable named by --api-key-env, default OPENAI_API_KEY)",
     404: "check --base-url (it usually ends in /v1) and --model (the served model name)",
 }
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
