@@ -32,7 +32,7 @@ class RunResult:
     stderr: str = ""                 # truncated to the output cap
     exit_code: int | None = None
     wall_s: float = 0.0
-    peak_memory_kb: int | None = None
+    peak_memory_kb: int | None = None  # max RSS of the test process (forked: includes ~10 MB of the driver's pages)
 
 
 @dataclass(frozen=True)
