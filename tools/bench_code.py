@@ -233,7 +233,11 @@ def main() -> None:
     official_rows = json.loads(EVAL_ALL.read_text())
     md = ["# Code grader vs LiveCodeBench's official judge (o1-mini-2024-09-12, n=1)", "",
           f"Command: `python tools/bench_code.py{' --all-879' if args.all_879 else ''} --sandbox {args.sandbox}`"
-          f" -> sandbox **{kind}**, {args.workers} workers, timeout 6 s per test.", ""]
+          f" -> sandbox **{kind}**, {args.workers} workers, timeout 6 s per test.", "",
+          "Rows: the official verdict (LCB's graded_list / error_code on the full tests); columns: ours on the "
+          "tests given. Public tests only, so an official failure may pass here; but where the official "
+          "metadata names a *public* test as the failing input, ours must fail too (two-sided row). The anchor "
+          "is a plain judge in the same sandbox: each test as `python program < input`, LCB's line compare.", ""]
     run_set("MiMo v5 window, 279 problems, public tests", joined(DATA / "lcb_v5window_279_public_tests.json",
             official_rows), sandbox, args.workers, console, md)
     run_set("SandboxFusion rows, full packed tests", sandboxfusion_set(official_rows), sandbox, args.workers,
