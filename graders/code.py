@@ -83,13 +83,21 @@ def _check_arguments(reference: object, text: object) -> None:
         raise TypeError(f"the response/code must be str, got {type(text).__name__}")
 
 
+def judge_sandbox(kind: str = "auto", workers: int | None = None) -> Sandbox:
+    """A sandbox like LiveCodeBench's judge process: the runner image with numpy (judged programs may
+    import it). "auto": Docker when an engine answers, else LocalSandbox with a warning."""
+    from sandboxes import get_sandbox
+    from sandboxes.build import image_name
+
+    return get_sandbox(kind, workers, image=image_name(numpy=True))
+
+
 def default_sandbox() -> Sandbox:
-    """One shared sandbox per process, from the factory ("auto": Docker when an engine answers)."""
+    """One shared judge sandbox per process."""
     global _default_sandbox
     with _default_lock:
         if _default_sandbox is None:
-            from sandboxes import get_sandbox
-            _default_sandbox = get_sandbox()
+            _default_sandbox = judge_sandbox()
         return _default_sandbox
 
 

@@ -67,12 +67,12 @@ def _code_part(console: Console, out: Path) -> Path | None:
 
     try:
         import graders.code  # noqa: F401 - fail here, with the reason, rather than mid-run
-        from sandboxes import get_sandbox
+        from graders.code import judge_sandbox
 
-        sandbox = get_sandbox("auto")
+        sandbox = judge_sandbox("auto")
     except Exception as err:  # noqa: BLE001 - any reason the code grader cannot start is reported, then skipped
         console.print(f"[yellow]code part skipped: {type(err).__name__}: {err}. To judge code, install Docker and "
-                      "run `bash tools/setup_system.sh` (or `mimo-eval sandbox build`).[/yellow]")
+                      "run `bash tools/setup_system.sh` (or `mimo-eval sandbox build --offline --numpy`).[/yellow]")
         return None
     if type(sandbox).__name__ == "LocalSandbox":
         console.print("[bold yellow]WARNING: no Docker engine: the recorded programs run in a LOCAL sandbox without "

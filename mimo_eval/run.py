@@ -122,7 +122,7 @@ def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None,
         yield grade_math
         return
     if sandbox_factory is None:
-        from sandboxes import get_sandbox as sandbox_factory   # Docker, else LocalSandbox with a warning
+        from graders.code import judge_sandbox as sandbox_factory   # Docker, else LocalSandbox with a warning
     sandbox = sandbox_factory()
     try:
         yield make_code_grader(sandbox, code_mode)

@@ -225,10 +225,10 @@ def main() -> None:
     parser.add_argument("--all-879", action="store_true", help="also judge all 879 v5 problems' public tests")
     parser.add_argument("--out", type=Path, default=Path("results/bench_code.md"))
     args = parser.parse_args()
-    from sandboxes import get_sandbox
+    from graders.code import judge_sandbox
 
     console = Console()
-    sandbox = get_sandbox(args.sandbox, workers=args.workers)
+    sandbox = judge_sandbox(args.sandbox, workers=args.workers)
     kind = type(sandbox).__name__
     official_rows = json.loads(EVAL_ALL.read_text())
     md = ["# Code grader vs LiveCodeBench's official judge (o1-mini-2024-09-12, n=1)", "",

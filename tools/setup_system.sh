@@ -27,6 +27,8 @@ if ! docker_up; then
 fi
 # Same as `mimo-eval sandbox build --offline`, without depending on the rest of the CLI.
 "${PY:-python3}" -m sandboxes.build --offline
+# The code grader judges in the image with numpy, like LiveCodeBench's judge process (graders.code.judge_sandbox).
+"${PY:-python3}" -m sandboxes.build --offline --numpy
 # --- headless Chromium for the HTML leaderboard check (owner: harness) ---------------------------------
 if ! command -v chromium >/dev/null; then
     apt-get update -qq
