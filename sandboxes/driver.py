@@ -30,8 +30,27 @@ PR_SET_CHILD_SUBREAPER = 36
 CONTAINER = "--container" in sys.argv
 
 
+# Standard-library modules that judged programs (and graders' wrappers) import on every test. Importing
+# them once here means each forked test inherits them instead of paying ~20-40 ms of imports; each test
+# still gets its own copy-on-write copy, so nothing a test does to them reaches the next one.
+WARM_MODULES = ("ast", "bisect", "collections", "copy", "datetime", "decimal", "fractions", "functools",
+                "heapq", "itertools", "json", "math", "operator", "random", "re", "statistics", "string",
+                "typing", "contextlib", "types")
+
+
+def _warm_imports():
+    import importlib
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def main():
     _become_subreaper()
+    _warm_imports()
     for line in sys.stdin.buffer:
         try:
             reply = {"ok": True, "results": handle(json.loads(line))}
