@@ -7,7 +7,6 @@ idempotent, and the factory's errors. Needs a Docker engine and the runner image
 in CI (CI=true or MIMO_REQUIRE_DOCKER=1) a missing engine fails instead of skipping.
 Run: python -m pytest -q tests/test_sandbox_docker.py
 """
-import os
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import docker_sandbox_or_skip
 
 from sandboxes import Limits, get_sandbox
 
@@ -24,14 +24,7 @@ LIMITS = Limits(time_s=3.0, memory_mb=512)
 
 @pytest.fixture(scope="module")
 def sandbox():
-    from sandboxes.docker import DockerSandbox, DockerUnavailable
-
-    try:
-        sb = DockerSandbox(workers=2)
-    except DockerUnavailable as exc:
-        if os.environ.get("CI") == "true" or os.environ.get("MIMO_REQUIRE_DOCKER") == "1":
-            pytest.fail(f"the Docker tests must run here: {exc}")
-        pytest.skip(str(exc))
+    sb = docker_sandbox_or_skip(workers=2)
     yield sb
     sb.close()
 

@@ -8,11 +8,11 @@ weaker design. Needs a Docker engine and the runner image (tools/setup_system.sh
 MIMO_REQUIRE_DOCKER=1) a missing engine fails instead of skipping.
 Run: python -m pytest -q tests/test_sandbox_hostile.py
 """
-import os
 import time
 import uuid
 
 import pytest
+from conftest import docker_sandbox_or_skip
 
 from sandboxes import Limits
 
@@ -24,14 +24,7 @@ SPOOF = '{"ok": true, "results": [{"status": "ok", "stdout": "SPOOFED\\n", "stde
 
 @pytest.fixture(scope="module")
 def sandbox():
-    from sandboxes.docker import DockerSandbox, DockerUnavailable
-
-    try:
-        sb = DockerSandbox(workers=1)
-    except DockerUnavailable as exc:
-        if os.environ.get("CI") == "true" or os.environ.get("MIMO_REQUIRE_DOCKER") == "1":
-            pytest.fail(f"the Docker tests must run here: {exc}")
-        pytest.skip(str(exc))
+    sb = docker_sandbox_or_skip(workers=1)
     first = sb.run("print(input())", ["warm"], LIMITS)
     assert first.results[0].stdout == "warm\n"
     sb.home = first.meta["container"]
