@@ -31,6 +31,8 @@ from graders.types import MathVerdict
 
 MODES = ("eval", "reward")
 DEFAULT_TIMEOUT_S = 1.0
+# Answers longer than this are normalised inside the worker, under the deadline, not in the caller's process.
+IN_PROCESS_CHARS = 2000
 _PRELOAD = ("graders.math_warm",)
 
 
@@ -45,29 +47,38 @@ def grade(
         raise TypeError(f"response must be a str (the model output), got {type(response).__name__}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    gold_norm, gold_pct = normalize(_unwrap_gold(gold))
-    if not gold_norm:
+    gold_raw = _unwrap_gold(gold)
+    if not gold_raw.strip():
         return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
     found = extract(response, mode)
     if found.answer is None:
         return MathVerdict(False, "no_answer", detail=found.how)
-    resp_norm, resp_pct = normalize(found.answer)
     if found.how == "hedged":
-        return MathVerdict(False, "wrong", found.answer, gold_norm, resp_norm,
-                           detail=f"hedged: different boxed answers {list(found.candidates)[:5]}")
+        return MathVerdict(False, "wrong", found.answer, detail=f"hedged: different boxed answers {list(found.candidates)[:5]}")
+    if len(found.answer) > IN_PROCESS_CHARS or len(gold_raw) > IN_PROCESS_CHARS:
+        return _in_worker(found.answer, None, None, (gold_raw, found.answer, decimals, None), timeout_s)
+    gold_norm, gold_pct = normalize(gold_raw)
+    resp_norm, resp_pct = normalize(found.answer)
+    if not gold_norm:
+        return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
     if not resp_norm:
         return MathVerdict(False, "no_answer", found.answer, gold_norm, detail="empty answer")
     quick = _decide_in_process(gold_norm, resp_norm, gold_pct, resp_pct, decimals)
     if quick is not None:
         return MathVerdict(quick, "correct" if quick else "wrong", found.answer, gold_norm, resp_norm, detail="literal")
+    job = (gold_norm, resp_norm, decimals, (gold_pct, resp_pct))
+    return _in_worker(found.answer, gold_norm, resp_norm, job, timeout_s)
+
+
+def _in_worker(extracted: str, gold_norm: str | None, resp_norm: str | None, job: tuple, timeout_s: float) -> MathVerdict:
     pool = shared_pool("math", _default_workers(), _PRELOAD)
     try:
-        reason, detail = pool.call(compare_job, (gold_norm, resp_norm, gold_pct, resp_pct, decimals), timeout_s)
+        reason, detail = pool.call(compare_job, job, timeout_s)
     except DeadlineExceeded as exc:
-        return MathVerdict(False, "timeout", found.answer, gold_norm, resp_norm, timed_out=True, detail=str(exc))
+        return MathVerdict(False, "timeout", extracted, gold_norm, resp_norm, timed_out=True, detail=str(exc))
     except WorkerCrashed as exc:
-        return MathVerdict(False, "error", found.answer, gold_norm, resp_norm, detail=str(exc))
-    return MathVerdict(reason == "correct", reason, found.answer, gold_norm, resp_norm, detail=detail)
+        return MathVerdict(False, "error", extracted, gold_norm, resp_norm, detail=str(exc))
+    return MathVerdict(reason == "correct", reason, extracted, gold_norm, resp_norm, detail=detail)
 
 
 async def agrade(**kwargs) -> MathVerdict:
@@ -104,10 +115,19 @@ def grade_many(
         return out
 
 
-def compare_job(gold: str, response: str, gold_pct: bool, resp_pct: bool, decimals: int | None) -> tuple[str, str]:
-    """Runs inside a worker process: parse and compare; (reason, detail)."""
+def compare_job(gold: str, response: str, decimals: int | None, percents: tuple[bool, bool] | None) -> tuple[str, str]:
+    """Runs inside a worker process: parse and compare; (reason, detail). `percents` None: the two
+    strings are raw (long answers are normalised here, under the deadline)."""
     from graders.math_compare import SideError, answers_equal, check_gold
 
+    if percents is None:
+        (gold, gold_pct), (response, resp_pct) = normalize(gold), normalize(response)
+    else:
+        gold_pct, resp_pct = percents
+    if not gold:
+        return "gold_unparseable", "empty reference answer"
+    if not response:
+        return "no_answer", "empty answer"
     try:
         check_gold(gold)
     except (SideError, TooLarge) as exc:

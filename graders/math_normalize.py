@@ -26,8 +26,8 @@ _DECIMAL_COMMA = re.compile(r"^(-?\d+),(\d\d)$|^(-?0),(\d+)$")  # "2,74", "0,111
 _APPROX_TAIL = re.compile(r"(?<=\S)\s*(?:\\approx|≈).*$")
 _APPROX_VAR = re.compile(r"^\s*([a-zA-Z](?:_\{?\w+\}?)?)\s*(?:\\approx|≈)")
 # "The area of triangle ABC is \frac{54}{25}", "\text{and the requested sum is }505": the value after "is"
-_PROSE_IS = re.compile(r"^(?:.*?[A-Za-z]{2,}.*?\s)?(?:\\text\{[^{}]*\bis\b\s*\}|\bis\b)\s*(?=\S)")
-_REMARK = re.compile(r"\s*\(?\s*\\text\{\s*\(?\s*(?:approx|about|roughly|which|i\.e)[^}]*\}.*$", re.IGNORECASE)
+_IS = re.compile(r"\\text\{[^{}]*\bis\b\s*\}|\bis\b")
+_REMARK = re.compile(r"\\text\{\s*\(?\s*(?:approx|about|roughly|which|i\.e)", re.IGNORECASE)
 _GROUP_OR = re.compile(r"(?<=[)\]}])\s*(?:or|and)\s*(?=[(\[{])")
 _THOUSANDS_BRACE = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
 _THOUSANDS = re.compile(r"^-?[1-9]\d{0,2}(?:(?:,|\s)\d{3})+(?:\.\d+)?$")
@@ -37,7 +37,7 @@ _SHORT_FRAC = re.compile(r"\\frac\s*(\d|\\[a-zA-Z]+|[a-zA-Z])\s*(\d|\\[a-zA-Z]+|
 _SHORT_FRAC_ONE = re.compile(r"\\frac\s*(\{[^{}]*\})\s*(\d|\\[a-zA-Z]+|[a-zA-Z])(?![a-zA-Z])")
 _SHORT_FRAC_TWO = re.compile(r"\\frac\s*(\d|\\[a-zA-Z]+|[a-zA-Z])\s*(\{)")
 _SHORT_SQRT = re.compile(r"\\sqrt\s*(\d+|\\[a-zA-Z]+|[a-zA-Z])")
-_AND_OR = re.compile(r"\\text\{\s*(?:and|or|,)\s*\}|\s+(?:and|or)\s+|\\(?:quad|qquad)\s*(?:and|or)\b")
+_AND_OR = re.compile(r"\\text\{\s*(?:and|or|,)\s*\}|(?<!\s)\s+(?:and|or)\s+|\\(?:quad|qquad)\s*(?:and|or)\b")
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
@@ -79,8 +79,25 @@ def _strip_trailing_units(s: str) -> str:
         if not m or not s[: m.start()].strip() or not re.search(r"[\d}a-zA-Z)]\s*$", s[: m.start()]):
             break
         s = s[: m.start()].rstrip()
-    s2 = _UNIT_WORD.sub("", s)
+    head, tail = s[:-120], s[-120:]    # units sit at the end; a bounded tail keeps the regex linear
+    s2 = head + _UNIT_WORD.sub("", tail)
     return s2 if s2.strip() else s
+
+
+def _drop_remark(s: str) -> str:
+    """"\\frac{737}{39} \\text{(about 18.9 cards)}": the remark and what follows it go."""
+    m = _REMARK.search(s)
+    if not m:
+        return s
+    head = s[: m.start()].rstrip()
+    return head[:-1].rstrip() if head.endswith("(") else head
+
+
+def _after_is(s: str) -> str:
+    m = _IS.search(s)
+    if m and len(re.findall(r"[A-Za-z]{2,}", s[: m.start()])) >= 2 and s[m.end():].strip():
+        return s[m.end():].strip()
+    return s
 
 
 def _unbreak_matrix(m: re.Match) -> str:
@@ -118,9 +135,8 @@ def normalize(answer: str) -> tuple[str, bool]:
     has_percent = bool(_PERCENT.search(s))
     s = _PERCENT.sub("", s)
     s = _DOLLAR.sub("", s)
-    s = _REMARK.sub("", s)
-    if _PROSE_IS.match(s) and len(re.findall(r"[A-Za-z]{2,}", s.split("is")[0])) >= 2:
-        s = _PROSE_IS.sub("", s, count=1)
+    s = _drop_remark(s)
+    s = _after_is(s)
     s = _TEXT_GROUP.sub(_text_group, s)
     s = _AND_OR.sub(",", s)
     s = _GROUP_OR.sub(",", s)

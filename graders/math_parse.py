@@ -71,8 +71,11 @@ def _pm_outside_groups(item: str) -> bool:
     return False
 
 
+MAX_PM = 4   # at most 2^4 expansions of one item; beyond that the item is compared as written
+
+
 def expand_pm(item: str) -> list[str]:
-    if not _pm_outside_groups(item):
+    if not _pm_outside_groups(item) or item.count("\\pm") + item.count("\\mp") > MAX_PM:
         return [item]
     plus = item.replace("\\pm", "+", 1).replace("\\mp", "-", 1) if "\\pm" in item else item.replace("\\mp", "-", 1)
     minus = item.replace("\\pm", "-", 1) if "\\pm" in item else item.replace("\\mp", "+", 1)

@@ -267,10 +267,14 @@ PATHOLOGICAL = [
     ("word " * 200_000)[:1_000_000] + "\\boxed{7}",
     "\\boxed{" * 50_000,
     "$" * 100_000,
+    "\\boxed{" + "ab " * 300_000 + "}",          # a huge box of words: normalised in the worker, not here
+    "\\boxed{" + "\\pm 1" * 5_000 + "}",       # 2^5000 sign combinations are never expanded
+    "\\boxed{" + " " * 300_000 + "and 1}",
 ]
 
 
-@pytest.mark.parametrize("response", PATHOLOGICAL, ids=["tower9", "tower2", "factorial", "braces", "1MB", "open_boxes", "dollars"])
+@pytest.mark.parametrize("response", PATHOLOGICAL, ids=["tower9", "tower2", "factorial", "braces", "1MB", "open_boxes", "dollars", "words_box", "pm_box",
+                              "spaces_box"])
 def test_pathological_inputs_return_within_deadline(response):
     grade(gold="1", response="\\boxed{1}")     # warm the pool so the timing is the call's own
     start = time.monotonic()
