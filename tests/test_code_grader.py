@@ -168,8 +168,9 @@ def test_grade_many_preserves_order(sandbox):
 
 @pytest.mark.docker
 def test_docker_sandbox_agrees_on_semantics():
-    from sandboxes import get_sandbox
-    docker = get_sandbox("docker", workers=1)
+    from conftest import docker_sandbox_or_skip
+
+    docker = docker_sandbox_or_skip(workers=1)
     try:
         for name in ("input", "iterate", "exit_swallowed", "from_sys_stdin_readline"):
             assert run(docker, READERS[name]).passed, name
