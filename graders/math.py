@@ -23,6 +23,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
+from graders.math_compare import CompareOptions
 from graders.math_extract import extract
 from graders.math_normalize import normalize
 from graders.math_parse import TooLarge, literal_value
@@ -37,16 +38,25 @@ _PRELOAD = ("graders.math_warm",)
 
 
 def grade(
-    *, gold: str, response: str, mode: str = "eval", timeout_s: float = DEFAULT_TIMEOUT_S, decimals: int | None = None
+    *,
+    gold: str,
+    response: str,
+    mode: str = "eval",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    decimals: int | None = None,
+    strict: bool = True,
+    allow_set_relation_comp: bool = False,
 ) -> MathVerdict:
-    """`decimals` is opt-in, for problems that ask for an answer rounded to that many places: numbers then
-    match once both are rounded. The default is the numeric policy in `graders.math_numeric`."""
+    """The last three are opt-in (see `graders.math_compare.CompareOptions`): `decimals` for problems that
+    ask for an answer rounded to that many places; `strict=False` and `allow_set_relation_comp=True`
+    behave as Math-Verify's flags of the same names. The default numeric policy is in `graders.math_numeric`."""
     if not isinstance(gold, str):
         raise TypeError(f"gold must be a str (the reference answer), got {type(gold).__name__}")
     if not isinstance(response, str):
         raise TypeError(f"response must be a str (the model output), got {type(response).__name__}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    options = CompareOptions(decimals, strict, allow_set_relation_comp)
     gold_raw = _unwrap_gold(gold)
     if not gold_raw.strip():
         return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
@@ -56,7 +66,7 @@ def grade(
     if found.how == "hedged":
         return MathVerdict(False, "wrong", found.answer, detail=f"hedged: different boxed answers {list(found.candidates)[:5]}")
     if len(found.answer) > IN_PROCESS_CHARS or len(gold_raw) > IN_PROCESS_CHARS:
-        return _in_worker(found.answer, None, None, (gold_raw, found.answer, decimals, None), timeout_s)
+        return _in_worker(found.answer, None, None, (gold_raw, found.answer, options, None), timeout_s)
     gold_norm, gold_pct = normalize(gold_raw)
     resp_norm, resp_pct = normalize(found.answer)
     if not gold_norm:
@@ -66,7 +76,7 @@ def grade(
     quick = _decide_in_process(gold_norm, resp_norm, gold_pct, resp_pct, decimals)
     if quick is not None:
         return MathVerdict(quick, "correct" if quick else "wrong", found.answer, gold_norm, resp_norm, detail="literal")
-    job = (gold_norm, resp_norm, decimals, (gold_pct, resp_pct))
+    job = (gold_norm, resp_norm, options, (gold_pct, resp_pct))
     return _in_worker(found.answer, gold_norm, resp_norm, job, timeout_s)
 
 
@@ -93,13 +103,17 @@ def grade_many(
     mode: str = "eval",
     timeout_s: float = DEFAULT_TIMEOUT_S,
     decimals: int | None = None,
+    strict: bool = True,
+    allow_set_relation_comp: bool = False,
     progress: bool = True,
 ) -> list[MathVerdict]:
     """Grade (gold, response) pairs in bulk, in order, with `workers` worker processes."""
     pairs = list(pairs)
     workers = workers or _default_workers()
     shared_pool("math", workers, _PRELOAD)
-    one = lambda p: grade(gold=p[0], response=p[1], mode=mode, timeout_s=timeout_s, decimals=decimals)  # noqa: E731
+    options = dict(mode=mode, timeout_s=timeout_s, decimals=decimals, strict=strict,
+                   allow_set_relation_comp=allow_set_relation_comp)
+    one = lambda p: grade(gold=p[0], response=p[1], **options)  # noqa: E731
     with ThreadPoolExecutor(max_workers=workers) as executor:
         results = executor.map(one, pairs)
         if not progress:
@@ -115,7 +129,7 @@ def grade_many(
         return out
 
 
-def compare_job(gold: str, response: str, decimals: int | None, percents: tuple[bool, bool] | None) -> tuple[str, str]:
+def compare_job(gold: str, response: str, options: CompareOptions, percents: tuple[bool, bool] | None) -> tuple[str, str]:
     """Runs inside a worker process: parse and compare; (reason, detail). `percents` None: the two
     strings are raw (long answers are normalised here, under the deadline)."""
     from graders.math_compare import SideError, answers_equal, check_gold
@@ -133,11 +147,11 @@ def compare_job(gold: str, response: str, decimals: int | None, percents: tuple[
     except (SideError, TooLarge) as exc:
         return "gold_unparseable", str(exc)
     try:
-        if answers_equal(gold, response, decimals=decimals):
+        if answers_equal(gold, response, options):
             return "correct", ""
         if resp_pct != gold_pct:   # "28\%" vs "0.28": also try the percent read as /100
             g, r = (gold, f"({response})/100") if resp_pct else (f"({gold})/100", response)
-            if answers_equal(g, r, decimals=decimals):
+            if answers_equal(g, r, options):
                 return "correct", "percent"
         return "wrong", ""
     except TooLarge as exc:
@@ -169,7 +183,17 @@ def _unwrap_gold(gold: str) -> str:
         s = s.strip("$")
     if "\\boxed" in s or "\\fbox" in s or len(s) > 200:   # a worked solution: read its final answer
         found = extract(s, "eval")
-        return found.answer if found.answer is not None else s
+        s = found.answer if found.answer is not None else s
+    return _drop_unmatched_closers(s)
+
+
+def _drop_unmatched_closers(s: str) -> str:
+    """A reference copied with one brace too many at its end (`\\frac{1}{2}}`): the extra `}` goes."""
+    depth = 0
+    for c in s.replace("\\{", "").replace("\\}", ""):
+        depth += (c == "{") - (c == "}")
+    while depth < 0 and s.endswith("}") and not s.endswith("\\}"):
+        s, depth = s[:-1].rstrip(), depth + 1
     return s
 
 

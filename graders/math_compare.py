@@ -4,8 +4,10 @@ first: canonical strings, structure (lists, tuples, intervals, matrices), relati
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 
 from graders.math_numeric import as_sympy, evaluate, numbers_equal, sample_points, symbolic_equal
@@ -24,7 +26,26 @@ _TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<="}
 _CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
 _MAX_ITEMS = 64
-_decimals: int | None = None   # set by answers_equal for one comparison (a worker compares one pair at a time)
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """Opt-in departures from the default policy; the last two mirror Math-Verify's `verify` flags.
+
+    decimals: numbers match once both are rounded to this many places (problems asking for a rounded answer).
+    strict: False matches variables by renaming (`f(x)` = `f(y)`) and lets a pair equal a set.
+    allow_set_relation_comp: True also lets an interval gold accept an inequality (`[-2,7]` vs
+        `-2 \\le x \\le 7`). The other direction is always allowed; this one is off by default because
+        a model that echoes the problem's inequality has not solved it.
+    """
+
+    decimals: int | None = None
+    strict: bool = True
+    allow_set_relation_comp: bool = False
+
+
+DEFAULT_OPTIONS = CompareOptions()
+_options = DEFAULT_OPTIONS   # set by answers_equal for one comparison (a worker compares one pair at a time)
 
 
 class SideError(ValueError):
@@ -62,6 +83,12 @@ def _sympy(item: str, side: str):
 def structures_equal(g: Structure, r: Structure) -> bool:
     if len(g.items) > _MAX_ITEMS or len(r.items) > _MAX_ITEMS:
         return False
+    # A relation gold ("-2 \le x \le 7") accepts the interval; an interval or pair gold accepts a
+    # relation only with allow_set_relation_comp: "(1,2)" may be a point, as in Math-Verify.
+    if _is_inequality(g) and r.kind in ("tuple", "union"):
+        return _relation_matches_set(g, r, "gold", "response")
+    if _options.allow_set_relation_comp and _is_inequality(r) and g.kind in ("tuple", "union"):
+        return _relation_matches_set(r, g, "response", "gold")
     if g.kind == "union" or r.kind == "union":
         return g.kind == r.kind and _unordered(g.items, r.items, structures_equal)
     if g.kind == "matrix" or r.kind == "matrix":
@@ -74,14 +101,59 @@ def structures_equal(g: Structure, r: Structure) -> bool:
         return g.brackets == r.brackets and _ordered(g.items, r.items)
     if g.kind in ("set", "list") and r.kind in ("set", "list"):
         return _unordered(g.items, r.items, items_equal)
-    # A relation gold ("-2 \le x \le 7") accepts the interval; an interval or pair gold does not accept
-    # a relation: "(1,2)" may be a point, and Math-Verify keeps the same asymmetry.
-    interval = _relation_as_interval(g) if r.kind == "tuple" else None
-    if interval is not None:
-        return interval.brackets == r.brackets and _ordered(interval.items, r.items)
+    if {g.kind, r.kind} == {"tuple", "list"} and "()" in (g.brackets, r.brackets):
+        return _ordered(g.items, r.items)     # a pair written without its parentheses: "1, 3" for (1,3)
+    if not _options.strict and {g.kind, r.kind} <= {"tuple", "set", "list"} and "::" not in (g.brackets, r.brackets):
+        return _unordered(g.items, r.items, items_equal)
     if g.kind == "single" and split_relation(g.items[0]) or r.kind == "single" and split_relation(r.items[0]):
         return items_equal(g.source, r.source)    # "(p,q) = (3,2)" against "(3,2)"
     return False
+
+
+def _is_inequality(s: Structure) -> bool:
+    if s.kind != "single":
+        return False
+    rel = split_relation(s.items[0])
+    return rel is not None and "=" not in rel[1]
+
+
+def _relation_matches_set(rel: Structure, st: Structure, rel_side: str, set_side: str) -> bool:
+    """An inequality in one variable against the interval or union it describes."""
+    interval = _relation_as_interval(rel)
+    if interval is not None:       # the common shapes, without SymPy: "1 < x \le 2", "x > 3"
+        return st.kind == "tuple" and interval.brackets == st.brackets and _ordered(interval.items, st.items)
+    rel_set, st_set = _relation_set(rel.items[0], rel_side), _structure_set(st, set_side)
+    return rel_set is not None and st_set is not None and rel_set == st_set
+
+
+def _relation_set(item: str, side: str):
+    """The real solution set of an inequality in one variable (`1 \\le |z| \\le \\frac32`), or None."""
+    import sympy
+
+    expr = _sympy(item, side)
+    if not isinstance(expr, (sympy.Rel, sympy.And, sympy.Or)) or len(expr.free_symbols) != 1:
+        return None
+    (var,) = expr.free_symbols
+    real = sympy.Symbol(var.name, real=True)
+    try:
+        return expr.subs(var, real).as_set()
+    except (NotImplementedError, TypeError, ValueError):
+        return None
+
+
+def _structure_set(st: Structure, side: str):
+    """A SymPy set for an interval or a union of intervals, or None."""
+    import sympy
+
+    if st.kind == "union":
+        parts = [_structure_set(p, side) for p in st.items]
+        return None if any(p is None for p in parts) else sympy.Union(*parts)
+    if st.kind != "tuple" or len(st.items) != 2 or st.brackets[:1] not in "([" or st.brackets[-1:] not in ")]":
+        return None
+    lo, hi = (_sympy(x, side) for x in st.items)
+    if not all(isinstance(v, sympy.Expr) and v.is_extended_real is not False and not v.free_symbols for v in (lo, hi)):
+        return None
+    return sympy.Interval(lo, hi, st.brackets[0] == "(", st.brackets[1] == ")")
 
 
 def _ordered(gi, ri) -> bool:
@@ -147,6 +219,8 @@ def _relation_as_interval(s: Structure) -> Structure | None:
         return Structure("tuple", (parts[0], parts[2]), ("(" if ops[0] == "<" else "[") + (")" if ops[1] == "<" else "]"))
     if len(ops) == 1 and ops[0] in ("<", ">", "\\le", "\\ge"):
         var_left = _SIMPLE_VAR.match(parts[0]) is not None
+        if not var_left and not _SIMPLE_VAR.match(parts[1]):
+            return None           # "x^2 < 4": solved by _relation_set
         op = ops[0] if var_left else _FLIP[ops[0]]
         bound = parts[1] if var_left else parts[0]
         strict = op in ("<", ">")
@@ -177,7 +251,9 @@ def items_equal(g: str, r: str) -> bool:
 def _relations_equal(g, grel, r, rrel) -> bool:
     if grel and not rrel:   # "x = 3", "(p,q) = (3,2)", "AB = 4" as gold, the value as response
         parts, ops = grel
-        return all(o == "=" for o in ops) and _NAMED_LHS.match(parts[0]) is not None and items_equal(parts[-1], r)
+        # A chain "a = b = 3" ends in its value; a single "7 = 11a + c" with a number on the left is an equation.
+        named = _NAMED_LHS.match(parts[0]) is not None or len(ops) > 1
+        return all(o == "=" for o in ops) and named and items_equal(parts[-1], r)
     if rrel and not grel:   # assignment unwrapping: "x = 3", "a = b = 3" -> the last right-hand side
         parts, ops = rrel
         named = (_NAMED_LHS.match(parts[0]) or _COMPUTED_LHS.match(re.sub(r"\\[a-zA-Z]+", "", parts[0]))
@@ -220,7 +296,7 @@ def values_equal(g: str, r: str) -> bool:
     gl, rl = literal_value(g), literal_value(r)
     if gl is not None and rl is not None:
         return numbers_equal(gl[0], rl[0], gold_places=gl[1], resp_decimal_literal=rl[1] is not None,
-                             resp_has_decimal=rl[1] is not None, decimals=_decimals)
+                             resp_has_decimal=rl[1] is not None, decimals=_options.decimals)
     gv = Fraction(gl[0]) if gl is not None else _sympy(g, "gold")
     rv = _sympy(r, "response")
     import sympy
@@ -229,10 +305,18 @@ def values_equal(g: str, r: str) -> bool:
         return as_sympy(gv) == rv
     gs = as_sympy(gv)
     if gs.free_symbols or rv.free_symbols:
-        return symbolic_equal(gs, rv)
+        return symbolic_equal(gs, rv) or not _options.strict and _equal_after_renaming(gs, rv)
     return numbers_equal(gs, rv, gold_places=gl[1] if gl else None,
                          resp_decimal_literal=rl is not None and rl[1] is not None, resp_has_decimal=has_decimal(r),
-                         decimals=_decimals)
+                         decimals=_options.decimals)
+
+
+def _equal_after_renaming(g, r) -> bool:
+    """strict=False: the response's variables may carry other names (`f(y)` for `f(x)`)."""
+    gv, rv = sorted(g.free_symbols, key=str), sorted(r.free_symbols, key=str)
+    if len(gv) != len(rv) or not gv or len(gv) > 3:
+        return False
+    return any(symbolic_equal(g, r.xreplace(dict(zip(rv, perm)))) for perm in itertools.permutations(gv))
 
 
 def check_gold(gold: str) -> None:
@@ -260,10 +344,10 @@ def check_gold(gold: str) -> None:
                 _sympy(part, "gold")
 
 
-def answers_equal(gold: str, response: str, *, decimals: int | None = None) -> bool:
-    global _decimals
-    _decimals = decimals
+def answers_equal(gold: str, response: str, options: CompareOptions = DEFAULT_OPTIONS) -> bool:
+    global _options
+    _options = options
     try:
         return structures_equal(parse_structure(gold), parse_structure(response))
     finally:
-        _decimals = None
+        _options = DEFAULT_OPTIONS

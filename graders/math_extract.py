@@ -18,9 +18,12 @@ _BOX_START = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _JOIN_NEAR, _JOIN_SEP = 10, 70
 _SEPARATOR = re.compile(r"(,|;|\band\b|\bor\b|&)", re.IGNORECASE)
 _ANCHOR = re.compile(
-    r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*=)\s*",
-    re.IGNORECASE,
+    r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*="
+    r"|^[ \t*#]*answer\b[ \t*]*(?=[$\\\d(-]))\s*",   # a line that starts "Answer $9$"
+    re.IGNORECASE | re.MULTILINE,
 )
+# After an anchor, the answer may open on the next line as display math that spans lines.
+_DISPLAY_START = re.compile(r"[\s:*]*(?=\\\[|\$\$)")
 # Inline math ($...$, \(...\)) does not span lines: a lone "$" across lines is far more often currency.
 _MATH_ENV = re.compile(
     r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$|\\\(([^\n]+?)\\\)", re.DOTALL
@@ -28,6 +31,7 @@ _MATH_ENV = re.compile(
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _STRONG_ANCHOR = re.compile(r"final\s+answer\s+is\s*", re.IGNORECASE)
 _PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[A-Za-z]{4,}\s*[:=]")
+_LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
 _HOPE = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE)
 _TAIL = 4000   # fallbacks only look at the end of the response; the final answer lives there
 _SHORT = 200   # a response this short with no box or anchor is taken whole as the answer
@@ -94,18 +98,30 @@ def _last_group(text: str, boxes: list[tuple[int, int, str]]) -> list[str]:
 
 
 def _clean_anchor_tail(tail: str) -> str:
+    display = _DISPLAY_START.match(tail)
+    if display:
+        env = _MATH_ENV.match(tail, display.end())
+        if env:
+            return next(g for g in env.groups() if g is not None).strip()
+    tail = tail.lstrip(" \t:*")
     line = _HOPE.sub("", tail.split("\n", 1)[0][:300])
     # "The volume of $ABCD$ is 120." -> what follows the last " is "
     parts = re.split(r"\s(?:is|are|equals|=)\s", line)
     line = parts[-1] if len(parts) > 1 else line
-    env = _MATH_ENV.search(line)
-    if env:
-        return next(g for g in env.groups() if g is not None)
+    envs = list(_MATH_ENV.finditer(line))
+    if envs:
+        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by a list word are one listed answer
+        listed = [envs[0]]
+        for env in envs[1:]:
+            if not _LIST_GAP.fullmatch(line[listed[-1].end() : env.start()]):
+                break
+            listed.append(env)
+        return ", ".join(next(g for g in e.groups() if g is not None) for e in listed)
     if _PROSE.search(line):     # "Jane started growing it 3 hours ago": the number it states
         return _rightmost_math(line).answer or ""
     # Cut at the end of the sentence: a period followed by a space or the end, not a decimal point.
-    line = re.split(r"(?<!\d)\.(?:\s|$)|\.\s", line, maxsplit=1)[0]
-    return line.strip().strip("*").strip()
+    line = re.split(r"(?<!\d)\.(?:\s|$)|\.\s", line, maxsplit=1)[0].strip().strip("*").strip()
+    return "" if line in ("$", "$$", "\\(", "\\[") else line   # math opened here and never closed on this line
 
 
 def extract(response: str, mode: str) -> Extraction:

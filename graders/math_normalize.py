@@ -57,6 +57,7 @@ _UNITS = (
 ).split()
 _UNIT_WORD = re.compile(r"(?<=[\d}\s)])\s*(?:" + "|".join(u.replace("?", "?") for u in _UNITS) + r")\s*(?:\^\{?[23]\}?)?\s*$")
 _TEXT_GROUP = re.compile(r"\\text\s*\{([^{}]*)\}")
+_NAME_CELL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?")
 _MATRIX_ENV = re.compile(r"\\begin\{(matrix|pmatrix|bmatrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.DOTALL)
 
 
@@ -68,7 +69,7 @@ def _text_group(m: re.Match) -> str:
     if re.fullmatch(r"-?[\d.,]+", content):
         return content
     if lowered in ("and", "or"):
-        return ","
+        return ", "      # with the space: "12, 13" is a list, "12,13" would read as a decimal comma
     return "\\text{" + content + "}"
 
 
@@ -108,8 +109,14 @@ def _unbreak_matrix(m: re.Match) -> str:
     broken = any(c.count("{") != c.count("}") for c in cells) or any(
         c in ("+", "-", "\\times", "\\cdot", "=", "/", ",", "^{}") for c in cells
     )
+    filled = [c for c in cells if c]
+    names, values = filled[0::2], filled[1::2]
+    if "&" not in body and len(filled) >= 4 and len(names) == len(values) and all(
+        _NAME_CELL.fullmatch(n) for n in names
+    ) and not any(_NAME_CELL.fullmatch(v) for v in values):
+        return ", ".join(f"{n} = {v}" for n, v in zip(names, values))   # a column of labels and values
     if m.group(1) == "matrix" and (broken or "&" not in body):
-        return re.sub(r"(?<=\d) (?=\d)", "", " ".join(c for c in cells if c))
+        return re.sub(r"(?<=\d) (?=\d)", "", " ".join(filled))
     return m.group(0)
 
 

@@ -12,7 +12,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
     from graders.math import grade
 
-    verdict = grade(gold=args.gold, response=args.response, mode=args.mode, timeout_s=args.timeout)
+    verdict = grade(gold=args.gold, response=args.response, mode=args.mode, timeout_s=args.timeout,
+                    decimals=args.decimals, strict=not args.no_strict,
+                    allow_set_relation_comp=args.allow_set_relation_comp)
     print(json.dumps(asdict(verdict), ensure_ascii=False))
     return 0 if verdict.correct else 1
 
@@ -68,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--response", required=True, help="model output (the whole text)")
     p.add_argument("--mode", choices=("eval", "reward"), default="eval")
     p.add_argument("--timeout", type=float, default=1.0, help="hard deadline in seconds")
+    p.add_argument("--decimals", type=int, default=None,
+                   help="the problem asks for an answer rounded to this many decimal places")
+    p.add_argument("--no-strict", action="store_true",
+                   help="variables may be renamed (f(y) for f(x)) and a pair may equal a set (Math-Verify strict=False)")
+    p.add_argument("--allow-set-relation-comp", action="store_true",
+                   help="an interval gold also accepts the inequality it describes (Math-Verify's flag)")
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("demo", help="the embedded default: run on bundled data, no GPU or network")

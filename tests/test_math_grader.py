@@ -126,6 +126,12 @@ CASES = {
         ("x \\ge 5", boxed("x > 5"), False),
         ("x \\le 2", boxed("x \\leq 2"), True),
         ("-2 \\le x \\le 7", boxed("[-2, 7]"), True),
+        ("[-2, 7]", boxed("-2 \\le x \\le 7"), False),     # echoing the problem's inequality (MV #10)
+        # Math-Verify test_numina_cases: a relation gold is solved to the set it describes
+        ("1\\leq|z|\\leq \\frac{3}{2}", boxed("z \\in [-\\frac{3}{2}, -1] \\cup [1, \\frac{3}{2}]"), True),
+        ("x^2 > 4", boxed("(-\\infty, -2) \\cup (2, \\infty)"), True),
+        ("x^2 > 4", boxed("(-\\infty, -2] \\cup (2, \\infty)"), False),
+        ("|x-1| \\le 2", boxed("[-1, 3]"), True),
     ],
     # "find all" answers are unordered; points and tuples are ordered
     "unordered_vs_ordered": [
@@ -134,6 +140,12 @@ CASES = {
         ("(1, 2)", boxed("(2, 1)"), False),
         ("(1, 2)", boxed("(1, 2)"), True),
         ("(3, \\frac{\\pi}{2})", boxed("\\left( 3, \\frac{\\pi}{2} \\right)"), True),
+        # a pair written without parentheses keeps its order; bare LaTeX braces only group (Math-Verify tests)
+        ("(1, 3)", boxed("1, 3"), True),
+        ("(1, 3)", "${1,3}$", True),
+        ("(3, 1)", "${1,3}$", False),
+        ("(1, 3)", boxed("\\{1, 3\\}"), False),
+        ("12\\text{ and }13", boxed("12, 13"), True),   # not the European decimal 12,13
     ],
     # issue #3 numeric policy
     "numeric_policy": [
@@ -161,7 +173,26 @@ CASES = {
         ("\\text{Monday}", boxed("\\text{monday}"), True),
         ("\\text{(C)}", boxed("\\text{C}"), True),
     ],
-    "assignments": [("3", boxed("x = 3"), True), ("x = 3", boxed("3"), True), ("11", boxed("x = 5+5+1 = 11"), True)],
+    "assignments": [
+        ("3", boxed("x = 3"), True), ("x = 3", boxed("3"), True), ("11", boxed("x = 5+5+1 = 11"), True),
+        ("1 = \\zzz = x = 0", boxed("0"), True),     # Math-Verify test_relations_math: a chain ends in its value
+        ("7 = 11a + c", boxed("7"), False),           # one equation with a number on the left stays an equation
+    ],
+    # answers after an anchor: display math on the next line, several spans, an unclosed delimiter
+    "anchors": [
+        ("5", "**Final Answer**\n\\[ 5 \\]", True),
+        ("5", "The final answer is:\n\\[\n5\n\\]", True),
+        ("9", "Answer \\[ \n 9 \n \\]", True),
+        ("9", "Answer $ 9 $", True),
+        ("12\\text{ and }13", "so between $\\boxed{12 $ and $13 }. $ Final Answer: The final answer is \"$12 $ and $13 $\".", True),
+        ("3", "The final answer is $3$ or $4$.", False),
+    ],
+    # MathArena parser failures: renderings whose structure a careless parser loses
+    "broken_renderings": [
+        ("13, 14, 18", boxed("\\begin{pmatrix} a \\\\ 13 \\\\ b \\\\ 14 \\\\ c \\\\ 18 \\end{pmatrix}"), True),
+        ("13, 14, 18", boxed("\\begin{pmatrix} a \\\\ 13 \\\\ b \\\\ 14 \\\\ c \\\\ 19 \\end{pmatrix}"), False),
+        ("\\frac{1}{2\\sin(\\frac{\\pi}{26})}}", boxed("\\dfrac{1}{2\\sin\\!\\bigl(\\pi/26\\bigr)}"), True),   # a stray } in the reference
+    ],
 }
 
 
@@ -179,6 +210,35 @@ def test_decimals_option_compares_rounded_values():
     assert not grade(gold="\\frac13", response=boxed("0.34"), decimals=2).correct
     assert grade(gold="(\\frac35, \\frac83]", response=boxed("(0.6, 2.6667]"), decimals=2, timeout_s=SLOW_OK).correct
     assert not grade(gold="\\frac13", response=boxed("0.33")).correct
+
+
+def test_math_verify_flags():
+    # Math-Verify's verify(strict=..., allow_set_relation_comp=...), opt-in under the same names
+    assert not grade(gold="f(x)", response=boxed("f(y)")).correct
+    assert grade(gold="f(x)", response=boxed("f(y)"), strict=False, timeout_s=SLOW_OK).correct
+    assert grade(gold="x + 2y", response=boxed("a + 2b"), strict=False, timeout_s=SLOW_OK).correct
+    assert not grade(gold="x + 2y", response=boxed("a + 3b"), strict=False, timeout_s=SLOW_OK).correct
+    assert grade(gold="\\{1, 3\\}", response=boxed("(3, 1)"), strict=False, timeout_s=SLOW_OK).correct
+    assert grade(gold="x \\in [-2, 7]", response=boxed("-2 \\le x \\le 7"), allow_set_relation_comp=True).correct
+    assert grade(gold="(-\\infty, -2) \\cup (2, \\infty)", response=boxed("x^2 > 4"),
+                 allow_set_relation_comp=True, timeout_s=SLOW_OK).correct
+
+
+def test_cli_grade_passes_the_options(capsys):
+    from mimo_eval.cli import main
+
+    assert main(["grade", "--gold", "f(x)", "--response", boxed("f(y)")]) == 1
+    assert main(["grade", "--gold", "f(x)", "--response", boxed("f(y)"), "--no-strict"]) == 0
+    assert main(["grade", "--gold", "[-2,7]", "--response", boxed("-2 \\le x \\le 7"), "--allow-set-relation-comp"]) == 0
+    assert main(["grade", "--gold", "\\frac13", "--response", boxed("0.33"), "--decimals", "2"]) == 0
+    assert '"reason": "correct"' in capsys.readouterr().out
+
+
+def test_unanchored_answer_in_unclosed_math_is_no_answer():
+    # Math-Verify test_latex_notation: inline math does not span lines, and an "Answer" line is an anchor,
+    # so the number inside is not picked up by the last-number fallback
+    assert grade(gold="9", response="Answer $ \n 9 \n $").reason == "no_answer"
+    assert grade(gold="9", response="Answer \\( \n 9 \n \\)").reason == "no_answer"
 
 
 def test_reward_mode_requires_a_box():

@@ -63,8 +63,10 @@ def load_jsonl(path: Path) -> list[dict]:
 
 def section_mv_tests(data: Path, out: list[str], console: Console) -> None:
     rows = load_jsonl(data / "math_verify_testcases.jsonl")
-    # An upstream test that sets float_rounding asks for rounded answers: passed on as our opt-in `decimals`.
-    ours = [grade(gold=r["gold"], response=r["pred"], timeout_s=CORRECTNESS_TIMEOUT_S, decimals=r["precision"])
+    # An upstream test's flags are passed on to our opt-in options: float_rounding as `decimals`, and
+    # strict / allow_set_relation_comp under the same names (None: the default).
+    ours = [grade(gold=r["gold"], response=r["pred"], timeout_s=CORRECTNESS_TIMEOUT_S, decimals=r["precision"],
+                  strict=r["strict"] is not False, allow_set_relation_comp=r["allow_set_relation_comp"] is True)
             for r in rows]
     ours_ok = mv_ok = 0
     mismatches = []
