@@ -116,6 +116,12 @@ def section_matharena(data: Path, out: list[str], console: Console) -> None:
     mv = [mv_parse_verify("$" + g + "$", p) for g, p in pairs]
     _table(console, out, "3. MathArena manual_mapper rows judged equal to the human correction",
            ["grader", "correct", "of"], [["ours", sum(v.correct for v in ours), len(rows)], ["Math-Verify 0.9.0", sum(mv), len(rows)]])
+    out.append("Rows we miss (human correction, raw boxed content with whitespace folded, our reason):\n")
+    for r, v in zip(rows, ours):
+        if not v.correct:
+            raw = " ".join(r["raw_boxed_content"].split())
+            out.append(f"- `{r['human_corrected'][:70]}` vs `{raw[:110]}`: {v.reason}")
+    out.append("")
 
 
 def _timed(fn, pairs) -> list[float]:
