@@ -189,12 +189,21 @@ def _unwrap_gold(gold: str) -> str:
 
 def _drop_unmatched_closers(s: str) -> str:
     """A reference copied with one brace too many at its end (`\\frac{1}{2}}`): the extra `}` goes."""
-    depth = 0
-    for c in s.replace("\\{", "").replace("\\}", ""):
-        depth += (c == "{") - (c == "}")
-    while depth < 0 and s.endswith("}") and not s.endswith("\\}"):
-        s, depth = s[:-1].rstrip(), depth + 1
-    return s
+    depth, i = 0, 0
+    while i < len(s):
+        if s[i] == "\\":       # an escaped character: \{, \}, or the \\ of a row break
+            i += 2
+            continue
+        depth += (s[i] == "{") - (s[i] == "}")
+        i += 1
+    end = len(s)
+    while depth < 0:
+        while end and s[end - 1].isspace():
+            end -= 1
+        if end == 0 or s[end - 1] != "}" or s[end - 2 : end - 1] == "\\":
+            break
+        end, depth = end - 1, depth + 1
+    return s[:end].rstrip()
 
 
 def _default_workers() -> int:

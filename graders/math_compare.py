@@ -15,13 +15,16 @@ from graders.math_parse import (
     Structure, TooLarge, has_decimal, literal_value, parse_structure, split_relation, to_sympy,
 )
 
-_SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?$")
+_SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)$")
 # The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
 # outside subscripts and no + or -, so an equation such as "2x+4y-3=0" is never unwrapped to "0".
 _NAMED_LHS = re.compile(r"^(?:[A-Za-z|:(),\s{}\\]|_\{?\w+\}?)+$")
 # In a response, a left side without letters is a computation ("5+5+1 = 11"): its end is the value.
 # Not in a gold: "7 = 11a + c" is an equation to satisfy.
 _COMPUTED_LHS = re.compile(r"^[^A-Za-z]*$")
+_COMMAND = re.compile(r"\\text\{[^{}]*\}|\\[a-zA-Z]+")
+_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+_COMMAND_OR_LETTER = re.compile(r"\\text\{[^{}]*\}|\\[a-zA-Z]+|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
 _TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<="}
 _CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
@@ -33,7 +36,9 @@ class CompareOptions:
     """Opt-in departures from the default policy; the last two mirror Math-Verify's `verify` flags.
 
     decimals: numbers match once both are rounded to this many places (problems asking for a rounded answer).
-    strict: False matches variables by renaming (`f(x)` = `f(y)`) and lets a pair equal a set.
+    strict: False renames the response's letters that the gold does not use to the gold's own (`f(y)` for
+        `f(x)`, one renaming for the whole answer) and lets a `()` pair equal a set. Not for multiple-choice
+        data: a lone letter then matches any other letter, as in Math-Verify.
     allow_set_relation_comp: True also lets an interval gold accept an inequality (`[-2,7]` vs
         `-2 \\le x \\le 7`). The other direction is always allowed; this one is off by default because
         a model that echoes the problem's inequality has not solved it.
@@ -85,7 +90,7 @@ def structures_equal(g: Structure, r: Structure) -> bool:
         return False
     # A relation gold ("-2 \le x \le 7") accepts the interval; an interval or pair gold accepts a
     # relation only with allow_set_relation_comp: "(1,2)" may be a point, as in Math-Verify.
-    if _is_inequality(g) and r.kind in ("tuple", "union"):
+    if _is_inequality(g) and (r.kind in ("tuple", "union") or r.kind == "set" and not r.items):
         return _relation_matches_set(g, r, "gold", "response")
     if _options.allow_set_relation_comp and _is_inequality(r) and g.kind in ("tuple", "union"):
         return _relation_matches_set(r, g, "response", "gold")
@@ -101,37 +106,45 @@ def structures_equal(g: Structure, r: Structure) -> bool:
         return g.brackets == r.brackets and _ordered(g.items, r.items)
     if g.kind in ("set", "list") and r.kind in ("set", "list"):
         return _unordered(g.items, r.items, items_equal)
-    if {g.kind, r.kind} == {"tuple", "list"} and "()" in (g.brackets, r.brackets):
-        return _ordered(g.items, r.items)     # a pair written without its parentheses: "1, 3" for (1,3)
-    if not _options.strict and {g.kind, r.kind} <= {"tuple", "set", "list"} and "::" not in (g.brackets, r.brackets):
-        return _unordered(g.items, r.items, items_equal)
+    pair = g.kind == "tuple" and g.brackets == "()" or r.kind == "tuple" and r.brackets == "()"
+    if pair and "\\in" not in g.source + r.source:    # "x \in (1,3)" is an interval, not a pair
+        if {g.kind, r.kind} == {"tuple", "list"}:
+            return _ordered(g.items, r.items)     # a pair written without its parentheses: "1, 3" for (1,3)
+        if not _options.strict and {g.kind, r.kind} == {"tuple", "set"}:
+            return _unordered(g.items, r.items, items_equal)
+    if g.kind == "single" and r.kind in ("list", "set") and r.items:   # "$\frac12$ or $0.5$": one value restated
+        return all(structures_equal(g, parse_structure(item)) for item in r.items)
     if g.kind == "single" and split_relation(g.items[0]) or r.kind == "single" and split_relation(r.items[0]):
         return items_equal(g.source, r.source)    # "(p,q) = (3,2)" against "(3,2)"
     return False
 
 
 def _is_inequality(s: Structure) -> bool:
-    if s.kind != "single":
+    """One inequality, or several joined by "or" (`m < -1 \\text{ or } m > 3`)."""
+    if s.kind not in ("single", "list") or not s.items or not all(isinstance(x, str) for x in s.items):
         return False
-    rel = split_relation(s.items[0])
-    return rel is not None and "=" not in rel[1]
+    rels = [split_relation(x) for x in s.items]
+    return all(rel is not None and "=" not in rel[1] for rel in rels)
 
 
 def _relation_matches_set(rel: Structure, st: Structure, rel_side: str, set_side: str) -> bool:
     """An inequality in one variable against the interval or union it describes."""
     interval = _relation_as_interval(rel)
-    if interval is not None:       # the common shapes, without SymPy: "1 < x \le 2", "x > 3"
-        return st.kind == "tuple" and interval.brackets == st.brackets and _ordered(interval.items, st.items)
-    rel_set, st_set = _relation_set(rel.items[0], rel_side), _structure_set(st, set_side)
-    return rel_set is not None and st_set is not None and rel_set == st_set
+    if interval is not None and st.kind == "tuple":   # the common shapes, without SymPy: "1 < x \le 2", "x > 3"
+        return interval.brackets == st.brackets and _ordered(interval.items, st.items)
+    rel_set, st_set = _relation_set(rel.items, rel_side), _structure_set(st, set_side)
+    return rel_set is not None and st_set is not None and _sets_equal(rel_set, st_set)
 
 
-def _relation_set(item: str, side: str):
-    """The real solution set of an inequality in one variable (`1 \\le |z| \\le \\frac32`), or None."""
+def _relation_set(items: tuple[str, ...], side: str):
+    """The real solution set of inequalities in one variable joined by "or" (`1 \\le |z| \\le \\frac32`), or None."""
     import sympy
 
-    expr = _sympy(item, side)
-    if not isinstance(expr, (sympy.Rel, sympy.And, sympy.Or)) or len(expr.free_symbols) != 1:
+    parts = [_sympy(item, side) for item in items]
+    if not all(isinstance(p, (sympy.Rel, sympy.And, sympy.Or)) for p in parts):
+        return None
+    expr = sympy.Or(*parts)
+    if len(expr.free_symbols) != 1:
         return None
     (var,) = expr.free_symbols
     real = sympy.Symbol(var.name, real=True)
@@ -148,12 +161,40 @@ def _structure_set(st: Structure, side: str):
     if st.kind == "union":
         parts = [_structure_set(p, side) for p in st.items]
         return None if any(p is None for p in parts) else sympy.Union(*parts)
+    if st.kind == "set" and not st.items:
+        return sympy.S.EmptySet
     if st.kind != "tuple" or len(st.items) != 2 or st.brackets[:1] not in "([" or st.brackets[-1:] not in ")]":
         return None
     lo, hi = (_sympy(x, side) for x in st.items)
     if not all(isinstance(v, sympy.Expr) and v.is_extended_real is not False and not v.free_symbols for v in (lo, hi)):
         return None
+    closed = st.brackets == "[]"
+    if not (sympy.N(lo, 30) < sympy.N(hi, 30) or closed and _same_point(lo, hi)):
+        return None     # "(3, 1)" is no interval; SymPy would call it the empty set
     return sympy.Interval(lo, hi, st.brackets[0] == "(", st.brackets[1] == ")")
+
+
+def _sets_equal(a, b) -> bool:
+    """Unions of intervals with the same bounds; bounds compared as values (`\\ln 2` = `\\log(2)`)."""
+    import sympy
+
+    if a == b:
+        return True
+    pieces = lambda s: list(s.args) if isinstance(s, sympy.Union) else [s]   # noqa: E731
+    pa, pb = pieces(a), pieces(b)
+    if len(pa) != len(pb) or not all(isinstance(p, sympy.Interval) for p in pa + pb):
+        return False
+    key = lambda iv: float(sympy.N(iv.start, 30))   # noqa: E731
+    return all(x.left_open == y.left_open and x.right_open == y.right_open and _same_point(x.start, y.start)
+               and _same_point(x.end, y.end) for x, y in zip(sorted(pa, key=key), sorted(pb, key=key)))
+
+
+def _same_point(x, y) -> bool:
+    if x == y:
+        return True
+    if x.is_infinite or y.is_infinite:
+        return False
+    return numbers_equal(x, y, gold_places=None, resp_decimal_literal=False, resp_has_decimal=False)
 
 
 def _ordered(gi, ri) -> bool:
@@ -251,8 +292,9 @@ def items_equal(g: str, r: str) -> bool:
 def _relations_equal(g, grel, r, rrel) -> bool:
     if grel and not rrel:   # "x = 3", "(p,q) = (3,2)", "AB = 4" as gold, the value as response
         parts, ops = grel
-        # A chain "a = b = 3" ends in its value; a single "7 = 11a + c" with a number on the left is an equation.
-        named = _NAMED_LHS.match(parts[0]) is not None or len(ops) > 1
+        # A chain "a = b = 3" ends in its value; a single "7 = 11a + c" with a number on the left is an equation,
+        # and so is a chain that ends in a variable ("\frac{x-1}{2} = \frac{y}{3} = \frac{z}{4}").
+        named = _NAMED_LHS.match(parts[0]) is not None or len(ops) > 1 and _is_value(parts[-1])
         return all(o == "=" for o in ops) and named and items_equal(parts[-1], r)
     if rrel and not grel:   # assignment unwrapping: "x = 3", "a = b = 3" -> the last right-hand side
         parts, ops = rrel
@@ -262,6 +304,8 @@ def _relations_equal(g, grel, r, rrel) -> bool:
     (gp, go), (rp, ro) = grel, rrel
     go, ro = [_CANON_OP.get(o, o) for o in go], [_CANON_OP.get(o, o) for o in ro]
     if set(go) == set(ro) == {"="} and (len(go) > 1 or len(ro) > 1):   # chains "x = 5+5+1 = 11": the final value
+        if not _is_value(gp[-1]):        # "\frac{x}{2} = \frac{y}{3} = \frac{z}{4}": every member counts
+            return len(gp) == len(rp) and all(items_equal(a, b) for a, b in zip(gp, rp))
         return _canon(gp[0]) == _canon(rp[0]) and items_equal(gp[-1], rp[-1])
     if go == ro == ["="]:
         if _SIMPLE_VAR.match(gp[0]) and _canon(gp[0]) == _canon(rp[0]) and values_equal(gp[1], rp[1]):
@@ -274,6 +318,11 @@ def _relations_equal(g, grel, r, rrel) -> bool:
             rp = rp[::-1]
         return values_equal(gp[0], rp[0]) and values_equal(gp[1], rp[1]) or _differences_equal(gp, rp)
     return len(go) == len(ro) and go == ro and all(values_equal(a, b) for a, b in zip(gp, rp))
+
+
+def _is_value(item: str) -> bool:
+    """No variable in it: "0", "5+5+1", "\\frac{\\pi}{2}"."""
+    return _COMPUTED_LHS.match(re.sub(r"\\[a-zA-Z]+", "", item)) is not None
 
 
 def _differences_equal(gp, rp) -> bool:
@@ -305,18 +354,32 @@ def values_equal(g: str, r: str) -> bool:
         return as_sympy(gv) == rv
     gs = as_sympy(gv)
     if gs.free_symbols or rv.free_symbols:
-        return symbolic_equal(gs, rv) or not _options.strict and _equal_after_renaming(gs, rv)
+        return symbolic_equal(gs, rv)
     return numbers_equal(gs, rv, gold_places=gl[1] if gl else None,
                          resp_decimal_literal=rl is not None and rl[1] is not None, resp_has_decimal=has_decimal(r),
                          decimals=_options.decimals)
 
 
-def _equal_after_renaming(g, r) -> bool:
-    """strict=False: the response's variables may carry other names (`f(y)` for `f(x)`)."""
-    gv, rv = sorted(g.free_symbols, key=str), sorted(r.free_symbols, key=str)
-    if len(gv) != len(rv) or not gv or len(gv) > 3:
-        return False
-    return any(symbolic_equal(g, r.xreplace(dict(zip(rv, perm)))) for perm in itertools.permutations(gv))
+def _renamings(gold: str, response: str):
+    """strict=False: the response with its own letters renamed to the gold's, one renaming for the whole
+    answer (`f(y)` for `f(x)`); letters both sides use keep their meaning, so `y - x` is not `x - y`."""
+    letters = lambda s: set(_LETTER.findall(_COMMAND.sub(" ", s))) - {"e", "i"}   # noqa: E731 - constants stay
+    gold_only, resp_only = sorted(letters(gold) - letters(response)), sorted(letters(response) - letters(gold))
+    if not gold_only or len(gold_only) != len(resp_only) or len(gold_only) > 3:
+        return
+    for perm in itertools.permutations(gold_only):
+        mapping = dict(zip(resp_only, perm))
+        yield _rename(response, mapping)
+
+
+def _rename(s: str, mapping: dict[str, str]) -> str:
+    """Single letters replaced by `mapping`, LaTeX commands and \\text{} left alone."""
+    out, last = [], 0
+    for m in _COMMAND_OR_LETTER.finditer(s):
+        if m.group() in mapping:
+            out += [s[last : m.start()], mapping[m.group()]]
+            last = m.end()
+    return "".join(out) + s[last:]
 
 
 def check_gold(gold: str) -> None:
@@ -348,6 +411,9 @@ def answers_equal(gold: str, response: str, options: CompareOptions = DEFAULT_OP
     global _options
     _options = options
     try:
-        return structures_equal(parse_structure(gold), parse_structure(response))
+        g = parse_structure(gold)
+        if structures_equal(g, parse_structure(response)):
+            return True
+        return not options.strict and any(structures_equal(g, parse_structure(r)) for r in _renamings(gold, response))
     finally:
         _options = DEFAULT_OPTIONS

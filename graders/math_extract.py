@@ -19,7 +19,10 @@ _JOIN_NEAR, _JOIN_SEP = 10, 70
 _SEPARATOR = re.compile(r"(,|;|\band\b|\bor\b|&)", re.IGNORECASE)
 _ANCHOR = re.compile(
     r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*="
-    r"|^[ \t*#]*answer\b[ \t*]*(?=[$\\\d(-]))\s*",   # a line that starts "Answer $9$"
+    # a line that is "Answer" and then only its math or number: "Answer $9$", "**Answer** 12", "Answer \\["
+    # (each alternative is unambiguous so that the match stays linear in the line)
+    r"|^[ \t*#]*answer\b[ \t*:]*(?=\$[^$\n]*(?:\$[ \t.]*)?$|\\\((?:[^\n\\]|\\(?!\)))*(?:\\\)[ \t.]*)?$"
+    r"|\\\[[^\n]*$|-?\d[\d,/]*(?:\.\d+)?[ \t.]*$))\s*",
     re.IGNORECASE | re.MULTILINE,
 )
 # After an anchor, the answer may open on the next line as display math that spans lines.
@@ -32,6 +35,8 @@ _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _STRONG_ANCHOR = re.compile(r"final\s+answer\s+is\s*", re.IGNORECASE)
 _PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[A-Za-z]{4,}\s*[:=]")
 _LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[\s\\\"'.,;!*]*")   # what may follow the last span of a listed answer: quotes, stops
+_IS = re.compile(r"\s(?:is|are|equals|=)\s")
 _HOPE = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE)
 _TAIL = 4000   # fallbacks only look at the end of the response; the final answer lives there
 _SHORT = 200   # a response this short with no box or anchor is taken whole as the answer
@@ -105,17 +110,20 @@ def _clean_anchor_tail(tail: str) -> str:
             return next(g for g in env.groups() if g is not None).strip()
     tail = tail.lstrip(" \t:*")
     line = _HOPE.sub("", tail.split("\n", 1)[0][:300])
-    # "The volume of $ABCD$ is 120." -> what follows the last " is "
-    parts = re.split(r"\s(?:is|are|equals|=)\s", line)
-    line = parts[-1] if len(parts) > 1 else line
+    # "The volume of $ABCD$ is 120." -> what follows the last " is " written outside math
+    spans = [e.span() for e in _MATH_ENV.finditer(line)]
+    cuts = [m.end() for m in _IS.finditer(line) if not any(a <= m.start() < b for a, b in spans)]
+    line = line[cuts[-1]:] if cuts else line
     envs = list(_MATH_ENV.finditer(line))
     if envs:
-        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by a list word are one listed answer
+        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words, ending the sentence, are one list
         listed = [envs[0]]
         for env in envs[1:]:
             if not _LIST_GAP.fullmatch(line[listed[-1].end() : env.start()]):
                 break
             listed.append(env)
+        if len(listed) > 1 and not _SENTENCE_END.fullmatch(line[listed[-1].end():]):
+            listed = listed[:1]
         return ", ".join(next(g for g in e.groups() if g is not None) for e in listed)
     if _PROSE.search(line):     # "Jane started growing it 3 hours ago": the number it states
         return _rightmost_math(line).answer or ""

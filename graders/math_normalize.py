@@ -58,6 +58,7 @@ _UNITS = (
 _UNIT_WORD = re.compile(r"(?<=[\d}\s)])\s*(?:" + "|".join(u.replace("?", "?") for u in _UNITS) + r")\s*(?:\^\{?[23]\}?)?\s*$")
 _TEXT_GROUP = re.compile(r"\\text\s*\{([^{}]*)\}")
 _NAME_CELL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?")
+_NUMBER_CELL = re.compile(r"-?\d+(?:\.\d+)?")
 _MATRIX_ENV = re.compile(r"\\begin\{(matrix|pmatrix|bmatrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.DOTALL)
 
 
@@ -111,10 +112,11 @@ def _unbreak_matrix(m: re.Match) -> str:
     )
     filled = [c for c in cells if c]
     names, values = filled[0::2], filled[1::2]
-    if "&" not in body and len(filled) >= 4 and len(names) == len(values) and all(
+    if "&" not in body and len(filled) >= 4 and len(names) == len(values) == len(set(names)) and all(
         _NAME_CELL.fullmatch(n) for n in names
-    ) and not any(_NAME_CELL.fullmatch(v) for v in values):
-        return ", ".join(f"{n} = {v}" for n, v in zip(names, values))   # a column of labels and values
+    ) and all(_NUMBER_CELL.fullmatch(v) for v in values):
+        # a column of distinct labels and their numbers, "a \\ 13 \\ b \\ 14": the tuple (a, b) = (13, 14)
+        return f"({', '.join(names)}) = ({', '.join(values)})"
     if m.group(1) == "matrix" and (broken or "&" not in body):
         return re.sub(r"(?<=\d) (?=\d)", "", " ".join(filled))
     return m.group(0)
@@ -145,8 +147,8 @@ def normalize(answer: str) -> tuple[str, bool]:
     s = _drop_remark(s)
     s = _after_is(s)
     s = _TEXT_GROUP.sub(_text_group, s)
-    s = _AND_OR.sub(",", s)
-    s = _GROUP_OR.sub(",", s)
+    s = _AND_OR.sub(", ", s)      # the space keeps "12 and 13" a list, not the decimal 12,13
+    s = _GROUP_OR.sub(", ", s)
     s = _APPROX_VAR.sub(r"\1 =", s)     # "x \approx 11" names the value; "1/3 \approx 0.33" restates it
     s = _APPROX_TAIL.sub("", s)
     s = _THOUSANDS_BRACE.sub("", s)
@@ -155,8 +157,8 @@ def normalize(answer: str) -> tuple[str, bool]:
     s = _SHORT_FRAC_ONE.sub(r"\\frac\1{\2}", s)
     s = _SHORT_FRAC_TWO.sub(r"\\frac{\1}\2", s)
     s = _SHORT_SQRT.sub(r"\\sqrt{\1}", s)
-    s = s.replace("\\lt", "<").replace("\\gt", ">").replace("\\leq", "\\le").replace("\\geq", "\\ge")
     s = s.replace("\\leqslant", "\\le").replace("\\geqslant", "\\ge").replace("\\neq", "\\ne")
+    s = s.replace("\\lt", "<").replace("\\gt", ">").replace("\\leq", "\\le").replace("\\geq", "\\ge")
     s = re.sub(r"\binfinity\b|\binf\b", r"\\infty", s)
     s = " ".join(s.split())
     s = _TRAILING_PERIOD.sub("", s).strip()

@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decimals", type=int, default=None,
                    help="the problem asks for an answer rounded to this many decimal places")
     p.add_argument("--no-strict", action="store_true",
-                   help="variables may be renamed (f(y) for f(x)) and a pair may equal a set (Math-Verify strict=False)")
+                   help="variables may be renamed (f(y) for f(x)) and a pair may equal a set (Math-Verify strict=False); "
+                        "not for multiple-choice answers")
     p.add_argument("--allow-set-relation-comp", action="store_true",
                    help="an interval gold also accepts the inequality it describes (Math-Verify's flag)")
     p.set_defaults(func=_cmd_grade)

@@ -132,6 +132,12 @@ CASES = {
         ("x^2 > 4", boxed("(-\\infty, -2) \\cup (2, \\infty)"), True),
         ("x^2 > 4", boxed("(-\\infty, -2] \\cup (2, \\infty)"), False),
         ("|x-1| \\le 2", boxed("[-1, 3]"), True),
+        ("x^2 < 0", boxed("\\emptyset"), True),
+        ("x^2 < 0", boxed("(3, 1)"), False),                 # no interval, though SymPy calls it empty
+        ("e^x > 2", boxed("(\\ln 2, \\infty)"), True),       # bounds compared as values
+        ("m<-1 \\text{ or } m>3", boxed("(-\\infty,-1)\\cup(3,\\infty)"), True),
+        ("\\log_2(x) < 3", boxed("(-\\infty, 3)"), False),     # a call is not a variable
+        ("x \\geqslant 3", boxed("[3,\\infty)"), True),
     ],
     # "find all" answers are unordered; points and tuples are ordered
     "unordered_vs_ordered": [
@@ -146,6 +152,8 @@ CASES = {
         ("(3, 1)", "${1,3}$", False),
         ("(1, 3)", boxed("\\{1, 3\\}"), False),
         ("12\\text{ and }13", boxed("12, 13"), True),   # not the European decimal 12,13
+        ("12 and 13", boxed("12.13"), False),
+        ("1, 3", boxed("x \\in (1, 3)"), False),      # an interval, not the pair
     ],
     # issue #3 numeric policy
     "numeric_policy": [
@@ -177,6 +185,8 @@ CASES = {
         ("3", boxed("x = 3"), True), ("x = 3", boxed("3"), True), ("11", boxed("x = 5+5+1 = 11"), True),
         ("1 = \\zzz = x = 0", boxed("0"), True),     # Math-Verify test_relations_math: a chain ends in its value
         ("7 = 11a + c", boxed("7"), False),           # one equation with a number on the left stays an equation
+        ("\\frac{x-1}{2}=\\frac{y+1}{3}=\\frac{z}{4}", boxed("\\frac{z}{4}"), False),   # a line, not a value
+        ("\\frac{x}{2}=\\frac{y}{3}=\\frac{z}{4}", boxed("\\frac{x}{2}=\\frac{y}{5}=\\frac{z}{4}"), False),
     ],
     # answers after an anchor: display math on the next line, several spans, an unclosed delimiter
     "anchors": [
@@ -186,12 +196,19 @@ CASES = {
         ("9", "Answer $ 9 $", True),
         ("12\\text{ and }13", "so between $\\boxed{12 $ and $13 }. $ Final Answer: The final answer is \"$12 $ and $13 $\".", True),
         ("3", "The final answer is $3$ or $4$.", False),
+        ("\\frac12", "The final answer is $\\frac{1}{2}$ or $0.5$.", True),   # one value said twice
+        ("5", "The final answer is $5$ and $x$ must be positive.", True),
+        ("3", "The final answer is $x = 3$, since $y = 4$ fails.", True),
+        ("7", "Answer 3 in the previous step was wrong. Recomputing:\n$$x = 7$$\nSo x is 7.", True),
     ],
     # MathArena parser failures: renderings whose structure a careless parser loses
     "broken_renderings": [
         ("13, 14, 18", boxed("\\begin{pmatrix} a \\\\ 13 \\\\ b \\\\ 14 \\\\ c \\\\ 18 \\end{pmatrix}"), True),
         ("13, 14, 18", boxed("\\begin{pmatrix} a \\\\ 13 \\\\ b \\\\ 14 \\\\ c \\\\ 19 \\end{pmatrix}"), False),
+        ("13, 14", boxed("\\begin{pmatrix} a \\\\ 14 \\\\ b \\\\ 13 \\end{pmatrix}"), False),   # labels keep their order
+        ("\\begin{pmatrix} x \\\\ 1 \\\\ y \\\\ 2 \\end{pmatrix}", boxed("\\begin{pmatrix} y \\\\ 2 \\\\ x \\\\ 1 \\end{pmatrix}"), False),
         ("\\frac{1}{2\\sin(\\frac{\\pi}{26})}}", boxed("\\dfrac{1}{2\\sin\\!\\bigl(\\pi/26\\bigr)}"), True),   # a stray } in the reference
+        ("\\begin{pmatrix} 1 \\\\{-2} \\end{pmatrix}", boxed("\\begin{pmatrix} 1 \\\\ -2 \\end{pmatrix}"), True),
     ],
 }
 
@@ -218,6 +235,9 @@ def test_math_verify_flags():
     assert grade(gold="f(x)", response=boxed("f(y)"), strict=False, timeout_s=SLOW_OK).correct
     assert grade(gold="x + 2y", response=boxed("a + 2b"), strict=False, timeout_s=SLOW_OK).correct
     assert not grade(gold="x + 2y", response=boxed("a + 3b"), strict=False, timeout_s=SLOW_OK).correct
+    # one renaming for the whole answer, of the letters the sides do not share; a pair is a set, an interval is not
+    for gold, resp in (("x - y", "y - x"), ("(x, y)", "(y, x)"), ("x > y", "y > x"), ("[1, 2]", "\\{1, 2\\}")):
+        assert not grade(gold=gold, response=boxed(resp), strict=False, timeout_s=SLOW_OK).correct, (gold, resp)
     assert grade(gold="\\{1, 3\\}", response=boxed("(3, 1)"), strict=False, timeout_s=SLOW_OK).correct
     assert grade(gold="x \\in [-2, 7]", response=boxed("-2 \\le x \\le 7"), allow_set_relation_comp=True).correct
     assert grade(gold="(-\\infty, -2) \\cup (2, \\infty)", response=boxed("x^2 > 4"),
@@ -341,6 +361,13 @@ def test_pathological_inputs_return_within_deadline(response):
     v = grade(gold="2", response=response, timeout_s=1.0)
     assert time.monotonic() - start < 1.5
     assert not v.correct
+
+
+def test_reference_with_many_stray_braces_is_linear():
+    grade(gold="1", response="\\boxed{1}")
+    start = time.monotonic()
+    assert grade(gold="1" + " }" * 100_000, response=boxed("1"), timeout_s=1.0).correct
+    assert time.monotonic() - start < 1.5
 
 
 def test_deadline_kills_a_slow_comparison():
