@@ -68,7 +68,7 @@ def grade(
     if len(found.answer) > IN_PROCESS_CHARS or len(gold_raw) > IN_PROCESS_CHARS:
         return _in_worker(found.answer, None, None, (gold_raw, found.answer, options, None), timeout_s)
     gold_norm, gold_pct = normalize(gold_raw)
-    resp_norm, resp_pct = normalize(found.answer)
+    resp_norm, resp_pct = normalize(found.answer, labelled_columns="\\begin{" not in gold_norm)
     if not gold_norm:
         return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
     if not resp_norm:
@@ -135,7 +135,8 @@ def compare_job(gold: str, response: str, options: CompareOptions, percents: tup
     from graders.math_compare import SideError, answers_equal, check_gold
 
     if percents is None:
-        (gold, gold_pct), (response, resp_pct) = normalize(gold), normalize(response)
+        gold, gold_pct = normalize(gold)
+        response, resp_pct = normalize(response, labelled_columns="\\begin{" not in gold)
     else:
         gold_pct, resp_pct = percents
     if not gold:

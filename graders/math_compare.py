@@ -15,16 +15,21 @@ from graders.math_parse import (
     Structure, TooLarge, has_decimal, literal_value, parse_structure, split_relation, to_sympy,
 )
 
-_SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)$")
+_SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?|\\(?!pi\b|infty\b)[a-zA-Z]+(?:_\{?\w+\}?)?)$")
 # The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
 # outside subscripts and no + or -, so an equation such as "2x+4y-3=0" is never unwrapped to "0".
 _NAMED_LHS = re.compile(r"^(?:[A-Za-z|:(),\s{}\\]|_\{?\w+\}?)+$")
 # In a response, a left side without letters is a computation ("5+5+1 = 11"): its end is the value.
 # Not in a gold: "7 = 11a + c" is an equation to satisfy.
 _COMPUTED_LHS = re.compile(r"^[^A-Za-z]*$")
-_COMMAND = re.compile(r"\\text\{[^{}]*\}|\\[a-zA-Z]+")
+_COMMAND = re.compile(r"\\(?:text|math[a-z]+|operatorname)\{[^{}]*\}|\\[a-zA-Z]+")   # \mathbb{R} is no variable
 _LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
-_COMMAND_OR_LETTER = re.compile(r"\\text\{[^{}]*\}|\\[a-zA-Z]+|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+_COMMAND_OR_LETTER = re.compile(r"\\(?:text|math[a-z]+|operatorname)\{[^{}]*\}|\\[a-zA-Z]+|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+_MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
+# Greek letters other than \pi name variables; other commands (\frac, \sqrt, \pi, \cdot) do not
+_NOT_A_VARIABLE = re.compile(r"\\(?!(?:alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|"
+                             r"lambda|mu|nu|xi|rho|sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|"
+                             r"Lambda|Xi|Sigma|Phi|Psi|Omega)(?![a-zA-Z]))[a-zA-Z]+")
 _TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
 _FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<="}
 _CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
@@ -107,24 +112,25 @@ def structures_equal(g: Structure, r: Structure) -> bool:
     if g.kind in ("set", "list") and r.kind in ("set", "list"):
         return _unordered(g.items, r.items, items_equal)
     pair = g.kind == "tuple" and g.brackets == "()" or r.kind == "tuple" and r.brackets == "()"
-    if pair and "\\in" not in g.source + r.source:    # "x \in (1,3)" is an interval, not a pair
+    if pair and not _MEMBERSHIP.search(g.source + r.source):    # "x \in (1,3)" is an interval, not a pair
         if {g.kind, r.kind} == {"tuple", "list"}:
             return _ordered(g.items, r.items)     # a pair written without its parentheses: "1, 3" for (1,3)
         if not _options.strict and {g.kind, r.kind} == {"tuple", "set"}:
             return _unordered(g.items, r.items, items_equal)
-    if g.kind == "single" and r.kind in ("list", "set") and r.items:   # "$\frac12$ or $0.5$": one value restated
-        return all(structures_equal(g, parse_structure(item)) for item in r.items)
+    if g.kind == "single" and r.kind in ("list", "set") and r.items and all(   # "$\frac12$ or $0.5$": one value restated
+            isinstance(item, str) and structures_equal(g, parse_structure(item)) for item in r.items):
+        return True
     if g.kind == "single" and split_relation(g.items[0]) or r.kind == "single" and split_relation(r.items[0]):
         return items_equal(g.source, r.source)    # "(p,q) = (3,2)" against "(3,2)"
     return False
 
 
 def _is_inequality(s: Structure) -> bool:
-    """One inequality, or several joined by "or" (`m < -1 \\text{ or } m > 3`)."""
-    if s.kind not in ("single", "list") or not s.items or not all(isinstance(x, str) for x in s.items):
+    # Only one: normalisation joins "and", "or" and "," alike, so a list of inequalities has no known meaning.
+    if s.kind != "single":
         return False
-    rels = [split_relation(x) for x in s.items]
-    return all(rel is not None and "=" not in rel[1] for rel in rels)
+    rel = split_relation(s.items[0])
+    return rel is not None and "=" not in rel[1]
 
 
 def _relation_matches_set(rel: Structure, st: Structure, rel_side: str, set_side: str) -> bool:
@@ -132,24 +138,21 @@ def _relation_matches_set(rel: Structure, st: Structure, rel_side: str, set_side
     interval = _relation_as_interval(rel)
     if interval is not None and st.kind == "tuple":   # the common shapes, without SymPy: "1 < x \le 2", "x > 3"
         return interval.brackets == st.brackets and _ordered(interval.items, st.items)
-    rel_set, st_set = _relation_set(rel.items, rel_side), _structure_set(st, set_side)
+    rel_set, st_set = _relation_set(rel.items[0], rel_side), _structure_set(st, set_side)
     return rel_set is not None and st_set is not None and _sets_equal(rel_set, st_set)
 
 
-def _relation_set(items: tuple[str, ...], side: str):
-    """The real solution set of inequalities in one variable joined by "or" (`1 \\le |z| \\le \\frac32`), or None."""
+def _relation_set(item: str, side: str):
+    """The real solution set of an inequality in one variable (`1 \\le |z| \\le \\frac32`), or None."""
     import sympy
 
-    parts = [_sympy(item, side) for item in items]
-    if not all(isinstance(p, (sympy.Rel, sympy.And, sympy.Or)) for p in parts):
-        return None
-    expr = sympy.Or(*parts)
-    if len(expr.free_symbols) != 1:
+    expr = _sympy(item, side)
+    if not isinstance(expr, (sympy.Rel, sympy.And, sympy.Or)) or len(expr.free_symbols) != 1:
         return None
     (var,) = expr.free_symbols
     real = sympy.Symbol(var.name, real=True)
     try:
-        return expr.subs(var, real).as_set()
+        return expr.subs(var, real).as_set().intersect(sympy.S.Reals)   # a tautology's set is "everything"
     except (NotImplementedError, TypeError, ValueError):
         return None
 
@@ -169,7 +172,7 @@ def _structure_set(st: Structure, side: str):
     if not all(isinstance(v, sympy.Expr) and v.is_extended_real is not False and not v.free_symbols for v in (lo, hi)):
         return None
     closed = st.brackets == "[]"
-    if not (sympy.N(lo, 30) < sympy.N(hi, 30) or closed and _same_point(lo, hi)):
+    if not (sympy.N(lo, 30) < sympy.N(hi, 30) or closed and lo.is_finite and _same_point(lo, hi)):
         return None     # "(3, 1)" is no interval; SymPy would call it the empty set
     return sympy.Interval(lo, hi, st.brackets[0] == "(", st.brackets[1] == ")")
 
@@ -304,7 +307,7 @@ def _relations_equal(g, grel, r, rrel) -> bool:
     (gp, go), (rp, ro) = grel, rrel
     go, ro = [_CANON_OP.get(o, o) for o in go], [_CANON_OP.get(o, o) for o in ro]
     if set(go) == set(ro) == {"="} and (len(go) > 1 or len(ro) > 1):   # chains "x = 5+5+1 = 11": the final value
-        if not _is_value(gp[-1]):        # "\frac{x}{2} = \frac{y}{3} = \frac{z}{4}": every member counts
+        if not (_NAMED_LHS.match(gp[0]) and _NAMED_LHS.match(rp[0])):   # "\frac{x}{2} = \frac{y}{3} = \frac{z}{4}": every member counts
             return len(gp) == len(rp) and all(items_equal(a, b) for a, b in zip(gp, rp))
         return _canon(gp[0]) == _canon(rp[0]) and items_equal(gp[-1], rp[-1])
     if go == ro == ["="]:
@@ -322,7 +325,7 @@ def _relations_equal(g, grel, r, rrel) -> bool:
 
 def _is_value(item: str) -> bool:
     """No variable in it: "0", "5+5+1", "\\frac{\\pi}{2}"."""
-    return _COMPUTED_LHS.match(re.sub(r"\\[a-zA-Z]+", "", item)) is not None
+    return _COMPUTED_LHS.match(_NOT_A_VARIABLE.sub("", item)) is not None
 
 
 def _differences_equal(gp, rp) -> bool:
@@ -412,8 +415,17 @@ def answers_equal(gold: str, response: str, options: CompareOptions = DEFAULT_OP
     _options = options
     try:
         g = parse_structure(gold)
-        if structures_equal(g, parse_structure(response)):
-            return True
-        return not options.strict and any(structures_equal(g, parse_structure(r)) for r in _renamings(gold, response))
+        if options.strict:
+            return structures_equal(g, parse_structure(response))
+        for candidate in (response, *_renamings(gold, response)):
+            try:                    # "f(t) = t^2+1" cannot be compared with "f(x) = x^2+1" until renamed
+                if structures_equal(g, parse_structure(candidate)):
+                    return True
+            except SideError as exc:
+                if exc.side == "gold":
+                    raise
+            except (TypeError, ValueError):
+                continue
+        return False
     finally:
         _options = DEFAULT_OPTIONS

@@ -18,13 +18,11 @@ _BOX_START = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _JOIN_NEAR, _JOIN_SEP = 10, 70
 _SEPARATOR = re.compile(r"(,|;|\band\b|\bor\b|&)", re.IGNORECASE)
 _ANCHOR = re.compile(
-    r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*="
-    # a line that is "Answer" and then only its math or number: "Answer $9$", "**Answer** 12", "Answer \\["
-    # (each alternative is unambiguous so that the match stays linear in the line)
-    r"|^[ \t*#]*answer\b[ \t*:]*(?=\$[^$\n]*(?:\$[ \t.]*)?$|\\\((?:[^\n\\]|\\(?!\)))*(?:\\\)[ \t.]*)?$"
-    r"|\\\[[^\n]*$|-?\d[\d,/]*(?:\.\d+)?[ \t.]*$))\s*",
-    re.IGNORECASE | re.MULTILINE,
+    r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*=)\s*",
+    re.IGNORECASE,
 )
+# A line that starts "Answer" and goes on with math, not prose: "Answer $9$", "**Answer** 12", "Answer \\frac12"
+_ANSWER_LINE = re.compile(r"^[ \t*#]*answer\b[ \t*:]*(?=[^\s*:])", re.IGNORECASE | re.MULTILINE)
 # After an anchor, the answer may open on the next line as display math that spans lines.
 _DISPLAY_START = re.compile(r"[\s:*]*(?=\\\[|\$\$)")
 # Inline math ($...$, \(...\)) does not span lines: a lone "$" across lines is far more often currency.
@@ -35,7 +33,6 @@ _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _STRONG_ANCHOR = re.compile(r"final\s+answer\s+is\s*", re.IGNORECASE)
 _PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[A-Za-z]{4,}\s*[:=]")
 _LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[\s\\\"'.,;!*]*")   # what may follow the last span of a listed answer: quotes, stops
 _IS = re.compile(r"\s(?:is|are|equals|=)\s")
 _HOPE = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE)
 _TAIL = 4000   # fallbacks only look at the end of the response; the final answer lives there
@@ -110,26 +107,35 @@ def _clean_anchor_tail(tail: str) -> str:
             return next(g for g in env.groups() if g is not None).strip()
     tail = tail.lstrip(" \t:*")
     line = _HOPE.sub("", tail.split("\n", 1)[0][:300])
-    # "The volume of $ABCD$ is 120." -> what follows the last " is " written outside math
+    # "The volume of $ABCD$ is 120." -> what follows the last " is " outside math that still has math or a
+    # number after it ("$1$ or $2$ (both are possible)" keeps its answer)
     spans = [e.span() for e in _MATH_ENV.finditer(line)]
-    cuts = [m.end() for m in _IS.finditer(line) if not any(a <= m.start() < b for a, b in spans)]
+    cuts = [m.end() for m in _IS.finditer(line) if not any(a <= m.start() < b for a, b in spans)
+            and (any(a >= m.end() for a, _ in spans) or re.search(r"\d", line[m.end():]))]
     line = line[cuts[-1]:] if cuts else line
     envs = list(_MATH_ENV.finditer(line))
     if envs:
-        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words, ending the sentence, are one list
+        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words are one list ("or" keeps a hedge
+        # a list); a lone letter after the first ("$5$ and $x$ must be positive") is prose about the answer
         listed = [envs[0]]
         for env in envs[1:]:
             if not _LIST_GAP.fullmatch(line[listed[-1].end() : env.start()]):
                 break
             listed.append(env)
-        if len(listed) > 1 and not _SENTENCE_END.fullmatch(line[listed[-1].end():]):
-            listed = listed[:1]
-        return ", ".join(next(g for g in e.groups() if g is not None) for e in listed)
+        texts = [next(g for g in e.groups() if g is not None) for e in listed]
+        while len(texts) > 1 and re.fullmatch(r"\s*[A-Za-z]\s*", texts[-1]):
+            texts.pop()
+        return ", ".join(texts)
     if _PROSE.search(line):     # "Jane started growing it 3 hours ago": the number it states
         return _rightmost_math(line).answer or ""
     # Cut at the end of the sentence: a period followed by a space or the end, not a decimal point.
     line = re.split(r"(?<!\d)\.(?:\s|$)|\.\s", line, maxsplit=1)[0].strip().strip("*").strip()
     return "" if line in ("$", "$$", "\\(", "\\[") else line   # math opened here and never closed on this line
+
+
+def _line_at(text: str, pos: int) -> str:
+    end = text.find("\n", pos)
+    return text[pos:] if end < 0 else text[pos:end]
 
 
 def extract(response: str, mode: str) -> Extraction:
@@ -146,7 +152,8 @@ def extract(response: str, mode: str) -> Extraction:
         if answer:
             return Extraction(answer, "anchor")
         return Extraction(", ".join(_last_group(response, boxes)), "boxed")
-    anchors = list(_ANCHOR.finditer(tail))
+    anchors = list(_ANCHOR.finditer(tail)) + [m for m in _ANSWER_LINE.finditer(tail) if not _PROSE.search(_line_at(tail, m.end()))]
+    anchors.sort(key=lambda m: m.end())
     if anchors:
         answer = _clean_anchor_tail(tail[anchors[-1].end():])
         return Extraction(answer or None, "anchor" if answer else "none")

@@ -53,9 +53,11 @@ _UNITS = (
     "seconds? secs? days? weeks? months? years? dollars? cents? pounds? ounces? oz grams? kg kilograms? "
     "liters? litres? ml gallons? people persons? students? ways? times? points? handshakes? games? "
     "miles per hour sq ft square feet square inches square meters square centimeters cubic feet cubic inches "
-    "cubic centimeters cm\\^2 cm\\^3 m\\^2 m\\^3 ft\\^2 in\\^2 m s rm"
+    "cubic centimeters cm\\^2 cm\\^3 m\\^2 m\\^3 ft\\^2 in\\^2 rm"
 ).split()
 _UNIT_WORD = re.compile(r"(?<=[\d}\s)])\s*(?:" + "|".join(u.replace("?", "?") for u in _UNITS) + r")\s*(?:\^\{?[23]\}?)?\s*$")
+# "5 m", "10 s": a one-letter unit only after a space, so "2s" and "r + 2s" keep their variable
+_LETTER_UNIT = re.compile(r"(?<=\d) (?:m|s)$")
 _TEXT_GROUP = re.compile(r"\\text\s*\{([^{}]*)\}")
 _NAME_CELL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?")
 _NUMBER_CELL = re.compile(r"-?\d+(?:\.\d+)?")
@@ -82,7 +84,7 @@ def _strip_trailing_units(s: str) -> str:
             break
         s = s[: m.start()].rstrip()
     head, tail = s[:-120], s[-120:]    # units sit at the end; a bounded tail keeps the regex linear
-    s2 = head + _UNIT_WORD.sub("", tail)
+    s2 = head + _LETTER_UNIT.sub("", _UNIT_WORD.sub("", tail))
     return s2 if s2.strip() else s
 
 
@@ -102,7 +104,7 @@ def _after_is(s: str) -> str:
     return s
 
 
-def _unbreak_matrix(m: re.Match) -> str:
+def _unbreak_matrix(m: re.Match, labelled_columns: bool = False) -> str:
     """A bare `matrix` of one column, or one whose cells are fragments (`\\frac{ \\\\ 4 \\\\ }{ ...`), is an
     expression broken over lines, not a matrix: contest answers write matrices with delimiters."""
     body = m.group(2)
@@ -112,7 +114,7 @@ def _unbreak_matrix(m: re.Match) -> str:
     )
     filled = [c for c in cells if c]
     names, values = filled[0::2], filled[1::2]
-    if "&" not in body and len(filled) >= 4 and len(names) == len(values) == len(set(names)) and all(
+    if labelled_columns and "&" not in body and len(filled) >= 4 and len(names) == len(values) == len(set(names)) and all(
         _NAME_CELL.fullmatch(n) for n in names
     ) and all(_NUMBER_CELL.fullmatch(v) for v in values):
         # a column of distinct labels and their numbers, "a \\ 13 \\ b \\ 14": the tuple (a, b) = (13, 14)
@@ -122,8 +124,9 @@ def _unbreak_matrix(m: re.Match) -> str:
     return m.group(0)
 
 
-def normalize(answer: str) -> tuple[str, bool]:
-    """Normalised answer text and whether it carried a percent sign."""
+def normalize(answer: str, *, labelled_columns: bool = False) -> tuple[str, bool]:
+    """Normalised answer text and whether it carried a percent sign. `labelled_columns`: read a column
+    `a \\\\ 13 \\\\ b \\\\ 14` as the labelled values (a, b) = (13, 14); for a response, when the gold is no matrix."""
     s = answer
     if "\\begin" not in s:
         s = _DOUBLED.sub(r"\\", s)
@@ -131,7 +134,7 @@ def normalize(answer: str) -> tuple[str, bool]:
     for k, v in _UNICODE.items():
         if k in s:
             s = s.replace(k, v)
-    s = _MATRIX_ENV.sub(_unbreak_matrix, s)
+    s = _MATRIX_ENV.sub(lambda m: _unbreak_matrix(m, labelled_columns), s)
     s = s.replace("\\\\", " \\\\ ") if "\\begin" in s else s.replace("\\\\", " ")
     s = re.sub(r"\n\s*\n", ", ", s.strip())   # answers on separate paragraphs are a list
     s = s.replace("\n", " ").replace("\t", " ")
