@@ -132,7 +132,8 @@ def grade_many(
 def compare_job(gold: str, response: str, options: CompareOptions, percents: tuple[bool, bool] | None) -> tuple[str, str]:
     """Runs inside a worker process: parse and compare; (reason, detail). `percents` None: the two
     strings are raw (long answers are normalised here, under the deadline)."""
-    from graders.math_compare import SideError, answers_equal, check_gold
+    from graders.math_compare import answers_equal, check_gold
+    from graders.math_parse import SideError
 
     if percents is None:
         gold, gold_pct = normalize(gold)

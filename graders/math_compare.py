@@ -3,36 +3,30 @@ first: canonical strings, structure (lists, tuples, intervals, matrices), relati
 (`math_numeric`)."""
 from __future__ import annotations
 
-import functools
-import itertools
 import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from graders.math_numeric import as_sympy, evaluate, numbers_equal, sample_points, symbolic_equal
+from graders.math_normalize import letter_renamings
 from graders.math_parse import (
-    Structure, TooLarge, has_decimal, literal_value, parse_structure, split_relation, to_sympy,
+    SideError, Structure, has_decimal, literal_value, parse_structure, split_relation, sympy_of,
 )
+from graders.math_sets import CANON_OP, FLIP, SIMPLE_VAR, relation_as_interval, relation_set, sets_equal, structure_set
 
-_SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?|\\(?!pi\b|infty\b)[a-zA-Z]+(?:_\{?\w+\}?)?)$")
 # The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
 # outside subscripts and no + or -, so an equation such as "2x+4y-3=0" is never unwrapped to "0".
 _NAMED_LHS = re.compile(r"^(?:[A-Za-z|:(),\s{}\\]|_\{?\w+\}?)+$")
 # In a response, a left side without letters is a computation ("5+5+1 = 11"): its end is the value.
 # Not in a gold: "7 = 11a + c" is an equation to satisfy.
 _COMPUTED_LHS = re.compile(r"^[^A-Za-z]*$")
-_COMMAND = re.compile(r"\\(?:text|math[a-z]+|operatorname)\{[^{}]*\}|\\[a-zA-Z]+")   # \mathbb{R} is no variable
-_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
-_COMMAND_OR_LETTER = re.compile(r"\\(?:text|math[a-z]+|operatorname)\{[^{}]*\}|\\[a-zA-Z]+|(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
 _MEMBERSHIP = re.compile(r"\\in(?![A-Za-z])")
 # Greek letters other than \pi name variables; other commands (\frac, \sqrt, \pi, \cdot) do not
 _NOT_A_VARIABLE = re.compile(r"\\(?!(?:alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|"
                              r"lambda|mu|nu|xi|rho|sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|"
                              r"Lambda|Xi|Sigma|Phi|Psi|Omega)(?![a-zA-Z]))[a-zA-Z]+")
 _TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
-_FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<="}
-_CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
 _MAX_ITEMS = 64
 
 
@@ -58,14 +52,6 @@ DEFAULT_OPTIONS = CompareOptions()
 _options = DEFAULT_OPTIONS   # set by answers_equal for one comparison (a worker compares one pair at a time)
 
 
-class SideError(ValueError):
-    """One side could not be parsed; `side` says which."""
-
-    def __init__(self, side: str, message: str):
-        super().__init__(f"{side}: {message}")
-        self.side = side
-
-
 def _canon(s: str) -> str:
     return s.replace(" ", "").replace("{", "").replace("}", "")
 
@@ -78,16 +64,6 @@ def _text_value(item: str) -> str | None:
     if "\\" not in item and re.fullmatch(r"[A-Za-z][A-Za-z ]{3,}", item):
         return " ".join(item.lower().split())
     return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _sympy(item: str, side: str):
-    try:
-        return to_sympy(item)
-    except TooLarge:
-        raise
-    except Exception as exc:   # latex2sympy raises bare Exception on syntax errors
-        raise SideError(side, f"cannot parse {item[:80]!r}: {exc}".splitlines()[0]) from None
 
 
 def structures_equal(g: Structure, r: Structure) -> bool:
@@ -135,69 +111,11 @@ def _is_inequality(s: Structure) -> bool:
 
 def _relation_matches_set(rel: Structure, st: Structure, rel_side: str, set_side: str) -> bool:
     """An inequality in one variable against the interval or union it describes."""
-    interval = _relation_as_interval(rel)
+    interval = relation_as_interval(rel)
     if interval is not None and st.kind == "tuple":   # the common shapes, without SymPy: "1 < x \le 2", "x > 3"
         return interval.brackets == st.brackets and _ordered(interval.items, st.items)
-    rel_set, st_set = _relation_set(rel.items[0], rel_side), _structure_set(st, set_side)
-    return rel_set is not None and st_set is not None and _sets_equal(rel_set, st_set)
-
-
-def _relation_set(item: str, side: str):
-    """The real solution set of an inequality in one variable (`1 \\le |z| \\le \\frac32`), or None."""
-    import sympy
-
-    expr = _sympy(item, side)
-    if not isinstance(expr, (sympy.Rel, sympy.And, sympy.Or)) or len(expr.free_symbols) != 1:
-        return None
-    (var,) = expr.free_symbols
-    real = sympy.Symbol(var.name, real=True)
-    try:
-        return expr.subs(var, real).as_set().intersect(sympy.S.Reals)   # a tautology's set is "everything"
-    except (NotImplementedError, TypeError, ValueError):
-        return None
-
-
-def _structure_set(st: Structure, side: str):
-    """A SymPy set for an interval or a union of intervals, or None."""
-    import sympy
-
-    if st.kind == "union":
-        parts = [_structure_set(p, side) for p in st.items]
-        return None if any(p is None for p in parts) else sympy.Union(*parts)
-    if st.kind == "set" and not st.items:
-        return sympy.S.EmptySet
-    if st.kind != "tuple" or len(st.items) != 2 or st.brackets[:1] not in "([" or st.brackets[-1:] not in ")]":
-        return None
-    lo, hi = (_sympy(x, side) for x in st.items)
-    if not all(isinstance(v, sympy.Expr) and v.is_extended_real is not False and not v.free_symbols for v in (lo, hi)):
-        return None
-    closed = st.brackets == "[]"
-    if not (sympy.N(lo, 30) < sympy.N(hi, 30) or closed and lo.is_finite and _same_point(lo, hi)):
-        return None     # "(3, 1)" is no interval; SymPy would call it the empty set
-    return sympy.Interval(lo, hi, st.brackets[0] == "(", st.brackets[1] == ")")
-
-
-def _sets_equal(a, b) -> bool:
-    """Unions of intervals with the same bounds; bounds compared as values (`\\ln 2` = `\\log(2)`)."""
-    import sympy
-
-    if a == b:
-        return True
-    pieces = lambda s: list(s.args) if isinstance(s, sympy.Union) else [s]   # noqa: E731
-    pa, pb = pieces(a), pieces(b)
-    if len(pa) != len(pb) or not all(isinstance(p, sympy.Interval) for p in pa + pb):
-        return False
-    key = lambda iv: float(sympy.N(iv.start, 30))   # noqa: E731
-    return all(x.left_open == y.left_open and x.right_open == y.right_open and _same_point(x.start, y.start)
-               and _same_point(x.end, y.end) for x, y in zip(sorted(pa, key=key), sorted(pb, key=key)))
-
-
-def _same_point(x, y) -> bool:
-    if x == y:
-        return True
-    if x.is_infinite or y.is_infinite:
-        return False
-    return numbers_equal(x, y, gold_places=None, resp_decimal_literal=False, resp_has_decimal=False)
+    rel_set, st_set = relation_set(rel.items[0], rel_side), structure_set(st, set_side)
+    return rel_set is not None and st_set is not None and sets_equal(rel_set, st_set)
 
 
 def _ordered(gi, ri) -> bool:
@@ -244,34 +162,10 @@ def _matrix_expression_equal(g: str, r: str) -> bool:
         ok = isinstance(m, (sympy.MatrixBase, sympy.MatrixExpr))
         return sympy.Matrix(m.doit()) if ok else None
 
-    gm, rm = as_matrix(_sympy(g, "gold")), as_matrix(_sympy(r, "response"))
+    gm, rm = as_matrix(sympy_of(g, "gold")), as_matrix(sympy_of(r, "response"))
     if gm is None or rm is None or gm.shape != rm.shape:
         return False
     return all(symbolic_equal(sympy.sympify(a), sympy.sympify(b)) for a, b in zip(gm, rm))
-
-
-def _relation_as_interval(s: Structure) -> Structure | None:
-    """`1 < x \\le 2` -> (1, 2]; `x > 3` -> (3, \\infty)."""
-    if s.kind != "single":
-        return None
-    rel = split_relation(s.items[0])
-    if rel is None:
-        return None
-    parts, ops = rel
-    ops = [_CANON_OP.get(o, o) for o in ops]
-    if len(ops) == 2 and all(o in ("<", "\\le") for o in ops) and _SIMPLE_VAR.match(parts[1]):
-        return Structure("tuple", (parts[0], parts[2]), ("(" if ops[0] == "<" else "[") + (")" if ops[1] == "<" else "]"))
-    if len(ops) == 1 and ops[0] in ("<", ">", "\\le", "\\ge"):
-        var_left = _SIMPLE_VAR.match(parts[0]) is not None
-        if not var_left and not _SIMPLE_VAR.match(parts[1]):
-            return None           # "x^2 < 4": solved by _relation_set
-        op = ops[0] if var_left else _FLIP[ops[0]]
-        bound = parts[1] if var_left else parts[0]
-        strict = op in ("<", ">")
-        if op in ("<", "\\le"):
-            return Structure("tuple", ("-\\infty", bound), "(" + (")" if strict else "]"))
-        return Structure("tuple", (bound, "\\infty"), ("(" if strict else "[") + ")")
-    return None
 
 
 def items_equal(g: str, r: str) -> bool:
@@ -305,18 +199,18 @@ def _relations_equal(g, grel, r, rrel) -> bool:
                  or parse_structure(parts[0]).kind in ("set", "tuple"))   # "\{...\} = \{2, 3\}" restates a set
         return all(o == "=" for o in ops) and named is not None and items_equal(g, parts[-1])
     (gp, go), (rp, ro) = grel, rrel
-    go, ro = [_CANON_OP.get(o, o) for o in go], [_CANON_OP.get(o, o) for o in ro]
+    go, ro = [CANON_OP.get(o, o) for o in go], [CANON_OP.get(o, o) for o in ro]
     if set(go) == set(ro) == {"="} and (len(go) > 1 or len(ro) > 1):   # chains "x = 5+5+1 = 11": the final value
         if not (_NAMED_LHS.match(gp[0]) and _NAMED_LHS.match(rp[0])):   # "\frac{x}{2} = \frac{y}{3} = \frac{z}{4}": every member counts
             return len(gp) == len(rp) and all(items_equal(a, b) for a, b in zip(gp, rp))
         return _canon(gp[0]) == _canon(rp[0]) and items_equal(gp[-1], rp[-1])
     if go == ro == ["="]:
-        if _SIMPLE_VAR.match(gp[0]) and _canon(gp[0]) == _canon(rp[0]) and values_equal(gp[1], rp[1]):
+        if SIMPLE_VAR.match(gp[0]) and _canon(gp[0]) == _canon(rp[0]) and values_equal(gp[1], rp[1]):
             return True
         return _equations_equal(gp, rp)
     if len(go) == len(ro) == 1 and go[0] != "=" and ro[0] != "=":
         if go[0] != ro[0]:                     # normalise "a > b" to "b < a" before comparing
-            if _FLIP.get(ro[0]) != go[0]:
+            if FLIP.get(ro[0]) != go[0]:
                 return False
             rp = rp[::-1]
         return values_equal(gp[0], rp[0]) and values_equal(gp[1], rp[1]) or _differences_equal(gp, rp)
@@ -328,18 +222,19 @@ def _is_value(item: str) -> bool:
     return _COMPUTED_LHS.match(_NOT_A_VARIABLE.sub("", item)) is not None
 
 
+def _lhs_minus_rhs(parts, side: str):
+    return sympy_of(parts[0], side) - sympy_of(parts[1], side)
+
+
 def _differences_equal(gp, rp) -> bool:
-    gd = _sympy(gp[0], "gold") - _sympy(gp[1], "gold")
-    rd = _sympy(rp[0], "response") - _sympy(rp[1], "response")
-    return symbolic_equal(gd, rd)
+    return symbolic_equal(_lhs_minus_rhs(gp, "gold"), _lhs_minus_rhs(rp, "response"))
 
 
 def _equations_equal(gp, rp) -> bool:
     """Equivalent equations: lhs - rhs agree up to a nonzero constant factor (`2x+4y=3` ~ `y = -x/2 + 3/4`)."""
     if len(gp) != 2 or len(rp) != 2:
         return False
-    gd = _sympy(gp[0], "gold") - _sympy(gp[1], "gold")
-    rd = _sympy(rp[0], "response") - _sympy(rp[1], "response")
+    gd, rd = _lhs_minus_rhs(gp, "gold"), _lhs_minus_rhs(rp, "response")
     ratios = [evaluate(gd, pt) / evaluate(rd, pt) for pt in sample_points(gd.free_symbols | rd.free_symbols)]
     return all(math.isfinite(abs(q)) and abs(q) > 1e-12 and abs(q - ratios[0]) <= 1e-9 * abs(ratios[0]) for q in ratios)
 
@@ -349,8 +244,8 @@ def values_equal(g: str, r: str) -> bool:
     if gl is not None and rl is not None:
         return numbers_equal(gl[0], rl[0], gold_places=gl[1], resp_decimal_literal=rl[1] is not None,
                              resp_has_decimal=rl[1] is not None, decimals=_options.decimals)
-    gv = Fraction(gl[0]) if gl is not None else _sympy(g, "gold")
-    rv = _sympy(r, "response")
+    gv = Fraction(gl[0]) if gl is not None else sympy_of(g, "gold")
+    rv = sympy_of(r, "response")
     import sympy
 
     if not isinstance(rv, sympy.Expr) or not isinstance(as_sympy(gv), sympy.Expr):
@@ -361,28 +256,6 @@ def values_equal(g: str, r: str) -> bool:
     return numbers_equal(gs, rv, gold_places=gl[1] if gl else None,
                          resp_decimal_literal=rl is not None and rl[1] is not None, resp_has_decimal=has_decimal(r),
                          decimals=_options.decimals)
-
-
-def _renamings(gold: str, response: str):
-    """strict=False: the response with its own letters renamed to the gold's, one renaming for the whole
-    answer (`f(y)` for `f(x)`); letters both sides use keep their meaning, so `y - x` is not `x - y`."""
-    letters = lambda s: set(_LETTER.findall(_COMMAND.sub(" ", s))) - {"e", "i"}   # noqa: E731 - constants stay
-    gold_only, resp_only = sorted(letters(gold) - letters(response)), sorted(letters(response) - letters(gold))
-    if not gold_only or len(gold_only) != len(resp_only) or len(gold_only) > 3:
-        return
-    for perm in itertools.permutations(gold_only):
-        mapping = dict(zip(resp_only, perm))
-        yield _rename(response, mapping)
-
-
-def _rename(s: str, mapping: dict[str, str]) -> str:
-    """Single letters replaced by `mapping`, LaTeX commands and \\text{} left alone."""
-    out, last = [], 0
-    for m in _COMMAND_OR_LETTER.finditer(s):
-        if m.group() in mapping:
-            out += [s[last : m.start()], mapping[m.group()]]
-            last = m.end()
-    return "".join(out) + s[last:]
 
 
 def check_gold(gold: str) -> None:
@@ -407,7 +280,7 @@ def check_gold(gold: str) -> None:
                 check_gold(part)
                 continue
             if part and literal_value(part) is None:
-                _sympy(part, "gold")
+                sympy_of(part, "gold")
 
 
 def answers_equal(gold: str, response: str, options: CompareOptions = DEFAULT_OPTIONS) -> bool:
@@ -417,7 +290,7 @@ def answers_equal(gold: str, response: str, options: CompareOptions = DEFAULT_OP
         g = parse_structure(gold)
         if options.strict:
             return structures_equal(g, parse_structure(response))
-        for candidate in (response, *_renamings(gold, response)):
+        for candidate in (response, *letter_renamings(gold, response)):
             try:                    # "f(t) = t^2+1" cannot be compared with "f(x) = x^2+1" until renamed
                 if structures_equal(g, parse_structure(candidate)):
                     return True

@@ -5,6 +5,7 @@ regexes), so the cost is linear in the answer's length.
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 _UNICODE = {
@@ -58,6 +59,10 @@ _UNITS = (
 _UNIT_WORD = re.compile(r"(?<=[\d}\s)])\s*(?:" + "|".join(u.replace("?", "?") for u in _UNITS) + r")\s*(?:\^\{?[23]\}?)?\s*$")
 # "5 m", "10 s": a one-letter unit only after a space, so "2s" and "r + 2s" keep their variable
 _LETTER_UNIT = re.compile(r"(?<=\d) (?:m|s)$")
+# strict=False renaming: a command and its braced name (\\mathbb{R}, \\text{cm}) is no variable; a lone letter is
+_COMMAND = re.compile(r"\\(?:text|math[a-z]+|operatorname)\{[^{}]*\}|\\[a-zA-Z]+")
+_LETTER = re.compile(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])")
+_COMMAND_OR_LETTER = re.compile(_COMMAND.pattern + "|" + _LETTER.pattern)
 _TEXT_GROUP = re.compile(r"\\text\s*\{([^{}]*)\}")
 _NAME_CELL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?")
 _NUMBER_CELL = re.compile(r"-?\d+(?:\.\d+)?")
@@ -207,3 +212,25 @@ def split_top_level(s: str, seps: str = ",;") -> list[str]:
         i += 1
     parts.append(s[start:])
     return [p.strip() for p in parts]
+
+
+def letter_renamings(gold: str, response: str):
+    """strict=False: the response with its own letters renamed to the gold's, one renaming for the whole
+    answer (`f(y)` for `f(x)`); letters both sides use keep their meaning, so `y - x` is not `x - y`."""
+    letters = lambda s: set(_LETTER.findall(_COMMAND.sub(" ", s))) - {"e", "i"}   # noqa: E731 - constants stay
+    gold_only, resp_only = sorted(letters(gold) - letters(response)), sorted(letters(response) - letters(gold))
+    if not gold_only or len(gold_only) != len(resp_only) or len(gold_only) > 3:
+        return
+    for perm in itertools.permutations(gold_only):
+        mapping = dict(zip(resp_only, perm))
+        yield _rename(response, mapping)
+
+
+def _rename(s: str, mapping: dict[str, str]) -> str:
+    """Single letters replaced by `mapping`, LaTeX commands and \\text{} left alone."""
+    out, last = [], 0
+    for m in _COMMAND_OR_LETTER.finditer(s):
+        if m.group() in mapping:
+            out += [s[last : m.start()], mapping[m.group()]]
+            last = m.end()
+    return "".join(out) + s[last:]

@@ -6,6 +6,7 @@ written as a decimal is kept so the numeric policy in `math_compare` can apply.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -21,6 +22,14 @@ _LITERAL = re.compile(r"^([+-]?)(?:(\d+)(?:\.(\d+))?|\\frac\{(\d+)\}\{(\d+)\}|(\
 _EMPTY = ("\\emptyset", "\\varnothing", "\\{\\}", "\\{ \\}", "\\text{none}", "\\text{no solution}")
 MAX_DIGITS = 2000            # longer integer literals are refused before SymPy sees them
 MAX_LOG10 = 10000            # values beyond 10^10000 are not evaluated numerically
+
+
+class SideError(ValueError):
+    """One side could not be parsed; `side` says which."""
+
+    def __init__(self, side: str, message: str):
+        super().__init__(f"{side}: {message}")
+        self.side = side
 
 
 class TooLarge(ValueError):
@@ -242,3 +251,14 @@ def check_size(expr) -> None:
         elif isinstance(node, sympy.factorial) and node.args[0].is_number:
             if abs(complex(node.args[0])) > 5000:
                 raise TooLarge("factorial too large")
+
+
+@functools.lru_cache(maxsize=4096)
+def sympy_of(item: str, side: str):
+    """`to_sympy`, cached, with a parse failure raised as SideError naming the side."""
+    try:
+        return to_sympy(item)
+    except TooLarge:
+        raise
+    except Exception as exc:   # latex2sympy raises bare Exception on syntax errors
+        raise SideError(side, f"cannot parse {item[:80]!r}: {exc}".splitlines()[0]) from None
