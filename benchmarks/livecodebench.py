@@ -98,7 +98,7 @@ def decode_private_tests(packed) -> list[dict]:
         return []
     if isinstance(packed, list):
         return packed
-    from graders.lcb_tests import decode_private_test_cases
+    from graders.code.lcb_tests import decode_private_test_cases
 
     return decode_private_test_cases(packed)
 

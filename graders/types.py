@@ -25,7 +25,7 @@ class MathVerdict:
         return 1.0 if self.correct else 0.0
 
 
-# ---- code (graders/code.py, graders/difficulty.py) ----
+# ---- code (graders/code/__init__.py, graders/difficulty.py) ----
 # AC accepted, WA wrong answer, TLE time limit, RE runtime error, MLE memory, CE compile (or entry point missing),
 # SKIP not run (an earlier test failed in "lcb" mode, or the sample's budget ran out). Only AC counts as passed.
 TestVerdict = Literal["AC", "WA", "TLE", "RE", "MLE", "CE", "SKIP"]

@@ -1,4 +1,4 @@
-"""graders/code.py end to end through a real LocalSandbox: LCB's mocked-stdin semantics, the stdin-program
+"""graders/code/__init__.py end to end through a real LocalSandbox: LCB's mocked-stdin semantics, the stdin-program
 wrapping, functional tests with one shared Solution instance, verdict kinds in "all_tests" mode, the
 score-changing options, and a broken sandbox giving a masked verdict. Docker variants are marked docker.
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from graders.lcb_compare import compare_return, compare_stdout, decode_value, extract_code
-from graders.lcb_harness import PRELUDE, encode_value, inline_main_guard, wrap_stdin_program
-from graders.lcb_tests import (RefusingUnpickler, decode_private_test_cases, reference_from_lcb_row,
+from graders.code.lcb_compare import compare_return, compare_stdout, decode_value, extract_code
+from graders.code.lcb_harness import PRELUDE, encode_value, inline_main_guard, wrap_stdin_program
+from graders.code.lcb_tests import (RefusingUnpickler, decode_private_test_cases, reference_from_lcb_row,
                                reference_from_sandboxfusion_row, unpack)
 
 HELDOUT = Path("/work/shared/data/code_grader_heldout")

@@ -1,4 +1,4 @@
-"""Agreement of graders/code.py ("lcb" mode) with LiveCodeBench's official judge, and its speed.
+"""Agreement of graders/code/__init__.py ("lcb" mode) with LiveCodeBench's official judge, and its speed.
 
     python tools/bench_code.py                    # MiMo v5 window (279 problems) + SandboxFusion full tests
     python tools/bench_code.py --all-879          # also every v5 problem's public tests
@@ -25,8 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from graders.code import grade_many
-from graders.lcb_compare import compare_stdout
-from graders.lcb_tests import reference_from_sandboxfusion_row
+from graders.code.lcb_compare import compare_stdout
+from graders.code.lcb_tests import reference_from_sandboxfusion_row
 from graders.types import CodeReference, CodeTest
 from sandboxes import Limits
 

@@ -2,7 +2,7 @@
 unordered list or set, a union of intervals, or a matrix; and from an item to a SymPy value.
 
 Exact numbers stay exact: decimal literals become rationals (`0.5` is 1/2), and whether a side was
-written as a decimal is kept so the numeric policy in `math_compare` can apply.
+written as a decimal is kept so the numeric policy in `graders.math.compare` can apply.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from graders.math_normalize import split_top_level
+from graders.math.normalize import split_top_level
 
 _OPEN_CLOSE = {"(": ")", "[": "]", "\\{": "\\}", "\\langle": "\\rangle"}
 _INTERVAL_CLOSERS = (")", "]")

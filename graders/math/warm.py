@@ -3,6 +3,6 @@ and its ANTLR tables already loaded (a cold worker would spend ~1 s of its deadl
 import sympy  # noqa: F401
 from latex2sympy2_extended import latex2sympy
 
-import graders.math_compare  # noqa: F401
+import graders.math.compare  # noqa: F401
 
 latex2sympy("\\frac{x^{2}+1}{2}")

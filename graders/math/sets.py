@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from graders.math_numeric import numbers_equal
-from graders.math_parse import Structure, split_relation, sympy_of
+from graders.math.numeric import numbers_equal
+from graders.math.parse import Structure, split_relation, sympy_of
 
 # A variable ("x", "a_1", "f(x)", "\\theta"), never a call of a command ("\\log_2(x)") nor \\pi or \\infty.
 SIMPLE_VAR = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?|\\(?!pi\b|infty\b)[a-zA-Z]+(?:_\{?\w+\}?)?)$")

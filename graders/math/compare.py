@@ -1,6 +1,6 @@
 """Deciding whether two normalised answers are equivalent: a ladder of small named checks, cheapest
 first: canonical strings, structure (lists, tuples, intervals, matrices), relations, then values
-(`math_numeric`)."""
+(`graders.math.numeric`)."""
 from __future__ import annotations
 
 import math
@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from graders.math_numeric import as_sympy, evaluate, numbers_equal, sample_points, symbolic_equal
-from graders.math_normalize import letter_renamings
-from graders.math_parse import (
+from graders.math.numeric import as_sympy, evaluate, numbers_equal, sample_points, symbolic_equal
+from graders.math.normalize import letter_renamings
+from graders.math.parse import (
     SideError, Structure, has_decimal, literal_value, parse_structure, split_relation, sympy_of,
 )
-from graders.math_sets import CANON_OP, FLIP, SIMPLE_VAR, relation_as_interval, relation_set, sets_equal, structure_set
+from graders.math.sets import CANON_OP, FLIP, SIMPLE_VAR, relation_as_interval, relation_set, sets_equal, structure_set
 
 # The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
 # outside subscripts and no + or -, so an equation such as "2x+4y-3=0" is never unwrapped to "0".

@@ -23,10 +23,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
-from graders.math_compare import CompareOptions
-from graders.math_extract import extract
-from graders.math_normalize import normalize
-from graders.math_parse import TooLarge, literal_value
+from graders.math.compare import CompareOptions
+from graders.math.extract import extract
+from graders.math.normalize import normalize
+from graders.math.parse import TooLarge, literal_value
 from graders.pool import DeadlineExceeded, WorkerCrashed, shared_pool
 from graders.types import MathVerdict
 
@@ -34,7 +34,7 @@ MODES = ("eval", "reward")
 DEFAULT_TIMEOUT_S = 1.0
 # Answers longer than this are normalised inside the worker, under the deadline, not in the caller's process.
 IN_PROCESS_CHARS = 2000
-_PRELOAD = ("graders.math_warm",)
+_PRELOAD = ("graders.math.warm",)
 
 
 def grade(
@@ -47,9 +47,9 @@ def grade(
     strict: bool = True,
     allow_set_relation_comp: bool = False,
 ) -> MathVerdict:
-    """The last three are opt-in (see `graders.math_compare.CompareOptions`): `decimals` for problems that
+    """The last three are opt-in (see `graders.math.compare.CompareOptions`): `decimals` for problems that
     ask for an answer rounded to that many places; `strict=False` and `allow_set_relation_comp=True`
-    behave as Math-Verify's flags of the same names. The default numeric policy is in `graders.math_numeric`."""
+    behave as Math-Verify's flags of the same names. The default numeric policy is in `graders.math.numeric`."""
     if not isinstance(gold, str):
         raise TypeError(f"gold must be a str (the reference answer), got {type(gold).__name__}")
     if not isinstance(response, str):
@@ -132,8 +132,8 @@ def grade_many(
 def compare_job(gold: str, response: str, options: CompareOptions, percents: tuple[bool, bool] | None) -> tuple[str, str]:
     """Runs inside a worker process: parse and compare; (reason, detail). `percents` None: the two
     strings are raw (long answers are normalised here, under the deadline)."""
-    from graders.math_compare import answers_equal, check_gold
-    from graders.math_parse import SideError
+    from graders.math.compare import answers_equal, check_gold
+    from graders.math.parse import SideError
 
     if percents is None:
         gold, gold_pct = normalize(gold)
@@ -168,7 +168,7 @@ def compare_job(gold: str, response: str, options: CompareOptions, percents: tup
 
 def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool, decimals: int | None) -> bool | None:
     """Plain numbers on both sides are decided here; None hands the pair to a worker."""
-    from graders.math_numeric import numbers_equal
+    from graders.math.numeric import numbers_equal
 
     if gold_pct != resp_pct:
         return None

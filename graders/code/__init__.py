@@ -2,9 +2,9 @@
 
 Modes:
   "lcb" (evaluation default): LiveCodeBench's judge. Extraction from the last fenced block, the judge's
-      in-process semantics (see graders/lcb_harness.py, which runs inside the sandbox), 6 s per test, the
+      in-process semantics (see graders/code/lcb_harness.py, which runs inside the sandbox), 6 s per test, the
       judge's global limit (timeout+1)*n+5 s, public then private tests, first failure ends the sample,
-      pass iff all pass. Comparison here on the host (graders/lcb_compare.py).
+      pass iff all pass. Comparison here on the host (graders/code/lcb_compare.py).
   "all_tests" (rewards): the same semantics, but every test runs and gets a verdict (AC WA TLE RE MLE CE),
       within `budget_s` for the sample; tests the budget did not reach are SKIP.
 
@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
-from graders.lcb_compare import compare_return, compare_stdout, extract_code
+from graders.code.lcb_compare import compare_return, compare_stdout, extract_code
 from graders.types import CodeMode, CodeOptions, CodeReference, CodeVerdict, TestOutcome
 from sandboxes.types import Limits, Sandbox
 
@@ -78,7 +78,7 @@ def judge(*, reference: CodeReference, code: str, mode: CodeMode = "lcb", sandbo
 def _check_arguments(reference: object, text: object) -> None:
     if not isinstance(reference, CodeReference):
         raise TypeError(f"reference must be a CodeReference, got {type(reference).__name__}; "
-                        "build one with graders.lcb_tests.reference_from_lcb_row")
+                        "build one with graders.code.lcb_tests.reference_from_lcb_row")
     if not isinstance(text, str):
         raise TypeError(f"the response/code must be str, got {type(text).__name__}")
 

@@ -1,6 +1,6 @@
 """LiveCodeBench's test runner, as a program that runs *inside* the sandbox (standard library only).
 
-`graders/code.py` hands this file's source to `Sandbox.run` with one stdin: a JSON payload holding the
+`graders/code/__init__.py` hands this file's source to `Sandbox.run` with one stdin: a JSON payload holding the
 extracted code, the test inputs (not the expected outputs), the per-test timeout and output caps. All tests
 run in this one process, in order, as in LCB's judge (`lcb_runner/evaluation/testing_util.py`, the version
 that produced the official o1-mini verdicts), so state carries between tests exactly as there: module
