@@ -210,7 +210,8 @@ def _anchored(tail: str) -> Extraction | None:
         if status == "unclosed":
             return Extraction(None, "anchor_unclosed")
         closed = read_statement(statement_before(tail, anchor.start()))
-        return Extraction(closed, "anchor_lookback") if closed else None
+        if closed:
+            return Extraction(closed, "anchor_lookback")
     return None
 
 
