@@ -45,6 +45,8 @@ EVAL = [
     # items of one list: adjacent, a list word, a comma, or labels
     ("2, 3", "The solutions are $\\boxed{2}$ and $\\boxed{3}$.", True, "boxed"),
     ("1, 2", "So $x = \\boxed{1}$, $y = \\boxed{2}$.", True, "boxed"),
+    ("1, 2", "So we need \\boxed{1} papers and \\boxed{2} bins.", True, "boxed"),   # Math-Verify test_boxed shape
+    ("5", "It is \\boxed{3}, no wait, \\boxed{5}.", True, "boxed"),                  # a revision in a short gap
     # checking arithmetic after the answer (item 4)
     ("12", "The answer is 12. Check: 12 * 2 = 24", True, "anchor"),
     ("80", "The total is **80**.\n\nVerification: 80 = 16 * 5, and 16 + 5 = 21", True, "bold"),

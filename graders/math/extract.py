@@ -35,7 +35,13 @@ _LIST_GLUE = re.compile(
     r"|(?<![A-Za-z])[A-Za-z](?:_\{?\w+\}?)?\s*=)*",
     re.IGNORECASE,
 )
-_JOIN_MAX = 70
+# Failing that, a short gap with a list word or comma ("\boxed{1} papers and \boxed{2} bins", "for part (a)
+# and") still lists, unless it ends a sentence or revises ("Wait", "wrong", "actually", ...).
+_JOIN_NEAR, _JOIN_MAX = 10, 70
+_SEPARATOR = re.compile(r",|;|&|\band\b|\bor\b", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[.!?](?:\s|\$|$)|\n\s*\n")
+_REVISION = re.compile(r"\b(?:wait|wrong|actually|mistake|correct\w*|instead|re-?\w*check\w*|recomput\w*|however|but|no|"
+                       r"not|oops|sorry|hmm|rather|error|redo|fix\w*|maybe|perhaps)\b", re.IGNORECASE)
 _ANCHOR = re.compile(
     r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*=)\s*",
     re.IGNORECASE,
@@ -144,10 +150,20 @@ def _last_group(text: str, boxes: list[tuple[int, int, str]]) -> list[str]:
     group = [boxes[-1]]
     for prev in reversed(boxes[:-1]):
         gap = text[prev[1] : group[0][0]]
-        if len(gap) > _JOIN_MAX or not _LIST_GLUE.fullmatch(gap) or prev[2].strip() == group[0][2].strip():
+        if not _listed(gap) or prev[2].strip() == group[0][2].strip():
             break
         group.insert(0, prev)
     return [b[2] for b in group]
+
+
+def _listed(gap: str) -> bool:
+    if len(gap) > _JOIN_MAX:
+        return False
+    if _LIST_GLUE.fullmatch(gap):
+        return True
+    if _SENTENCE_BREAK.search(gap) or _REVISION.search(gap):
+        return False
+    return len(gap.strip()) < _JOIN_NEAR or _SEPARATOR.search(gap) is not None
 
 
 def _line_at(text: str, pos: int) -> str:
