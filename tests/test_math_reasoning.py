@@ -47,6 +47,8 @@ EVAL = [
     ("1, 2", "So $x = \\boxed{1}$, $y = \\boxed{2}$.", True, "boxed"),
     ("1, 2", "So we need \\boxed{1} papers and \\boxed{2} bins.", True, "boxed"),   # Math-Verify test_boxed shape
     ("5", "It is \\boxed{3}, no wait, \\boxed{5}.", True, "boxed"),                  # a revision in a short gap
+    ("3", "It is \\boxed{2} or maybe \\boxed{3}.", False, "boxed"),                  # a hedge stays a list
+    ("3", "The answer is \\boxed{2}, not \\boxed{3}.", False, "boxed"),              # so does a rejected last box
     # checking arithmetic after the answer (item 4)
     ("12", "The answer is 12. Check: 12 * 2 = 24", True, "anchor"),
     ("80", "The total is **80**.\n\nVerification: 80 = 16 * 5, and 16 + 5 = 21", True, "bold"),

@@ -40,8 +40,9 @@ _LIST_GLUE = re.compile(
 _JOIN_NEAR, _JOIN_MAX = 10, 70
 _SEPARATOR = re.compile(r",|;|&|\band\b|\bor\b", re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r"[.!?](?:\s|\$|$)|\n\s*\n")
-_REVISION = re.compile(r"\b(?:wait|wrong|actually|mistake|correct\w*|instead|re-?\w*check\w*|recomput\w*|however|but|no|"
-                       r"not|oops|sorry|hmm|rather|error|redo|fix\w*|maybe|perhaps)\b", re.IGNORECASE)
+# ("or maybe", "X, not Y" and "but" stay a list: a hedge or a rejected last box is then a list, never credit.)
+_REVISION = re.compile(r"\b(?:wait|wrong|actually|mistake|correct\w*|instead|re-?check\w*|recomput\w*|however|no|oops"
+                       r"|sorry|hmm|rather|error|redo|fix\w*)\b", re.IGNORECASE)
 _ANCHOR = re.compile(
     r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*=)\s*",
     re.IGNORECASE,
