@@ -71,6 +71,9 @@ EVAL = [
      "so \\( m = 1", True, "thinking_conclusion"),
     ("64", SKY_THOUGHT + "Therefore, the minimum value is 64.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
      "Let \\( a, b, c, d", True, "thinking_conclusion"),
+    # ... but a write-up that finished is the answer, even in prose, whatever the thinking boxed
+    ("8", THINK + "so \\boxed{7}.</think>\n\nThe answer is 8.", True, "anchor"),
+    ("8", THINK + "so \\boxed{7}.</think>\n\nThus the value of x is 8.", True, "last_number"),
     # Sky-T1-27B without markers, cut off mid-expression: the last number belongs to an unfinished step
     ("\\frac{1}{2}", "Squaring both sides:\n\nx^2 + y^2 < (x + k/2)^2 + (y - 1/2)^2\n\nExpanding:\n\n"
      "x^2 + y^2 < x^2 + kx + (k^2)/4 + y^2 - ky + (1/2", False, "cut_off"),
