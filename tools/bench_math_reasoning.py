@@ -1,6 +1,6 @@
 """Section 6 of tools/bench_math.py: real reasoning-model output (../shared/data/reasoning_outputs/, 665 rows).
 
-    python tools/bench_math.py --only-reasoning
+    python tools/bench_math.py --only-reasoning --out /tmp/reasoning.md   # this section alone
 
 Ours (eval mode; reward mode shown too) and Math-Verify 0.9.0 in the same run, per source, against the
 expected verdict of issue 10 item 2: the row's `audit.expected` where present, else its `label`, except
