@@ -15,7 +15,8 @@ class MathVerdict:
     parsed_gold: str | None = None    # canonical forms, for debugging
     parsed_response: str | None = None
     timed_out: bool = False
-    detail: str = ""                  # a short human note (e.g. which comparison decided)
+    detail: str = ""                  # which extraction rule found the answer, then which comparison decided
+    rule: str = ""                    # the extraction rule's key (graders.math.extract.RULES), for filtering
 
     @property
     def score(self) -> float | None:

@@ -4,14 +4,17 @@
 
 Sections: (1) Math-Verify's own 269 labelled test pairs, (2) the 800 Qwen2.5-Math responses
 (agreement with Math-Verify and with the stored labels), (3) MathArena's 55 human-corrected parser
-failures, (4) speed on the 800 (per pair, one worker at a time; throughput with 2 workers) and
-(5) the pathological inputs of issue #3. Prints rich tables and writes them as Markdown.
+failures, (4) speed on the 800 (each grader in a fresh process, one call at a time, every pair once;
+throughput with 2 workers), (5) the pathological inputs of issue #3 and (6) 665 real reasoning-model
+outputs (tools/bench_math_reasoning.py). Prints rich tables and writes them as Markdown.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,6 +22,9 @@ from rich.console import Console
 from rich.table import Table
 
 from graders.math import grade, grade_many
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_math_reasoning import section_reasoning  # noqa: E402
 
 # Correctness sections use a generous deadline so that machine load cannot turn a comparison into a
 # timeout; the default 1 s deadline is what sections 4 and 5 measure.
@@ -86,12 +92,17 @@ def section_mv_tests(data: Path, out: list[str], console: Console) -> None:
     out.append("")
 
 
-def section_qwen(data: Path, out: list[str], console: Console) -> list[tuple[str, str]]:
+def qwen_pairs(data: Path) -> tuple[list[tuple[str, str]], list[tuple[int, bool]]]:
     pairs, labels = [], []
     for row in load_jsonl(data / "qwen25math_math_cot_100.jsonl"):
         for resp, score in zip(row["code"], row["score"]):
             pairs.append((row["gt"], resp))
             labels.append((row["idx"], bool(score)))
+    return pairs, labels
+
+
+def section_qwen(data: Path, out: list[str], console: Console) -> list[tuple[str, str]]:
+    pairs, labels = qwen_pairs(data)
     ours = grade_many(pairs, workers=2, progress=False, timeout_s=CORRECTNESS_TIMEOUT_S)
     mv = [mv_parse_verify("$" + g + "$", r) for g, r in pairs]
     agree = sum(o.correct == m for o, m in zip(ours, mv))
@@ -124,30 +135,70 @@ def section_matharena(data: Path, out: list[str], console: Console) -> None:
     out.append("")
 
 
-def _timed(fn, pairs) -> list[float]:
+def _timed(fn, pairs, clock=time.perf_counter) -> list[float]:
     times = []
     for g, r in pairs:
-        t = time.perf_counter()
+        t = clock()
         fn(g, r)
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((clock() - t) * 1000)
     return times
 
 
-def section_speed(pairs, out: list[str], console: Console) -> None:
-    ours_fn = lambda g, r: grade(gold=g, response=r)  # noqa: E731
-    mv_fn = lambda g, r: mv_parse_verify("$" + g + "$", r)  # noqa: E731
-    _timed(ours_fn, pairs[:50]), _timed(mv_fn, pairs[:50])        # warm both
-    ours_t, mv_t = _timed(ours_fn, pairs), _timed(mv_fn, pairs)
-    q = lambda ts, p: statistics.quantiles(ts, n=100)[p - 1]  # noqa: E731
+class _InProcess:
+    """Stands in for the worker pool in `--time-fresh ours-cpu`: the worker's job runs here, in a process
+    that imported `graders.math.warm` as the forkserver does, so its CPU time can be read per pair."""
+
+    def call(self, fn, args, timeout_s):
+        return fn(*args)
+
+
+def time_fresh(which: str, data: Path) -> None:
+    """Child-process entry (`--time-fresh ours|ours-cpu|mv|mv-cpu`): one call to start the grader (our
+    worker pool, or Math-Verify's imports), then every one of the 800 pairs once; prints the times as
+    JSON. `-cpu`: CPU time of the grading process instead of wall time (immune to a loaded machine)."""
+    import logging
+
+    import graders.math
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    if which == "ours-cpu":
+        import graders.math.warm  # noqa: F401
+
+        graders.math.shared_pool = lambda *args: _InProcess()
+    fn = ((lambda g, r: grade(gold=g, response=r)) if which.startswith("ours")
+          else (lambda g, r: mv_parse_verify("$" + g + "$", r)))
+    clock = time.process_time if which.endswith("-cpu") else time.perf_counter
+    t = time.perf_counter()
+    fn("1", "\\boxed{x+1}")
+    start_s = time.perf_counter() - t
+    print(json.dumps({"start_s": start_s, "times_ms": _timed(fn, qwen_pairs(data)[0], clock)}))
+
+
+def section_speed(data: Path, pairs, out: list[str], console: Console) -> None:
+    runs = {}
+    for which in ("ours", "mv", "ours-cpu", "mv-cpu"):
+        child = subprocess.run([sys.executable, __file__, "--time-fresh", which, "--data", str(data)],
+                               capture_output=True, text=True, check=True)
+        runs[which] = json.loads(child.stdout.strip().splitlines()[-1])
     t0 = time.perf_counter()
     grade_many(pairs, workers=2, progress=False)
     two = len(pairs) / (time.perf_counter() - t0)
-    rows = [["ours", f"{statistics.median(ours_t):.3f}", f"{q(ours_t, 99):.2f}", f"{statistics.mean(ours_t):.3f}", f"{two:.0f}"],
-            ["Math-Verify 0.9.0", f"{statistics.median(mv_t):.3f}", f"{q(mv_t, 99):.2f}", f"{statistics.mean(mv_t):.3f}", ""],
-            ["ratio MV / ours", f"{statistics.median(mv_t) / statistics.median(ours_t):.1f}x",
-             f"{q(mv_t, 99) / q(ours_t, 99):.1f}x", f"{statistics.mean(mv_t) / statistics.mean(ours_t):.1f}x", ""]]
-    _table(console, out, "4. Speed on the 800 pairs (ms per pair, one call at a time)",
-           ["grader", "median", "p99", "mean", "pairs/s, 2 workers"], rows)
+    q = lambda ts, p: statistics.quantiles(ts, n=100)[p - 1]  # noqa: E731
+    stats = {w: (statistics.median(r["times_ms"]), q(r["times_ms"], 99), statistics.mean(r["times_ms"]),
+                 max(r["times_ms"])) for w, r in runs.items()}
+    rows = []
+    for ours, mv, what in (("ours", "mv", "wall"), ("ours-cpu", "mv-cpu", "CPU")):
+        for w, name in ((ours, "ours"), (mv, "Math-Verify 0.9.0")):
+            rows.append([f"{name}, {what}", f"{runs[w]['start_s']:.2f}", *(f"{x:.3f}" for x in stats[w]),
+                         sum(t > 50 for t in runs[w]["times_ms"]), f"{two:.0f}" if w == "ours" else ""])
+        rows.append([f"ratio MV / ours, {what}", "", *(f"{m / o:.1f}x" for m, o in zip(stats[mv], stats[ours])), "", ""])
+    _table(console, out, "4. Speed on the 800 pairs: each grader in a fresh process, every pair once, one call at a "
+           "time (ms per pair; start s = the first call, which starts our worker pool or imports Math-Verify; "
+           "CPU = the grading process's CPU time, ours with the worker's job run in a warmed process)",
+           ["grader", "start s", "median", "p99", "mean", "max", "pairs over 50 ms", "pairs/s, 2 workers"], rows)
+    slowest = sorted(range(len(pairs)), key=lambda i: -runs["ours"]["times_ms"][i])[:5]
+    out.append("Our five slowest pairs, wall (CPU) ms and gold: " + "; ".join(
+        f"{runs['ours']['times_ms'][i]:.1f} ({runs['ours-cpu']['times_ms'][i]:.1f}) `{pairs[i][0]}`" for i in slowest) + "\n")
 
 
 def section_pathological(out: list[str], console: Console) -> None:
@@ -186,15 +237,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=here.parent / "shared/data/math_grader_heldout")
     parser.add_argument("--out", type=Path, default=here / "results/bench_math.md")
+    parser.add_argument("--reasoning-data", type=Path, default=here.parent / "shared/data/reasoning_outputs")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--only-reasoning", action="store_true", help="section 6 only")
+    parser.add_argument("--time-fresh", choices=("ours", "mv", "ours-cpu", "mv-cpu"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.time_fresh:
+        return time_fresh(args.time_fresh, args.data)
     console, out = Console(), ["# Math grader vs Math-Verify 0.9.0", "", "Command: `python tools/bench_math.py`", ""]
-    section_mv_tests(args.data, out, console)
-    pairs = section_qwen(args.data, out, console)
-    section_matharena(args.data, out, console)
-    if not args.skip_speed:
-        section_speed(pairs, out, console)
-        section_pathological(out, console)
+    if not args.only_reasoning:
+        section_mv_tests(args.data, out, console)
+        pairs = section_qwen(args.data, out, console)
+        section_matharena(args.data, out, console)
+        if not args.skip_speed:
+            section_speed(args.data, pairs, out, console)
+            section_pathological(out, console)
+    section_reasoning(args.reasoning_data, out, console, mv_parse_verify, _table, CORRECTNESS_TIMEOUT_S)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(out) + "\n")
     console.print(f"written {args.out}")

@@ -5,9 +5,11 @@
 
 Keyword-only so gold and response cannot be swapped (Math-Verify's `verify(gold, pred)` is
 asymmetric and has been called reversed in widely used code). Modes:
-- "eval": last box, else an anchored phrase, else (only without either) a short whole response,
-  the last math environment or the last number.
-- "reward": a box is required, after `</think>` if present; two different boxed answers score 0.
+- "eval": last box, else the statement after an anchored phrase (or the one it closes), else (only
+  without either) a short whole response, the last math environment or the last number.
+- "reward": a box is required; two different boxed answers score 0.
+In both, a response that closes its thinking (`</think>`, Sky-T1's markers) is read after the last
+closing marker only, and one that never closes it has no answer (`graders.math.extract`).
 
 Every call has a hard deadline (default 1 s) enforced by killing a worker process, so `grade` is safe
 from threads and asyncio; plain numbers are decided in-process without a worker. The verdict says
@@ -24,9 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 from graders.math.compare import CompareOptions
-from graders.math.extract import extract
+from graders.math.extract import Extraction, extract
 from graders.math.normalize import normalize
-from graders.math.parse import TooLarge, literal_value
+from graders.math.parse import TooLarge, clock_time, literal_value
 from graders.pool import DeadlineExceeded, WorkerCrashed, shared_pool
 from graders.types import MathVerdict
 
@@ -61,34 +63,42 @@ def grade(
     if not gold_raw.strip():
         return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
     found = extract(response, mode)
+    said = functools.partial(_verdict, found)
     if found.answer is None:
-        return MathVerdict(False, "no_answer", detail=found.how)
+        return said(False, "no_answer")
     if found.how == "hedged":
-        return MathVerdict(False, "wrong", found.answer, detail=f"hedged: different boxed answers {list(found.candidates)[:5]}")
+        return said(False, "wrong", note=f"different boxed answers {list(found.candidates)[:5]}")
     if len(found.answer) > IN_PROCESS_CHARS or len(gold_raw) > IN_PROCESS_CHARS:
-        return _in_worker(found.answer, None, None, (gold_raw, found.answer, options, None), timeout_s)
+        return _in_worker(said, None, None, (gold_raw, found.answer, options, None), timeout_s)
     gold_norm, gold_pct = normalize(gold_raw)
     resp_norm, resp_pct = normalize(found.answer, labelled_columns="\\begin{" not in gold_norm)
     if not gold_norm:
-        return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
+        return said(False, "gold_unparseable", note="empty reference answer")
     if not resp_norm:
-        return MathVerdict(False, "no_answer", found.answer, gold_norm, detail="empty answer")
+        return said(False, "no_answer", gold_norm, note="empty answer")
     quick = _decide_in_process(gold_norm, resp_norm, gold_pct, resp_pct, decimals)
     if quick is not None:
-        return MathVerdict(quick, "correct" if quick else "wrong", found.answer, gold_norm, resp_norm, detail="literal")
+        return said(quick, "correct" if quick else "wrong", gold_norm, resp_norm, note="literal")
     job = (gold_norm, resp_norm, options, (gold_pct, resp_pct))
-    return _in_worker(found.answer, gold_norm, resp_norm, job, timeout_s)
+    return _in_worker(said, gold_norm, resp_norm, job, timeout_s)
 
 
-def _in_worker(extracted: str, gold_norm: str | None, resp_norm: str | None, job: tuple, timeout_s: float) -> MathVerdict:
+def _verdict(found: Extraction, correct: bool, reason: str, gold_norm: str | None = None, resp_norm: str | None = None,
+             *, note: str = "", timed_out: bool = False) -> MathVerdict:
+    """Every verdict's detail starts with the extraction rule that decided, then the comparison's note."""
+    detail = found.rule + (f"; {note}" if note else "")
+    return MathVerdict(correct, reason, found.answer, gold_norm, resp_norm, timed_out, detail, found.how)
+
+
+def _in_worker(said, gold_norm: str | None, resp_norm: str | None, job: tuple, timeout_s: float) -> MathVerdict:
     pool = shared_pool("math", _default_workers(), _PRELOAD)
     try:
         reason, detail = pool.call(compare_job, job, timeout_s)
     except DeadlineExceeded as exc:
-        return MathVerdict(False, "timeout", extracted, gold_norm, resp_norm, timed_out=True, detail=str(exc))
+        return said(False, "timeout", gold_norm, resp_norm, note=str(exc), timed_out=True)
     except WorkerCrashed as exc:
-        return MathVerdict(False, "error", extracted, gold_norm, resp_norm, detail=str(exc))
-    return MathVerdict(reason == "correct", reason, extracted, gold_norm, resp_norm, detail=detail)
+        return said(False, "error", gold_norm, resp_norm, note=str(exc))
+    return said(reason == "correct", reason, gold_norm, resp_norm, note=detail)
 
 
 async def agrade(**kwargs) -> MathVerdict:
@@ -172,6 +182,13 @@ def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool,
 
     if gold_pct != resp_pct:
         return None
+    if gold == response:   # the same text is the same answer, whatever SymPy would make of it (5-10 ms)
+        return True
+    gc, rc = clock_time(gold), clock_time(response)
+    if gc is not None and rc is not None:
+        # The same time of day, or the same digits with and without a.m./p.m. (as the full comparison decides
+        # them); SymPy would spend ~7 ms reading "4:30" as the ratio 2/15. Anything else goes to a worker.
+        return True if gc == rc else (False if gc[:3] == rc[:3] else None)
     g, r = literal_value(gold), literal_value(response)
     if g is None or r is None:
         return None

@@ -1,10 +1,18 @@
 """Finding the final answer in a model response. Pure string work, linear in the response length.
 
-Two policies (see `extract`):
-- "eval": the last `\\boxed{}`/`\\fbox{}` (brace-matched, neighbouring boxes joined into a list); else the
-  last anchored phrase ("final answer is", "Answer:", ...); only when neither exists, a short whole
-  response, then the last math environment, then the last number.
-- "reward": boxes only, after the last `</think>` if any; several *different* boxed answers are a hedge.
+Reasoning models think first. When a response closes its thinking (`</think>`, also with no opening tag
+when the template opened it in the prompt; Sky-T1's `<|end_of_thought|>` / `<|begin_of_solution|>`),
+only what follows the last closing marker (up to `<|end_of_solution|>`) is read: a box inside the
+thinking is a guess, not the answer. A response that opens its thinking and never closes it was cut
+off before answering: no answer, in both modes, whatever numbers the thinking holds.
+
+Two policies (see `extract`), on that region:
+- "eval": the last `\\boxed{}`/`\\fbox{}` (brace-matched; boxes joined into a list only when they are
+  items of one list); else the statement after the last anchor ("final answer is", "Answer:", a
+  "## Answer" heading, a bold `**80**`), or, when the anchor closes its sentence with nothing in it,
+  the statement it closes; else a short whole response; else the last statement's math or number,
+  unless the response stops mid-expression.
+- "reward": boxes only; several *different* boxed answers are a hedge.
 
 A truncated last box (`\\boxed{\\frac{1}{2`) is never read as an answer: the response was cut off.
 """
@@ -13,37 +21,91 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from graders.math.statement import (
+    MATH_ENV, PROSE, bold_answer, cut_off_mid_expression, first_statement, read_statement, rightmost_math,
+    statement_before,
+)
+
 _BOX_START = re.compile(r"\\(?:boxed|fbox)\s*\{")
-# Neighbouring boxes join when close: Math-Verify's rule (<10 chars, or <70 with a separator).
-_JOIN_NEAR, _JOIN_SEP = 10, 70
-_SEPARATOR = re.compile(r"(,|;|\band\b|\bor\b|&)", re.IGNORECASE)
+# What may stand between two boxes of one listed answer: spaces, math delimiters, commas, "and"/"or",
+# spacing commands, and a short label ("x = \boxed{1}, y = \boxed{2}"). A sentence in between
+# ("\boxed{3}. Wait, that is wrong ... \boxed{5}") revises the first box instead.
+_LIST_GLUE = re.compile(
+    r"(?:\s|\$|\\[\[\]()]|[,;&]|\\\\|\\q?quad|\\[,;:! ]|\\text\{\s*(?:and|or)?\s*\}|\band\b|\bor\b"
+    r"|(?<![A-Za-z])[A-Za-z](?:_\{?\w+\}?)?\s*=)*",
+    re.IGNORECASE,
+)
+# Failing that, a short gap with a list word or comma ("\boxed{1} papers and \boxed{2} bins", "for part (a)
+# and") still lists, unless it ends a sentence or revises ("Wait", "wrong", "actually", ...).
+_JOIN_NEAR, _JOIN_MAX = 10, 70
+_SEPARATOR = re.compile(r",|;|&|\band\b|\bor\b", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[.!?](?:\s|\$|$)|\n\s*\n")
+# ("or maybe", "X, not Y" and "but" stay a list: a hedge or a rejected last box is then a list, never credit.)
+_REVISION = re.compile(r"\b(?:wait|wrong|actually|mistake|correct\w*|instead|re-?check\w*|recomput\w*|however|no|oops"
+                       r"|sorry|hmm|rather|error|redo|fix\w*)\b", re.IGNORECASE)
 _ANCHOR = re.compile(
     r"(final\s+answer\s*(?:is|:|=)?|\banswer\s*(?:is|:)|答案是|答案为|answer\s*=)\s*",
     re.IGNORECASE,
 )
 # A line that starts "Answer" and goes on with math, not prose: "Answer $9$", "**Answer** 12", "Answer \\frac12"
 _ANSWER_LINE = re.compile(r"^[ \t*#]*answer\b[ \t*:]*(?=[^\s*:])", re.IGNORECASE | re.MULTILINE)
-# After an anchor, the answer may open on the next line as display math that spans lines.
-_DISPLAY_START = re.compile(r"[\s:*]*(?=\\\[|\$\$)")
-# Inline math ($...$, \(...\)) does not span lines: a lone "$" across lines is far more often currency.
-_MATH_ENV = re.compile(
-    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$|\\\(([^\n]+?)\\\)", re.DOTALL
-)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+# A heading or bold line that is only "Answer": the answer is the next line ("## Answer\n\n80").
+_ANSWER_HEADING = re.compile(r"^[ \t*#]*answer[ \t*:]*$", re.IGNORECASE | re.MULTILINE)
 _STRONG_ANCHOR = re.compile(r"final\s+answer\s+is\s*", re.IGNORECASE)
-_PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[A-Za-z]{4,}\s*[:=]")
-_LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
-_IS = re.compile(r"\s(?:is|are|equals|=)\s")
-_HOPE = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE)
-_TAIL = 4000   # fallbacks only look at the end of the response; the final answer lives there
+_OPENERS = ("<think>", "<|begin_of_thought|>")
+_CLOSERS = ("</think>", "<|end_of_thought|>", "<|begin_of_solution|>")
+_SOLUTION_END = "<|end_of_solution|>"
+_TAIL = 4000   # fallbacks look at the end of the response first; the final answer lives there
 _SHORT = 200   # a response this short with no box or anchor is taken whole as the answer
+
+RULES = {   # Extraction.how -> what the verdict's detail says
+    "boxed": "last box", "anchor_after_box": "'final answer is' after the last box",
+    "anchor": "statement after an anchor", "anchor_lookback": "anchor closing the statement before it",
+    "bold": "bold answer", "whole": "whole short response", "last_math": "last statement (its math)",
+    "last_number": "last statement (its number)", "hedged": "hedged", "none": "no answer found",
+    "truncated_box": "last box never closed (cut off)", "anchor_unclosed": "anchor followed by unclosed math",
+    "cut_off": "cut off mid-expression, no final statement",
+    "unfinished_thinking": "thinking never finished (no closing marker): no answer",
+    "thinking_conclusion": "the thinking's conclusion (the solution after it was cut off)",
+}
+_STATED = ("boxed", "anchor", "anchor_after_box", "bold", "anchor_lookback")   # the solution gave its answer
 
 
 @dataclass(frozen=True)
 class Extraction:
     answer: str | None          # the answer text, or None
-    how: str                    # boxed | anchor | whole | math_env | last_number | none | truncated_box | hedged
+    how: str                    # a key of RULES
     candidates: tuple[str, ...] = ()   # reward mode: every distinct boxed answer seen
+    after_thinking: bool = False       # read from what follows a closing thinking marker
+
+    @property
+    def rule(self) -> str:
+        return RULES[self.how] + (" after the thinking" if self.after_thinking else "")
+
+
+@dataclass(frozen=True)
+class Region:
+    text: str | None              # where the answer is read; None: the thinking never finished
+    closed: bool = False          # it follows a closing thinking marker
+    thinking: str = ""            # the thinking before that marker
+    open_solution: bool = False   # a Sky-T1 solution that never reached <|end_of_solution|>
+
+
+def answer_region(response: str) -> Region:
+    close_at, close_end = max((response.rfind(c), response.rfind(c) + len(c)) for c in _CLOSERS)
+    open_at = max(response.rfind(o) for o in _OPENERS)
+    if open_at > close_at:      # opened (or reopened) and never closed
+        return Region(None)
+    if close_at < 0:
+        return Region(response)
+    text = response[close_end:]
+    end = text.find(_SOLUTION_END)
+    solution = "<|begin_of_solution|>" in response[close_at:close_end] or "<|begin_of_solution|>" in text
+    return Region(text if end < 0 else text[:end], True, response[:close_at], solution and end < 0)
+
+
+def _ends_a_statement(text: str) -> bool:
+    return text.rstrip().endswith((".", "!", "?", "$", "]", ")", "}", "*")) and not cut_off_mid_expression(text)
 
 
 def _match_brace(text: str, open_pos: int, limit: int) -> int | None:
@@ -67,70 +129,42 @@ def _match_brace(text: str, open_pos: int, limit: int) -> int | None:
 def find_boxes(text: str) -> tuple[list[tuple[int, int, str]], bool]:
     """Complete boxes as (start, end, content), left to right, and whether the last box is unterminated.
 
-    Each box's scan stops at the next box's start (or the end), so the whole pass is linear even on
-    a megabyte of unterminated `\\boxed{`.
+    A box's scan ends at the first unterminated box (every later box is inside it), so the whole pass is
+    linear even on a megabyte of unterminated `\\boxed{`.
     """
-    starts = [m for m in _BOX_START.finditer(text)]
     boxes: list[tuple[int, int, str]] = []
-    truncated_last = False
     outer_end = -1
-    for k, m in enumerate(starts):
+    for m in _BOX_START.finditer(text):
         if m.start() < outer_end:      # nested inside the previous box
             continue
         open_pos = m.end() - 1
         close = _match_brace(text, open_pos, len(text))
         if close is None:
-            truncated_last = True
-            break                      # every later box is inside this unterminated one
+            return boxes, True
         boxes.append((m.start(), close + 1, text[open_pos + 1 : close]))
         outer_end = close + 1
-    return boxes, truncated_last
+    return boxes, False
 
 
 def _last_group(text: str, boxes: list[tuple[int, int, str]]) -> list[str]:
-    """The last box plus the boxes just before it that are joined to it as one listed answer."""
+    """The last box plus the boxes just before it that are items of the same listed answer."""
     group = [boxes[-1]]
     for prev in reversed(boxes[:-1]):
         gap = text[prev[1] : group[0][0]]
-        near = len(gap.strip()) < _JOIN_NEAR or (len(gap) < _JOIN_SEP and _SEPARATOR.search(gap))
-        if not near or prev[2].strip() == group[0][2].strip():
+        if not _listed(gap) or prev[2].strip() == group[0][2].strip():
             break
         group.insert(0, prev)
     return [b[2] for b in group]
 
 
-def _clean_anchor_tail(tail: str) -> str:
-    display = _DISPLAY_START.match(tail)
-    if display:
-        env = _MATH_ENV.match(tail, display.end())
-        if env:
-            return next(g for g in env.groups() if g is not None).strip()
-    tail = tail.lstrip(" \t:*")
-    line = _HOPE.sub("", tail.split("\n", 1)[0][:300])
-    # "The volume of $ABCD$ is 120." -> what follows the last " is " outside math that still has math or a
-    # number after it ("$1$ or $2$ (both are possible)" keeps its answer)
-    spans = [e.span() for e in _MATH_ENV.finditer(line)]
-    cuts = [m.end() for m in _IS.finditer(line) if not any(a <= m.start() < b for a, b in spans)
-            and (any(a >= m.end() for a, _ in spans) or re.search(r"\d", line[m.end():]))]
-    line = line[cuts[-1]:] if cuts else line
-    envs = list(_MATH_ENV.finditer(line))
-    if envs:
-        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words are one list ("or" keeps a hedge
-        # a list); a lone letter after the first ("$5$ and $x$ must be positive") is prose about the answer
-        listed = [envs[0]]
-        for env in envs[1:]:
-            if not _LIST_GAP.fullmatch(line[listed[-1].end() : env.start()]):
-                break
-            listed.append(env)
-        texts = [next(g for g in e.groups() if g is not None) for e in listed]
-        while len(texts) > 1 and re.fullmatch(r"\s*[A-Za-z]\s*", texts[-1]):
-            texts.pop()
-        return ", ".join(texts)
-    if _PROSE.search(line):     # "Jane started growing it 3 hours ago": the number it states
-        return _rightmost_math(line).answer or ""
-    # Cut at the end of the sentence: a period followed by a space or the end, not a decimal point.
-    line = re.split(r"(?<!\d)\.(?:\s|$)|\.\s", line, maxsplit=1)[0].strip().strip("*").strip()
-    return "" if line in ("$", "$$", "\\(", "\\[") else line   # math opened here and never closed on this line
+def _listed(gap: str) -> bool:
+    if len(gap) > _JOIN_MAX:
+        return False
+    if _LIST_GLUE.fullmatch(gap):
+        return True
+    if _SENTENCE_BREAK.search(gap) or _REVISION.search(gap):
+        return False
+    return len(gap.strip()) < _JOIN_NEAR or _SEPARATOR.search(gap) is not None
 
 
 def _line_at(text: str, pos: int) -> str:
@@ -139,48 +173,75 @@ def _line_at(text: str, pos: int) -> str:
 
 
 def extract(response: str, mode: str) -> Extraction:
+    region = answer_region(response)
+    if region.text is None:
+        return Extraction(None, "unfinished_thinking")
     if mode == "reward":
-        return _extract_reward(response)
-    boxes, truncated = find_boxes(response)
+        found = _extract_reward(region.text)
+        return Extraction(found.answer, found.how, found.candidates, region.closed)
+    found = _extract_eval(region.text)
+    if region.closed and found.how not in _STATED and (region.open_solution or not _ends_a_statement(region.text)):
+        # The thinking finished but the write-up after it was cut off before stating the answer: eval reads
+        # what the thinking concluded. Reward mode does not: there the answer must follow the thinking.
+        concluded = _extract_eval(region.thinking)
+        if concluded.answer is not None:
+            return Extraction(concluded.answer, "thinking_conclusion")
+    return Extraction(found.answer, found.how, found.candidates, region.closed)
+
+
+def _extract_eval(region: str) -> Extraction:
+    boxes, truncated = find_boxes(region)
     if truncated:   # find_boxes stops at an unterminated box, so it comes after every complete one
         return Extraction(None, "truncated_box")
-    tail = response[-_TAIL:]
     if boxes:
         # A Minerva-style "Final Answer: The final answer is X" written after the last box restates the answer.
-        strong = list(_STRONG_ANCHOR.finditer(response, boxes[-1][1]))
-        answer = _clean_anchor_tail(response[strong[-1].end():]) if strong else ""
+        strong = list(_STRONG_ANCHOR.finditer(region, boxes[-1][1]))
+        answer = first_statement(region[strong[-1].end():])[0] if strong else ""
+        if answer:
+            return Extraction(answer, "anchor_after_box")
+        return Extraction(", ".join(_last_group(region, boxes)), "boxed")
+    tail = region[-_TAIL:]
+    found = _anchored(tail)
+    if found is not None:
+        return found
+    stripped = region.strip()
+    if 0 < len(stripped) <= _SHORT and "\n" not in stripped and not MATH_ENV.search(stripped) and not PROSE.search(stripped):
+        return Extraction(stripped, "whole")
+    return _last_statement(region, tail)
+
+
+def _anchored(tail: str) -> Extraction | None:
+    """The answer the last anchor gives; None when there is no anchor or it gives none (fall back)."""
+    anchors = list(_ANCHOR.finditer(tail)) + list(_ANSWER_HEADING.finditer(tail))
+    anchors += [m for m in _ANSWER_LINE.finditer(tail) if not PROSE.search(_line_at(tail, m.end()))]
+    bold = bold_answer(tail)
+    if bold is not None and all(bold.end() > m.end() for m in anchors):   # "The total is **80**.\n\nCheck: ..."
+        return Extraction(bold.group(1).strip().strip("$").strip(), "bold")
+    # The last anchor that states an answer: "So, our answer is correct." judges an earlier one.
+    for anchor in sorted(anchors, key=lambda m: m.end(), reverse=True):
+        answer, status = first_statement(tail[anchor.end():])
+        if status == "judged":
+            continue
         if answer:
             return Extraction(answer, "anchor")
-        return Extraction(", ".join(_last_group(response, boxes)), "boxed")
-    anchors = list(_ANCHOR.finditer(tail)) + [m for m in _ANSWER_LINE.finditer(tail) if not _PROSE.search(_line_at(tail, m.end()))]
-    anchors.sort(key=lambda m: m.end())
-    if anchors:
-        answer = _clean_anchor_tail(tail[anchors[-1].end():])
-        return Extraction(answer or None, "anchor" if answer else "none")
-    stripped = response.strip()
-    if 0 < len(stripped) <= _SHORT and "\n" not in stripped and not _MATH_ENV.search(stripped) and not _PROSE.search(stripped):
-        return Extraction(stripped, "whole")
-    return _rightmost_math(tail)
+        if status == "unclosed":
+            return Extraction(None, "anchor_unclosed")
+        closed = read_statement(statement_before(tail, anchor.start()))
+        if closed:
+            return Extraction(closed, "anchor_lookback")
+    return None
 
 
-def _rightmost_math(tail: str) -> Extraction:
-    """The rightmost math environment or number: the last thing the response states."""
-    env = None
-    for env in _MATH_ENV.finditer(tail):
-        pass
-    number = None
-    for number in _NUMBER.finditer(tail):
-        pass
-    if env is not None and (number is None or env.end() >= number.end()):
-        return Extraction(next(g for g in env.groups() if g is not None), "math_env")
-    if number is not None:
-        return Extraction(number.group().rstrip(","), "last_number")
-    return Extraction(None, "none")
+def _last_statement(region: str, tail: str) -> Extraction:
+    if cut_off_mid_expression(tail):
+        return Extraction(None, "cut_off")
+    answer, how = rightmost_math(tail)
+    if answer is None and len(region) > len(tail):   # a long run of prose at the end: look further back
+        answer, how = rightmost_math(region)
+    return Extraction(answer, how)
 
 
-def _extract_reward(response: str) -> Extraction:
-    think_end = response.rfind("</think>")
-    region = response[think_end + len("</think>"):] if think_end >= 0 else response
+def _extract_reward(region: str) -> Extraction:
     boxes, truncated = find_boxes(region)
     if truncated:
         return Extraction(None, "truncated_box")

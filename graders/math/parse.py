@@ -19,6 +19,9 @@ _INTERVAL_CLOSERS = (")", "]")
 _REL = re.compile(r"\\le|\\ge|\\ne|<=|>=|!=|<|>|=")
 _DECIMAL = re.compile(r"(?<![\d.])(\d*)\.(\d+)(?![\d.])")
 _LITERAL = re.compile(r"^([+-]?)(?:(\d+)(?:\.(\d+))?|\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
+# A mixed number, read as latex2sympy2 reads it (2\frac{1}{2} = 5/2), decided here without parsing.
+_MIXED = re.compile(r"^([+-]?)(\d{1,18})\\frac\{(\d{1,18})\}\{(\d{1,18})\}$")
+_CLOCK = re.compile(r"^(\d{1,2}):([0-5]\d)(?::([0-5]\d))?([ap])?$", re.IGNORECASE)
 _EMPTY = ("\\emptyset", "\\varnothing", "\\{\\}", "\\{ \\}", "\\text{none}", "\\text{no solution}")
 MAX_DIGITS = 2000            # longer integer literals are refused before SymPy sees them
 MAX_LOG10 = 10000            # values beyond 10^10000 are not evaluated numerically
@@ -184,7 +187,11 @@ def literal_value(item: str) -> tuple[Fraction, int | None] | None:
     """Fast exact value of a plain number (`-033`, `2.50`, `\\frac{3}{4}`, `7/8`) and its stated decimal places."""
     m = _LITERAL.match(item.replace(" ", ""))
     if not m:
-        return None
+        mixed = _MIXED.match(item.replace(" ", ""))
+        if not mixed or int(mixed.group(4)) == 0:
+            return None
+        sign = -1 if mixed.group(1) == "-" else 1
+        return sign * (int(mixed.group(2)) + Fraction(int(mixed.group(3)), int(mixed.group(4)))), None
     sign = -1 if m.group(1) == "-" else 1
     if m.group(2) is not None:
         if len(m.group(2)) > MAX_DIGITS:
@@ -195,6 +202,14 @@ def literal_value(item: str) -> tuple[Fraction, int | None] | None:
     if int(den) == 0 or len(num) > MAX_DIGITS or len(den) > MAX_DIGITS:
         return None
     return sign * Fraction(int(num), int(den)), None
+
+
+def clock_time(item: str) -> tuple[int, int, int, str] | None:
+    """(hours, minutes, seconds, "a"/"p"/"") of a normalised time of day (`4:30`, `4:30p`, `10:05:30`), else None."""
+    m = _CLOCK.match(item.strip())
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), (m.group(4) or "").lower()
 
 
 def has_decimal(item: str) -> bool:

@@ -1,0 +1,174 @@
+"""Reading an answer out of prose: the statement after an anchor, the statement an anchor closes, and
+the last statement of a response. Pure string work on bounded windows (a line, a sentence, the tail).
+
+A statement is a sentence: it ends at a newline or at a period followed by a space, never inside
+math (`$...$`, `\\(...\\)`, `\\[...\\]`, `$$...$$`). The answer of a statement is what follows its
+last " is " / " = " (outside math), then its math spans, else its number; "The answer is 12. Check:
+12 * 2 = 24" reads 12 because the check is a second statement.
+"""
+from __future__ import annotations
+
+import re
+
+# Inline math ($...$, \(...\)) does not span lines: a lone "$" across lines is far more often currency.
+MATH_ENV = re.compile(
+    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$|\\\(([^\n]+?)\\\)", re.DOTALL
+)
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[A-Za-z]{4,}\s*[:=]")
+_DISPLAY_START = re.compile(r"\s*(?=\\\[|\$\$)")
+_LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
+_IS = re.compile(r"\s(?:is|are|equals|=)\s")
+# Words that sit between "is" and the value without changing it: "is indeed 284", "is exactly 7".
+_FILLER = re.compile(r"^(?:(?:indeed|exactly|just|still|also|then|now|actually|simply|clearly|equal\s+to|given\s+by)\s+)+",
+                     re.IGNORECASE)
+_JUDGEMENT = re.compile(r"\s*(?:(?:indeed|still|also|probably|definitely)\s+)?(?:correct|right|wrong|incorrect|consistent|valid"
+                        r"|verified|confirmed|reasonable|plausible|accurate|sound|solid|fine|ok(?:ay)?)\s*(?:[.,;:!]|$|(?:and|but|because|since|as)\b)",
+                        re.IGNORECASE)
+_HOPE = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"\n|\.(?=\s)|(?<!\d)\.$")
+_UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_NUMBER_WORD = re.compile(r"^(%s)(?:[- ](%s))?\b(?!\s+of\b)" % ("|".join(_TENS + _UNITS), "|".join(_UNITS[1:10])), re.IGNORECASE)
+# The response stops mid-expression: an operator or an opening bracket last, or brackets left open.
+_DANGLING = re.compile(r"[=+\-*/^(\[{,]\s*$")
+BOLD = re.compile(r"\*\*([^*\n]{1,120})\*\*")
+
+
+def _env_text(m: re.Match) -> str:
+    return next(g for g in m.groups() if g is not None)
+
+
+def _sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, splitting outside math spans only."""
+    spans = [m.span() for m in MATH_ENV.finditer(text)]
+    bounds, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
+        bounds.append((start, m.start()))
+        start = m.end()
+    bounds.append((start, len(text)))
+    return bounds
+
+
+def number_word(statement: str) -> str | None:
+    """"three boxes contain neither" -> "3": a statement that opens with a number written as a word."""
+    m = _NUMBER_WORD.match(statement.strip())
+    if not m:
+        return None
+    first = m.group(1).lower()
+    value = _UNITS.index(first) if first in _UNITS else 20 + 10 * _TENS.index(first)
+    if m.group(2) and first in _TENS:
+        value += _UNITS.index(m.group(2).lower())
+    return str(value)
+
+
+def read_statement(line: str) -> str:
+    """The answer one statement gives, or "" when it gives none."""
+    line = _HOPE.sub("", line)
+    # "The volume of $ABCD$ is 120." -> what follows the last " is " outside math that still has math or a
+    # number after it ("$1$ or $2$ (both are possible)" keeps its answer)
+    spans = [e.span() for e in MATH_ENV.finditer(line)]
+    cuts = [m.end() for m in _IS.finditer(line) if not any(a <= m.start() < b for a, b in spans)
+            and (any(a >= m.end() for a, _ in spans) or re.search(r"\d", line[m.end():]))]
+    line = _FILLER.sub("", line[cuts[-1]:] if cuts else line.strip(" \t*:"))
+    envs = list(MATH_ENV.finditer(line))
+    if envs:
+        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words are one list ("or" keeps a hedge
+        # a list); a lone letter after the first ("$5$ and $x$ must be positive") is prose about the answer
+        listed = [envs[0]]
+        for env in envs[1:]:
+            if not _LIST_GAP.fullmatch(line[listed[-1].end() : env.start()]):
+                break
+            listed.append(env)
+        texts = [_env_text(e) for e in listed]
+        while len(texts) > 1 and re.fullmatch(r"\s*[A-Za-z]\s*", texts[-1]):
+            texts.pop()
+        return ", ".join(texts)
+    if not re.search(r"\d", line) and (word := number_word(line)):
+        return word
+    if PROSE.search(line):     # "Jane started growing it 3 hours ago": the number it states
+        return rightmost_math(line)[0] or ""
+    line = line.strip().strip("*").strip()
+    return "" if line in ("$", "$$", "\\(", "\\[") else line   # math opened here and never closed on this line
+
+
+def first_statement(after: str) -> tuple[str, str]:
+    """What an anchor is followed by: (answer, status), status "ok", "ended" (the anchor's sentence ends
+    with nothing in it: "that's the final answer."), "judged" ("our answer is correct": a verdict on an
+    answer given earlier) or "unclosed" (math opened and never closed)."""
+    after = after.lstrip(" \t:*")
+    if after[:1] in (".", "!", ",", ";", ")") or not after.strip():
+        return "", "ended"
+    if after[:1] == "\n":   # "## Answer" or "The final answer is:" ending its line: the next line states it
+        after = after.lstrip()
+    display = _DISPLAY_START.match(after)
+    if display:
+        env = MATH_ENV.match(after, display.end())
+        if env:
+            return _env_text(env).strip(), "ok"
+    line = after.split("\n", 1)[0][:300]
+    start, end = _sentence_bounds(line)[0]
+    if _JUDGEMENT.match(line[start:end]):
+        return "", "judged"
+    answer = read_statement(line[start:end])
+    if answer:
+        return answer, "ok"
+    opened = line.strip().startswith(("$", "\\(", "\\["))
+    return "", "unclosed" if opened else "ended"
+
+
+def statement_before(text: str, pos: int) -> str:
+    """The statement an anchor at `pos` closes: the part of its own sentence before it if that has math or
+    a number ("So the point is (15, -29), the final answer"), else the sentence before."""
+    window_start = max(0, pos - 1500)
+    window = text[window_start:pos]
+    sentences = [window[a:b] for a, b in _sentence_bounds(window)]
+    own = sentences.pop() if sentences else ""
+    if re.search(r"\d|\$|\\\(|\\\[", own):
+        return own
+    while sentences and not sentences[-1].strip():
+        sentences.pop()
+    return sentences[-1] if sentences else ""
+
+
+def rightmost_math(text: str) -> tuple[str | None, str]:
+    """The rightmost math environment or number: the last thing the text states; (answer, how)."""
+    env = None
+    for env in MATH_ENV.finditer(text):
+        pass
+    number = None
+    for number in NUMBER.finditer(text):
+        pass
+    if env is not None and (number is None or env.end() >= number.end()):
+        return _env_text(env), "last_math"
+    if number is not None:
+        return number.group().rstrip(","), "last_number"
+    return None, "none"
+
+
+def cut_off_mid_expression(text: str) -> bool:
+    """The last line stops inside an expression ("x^2 + (1/2", "daps = 42 * (20/21) ="): the response was cut
+    off, and whatever number it last wrote is part of an unfinished step, not a statement."""
+    last = text.rstrip().rsplit("\n", 1)[-1]
+    if _DANGLING.search(last):
+        return True
+    depth = 0
+    for c in last:
+        depth += (c in "([{") - (c in ")]}")
+    return depth > 0
+
+
+def bold_answer(text: str) -> re.Match | None:
+    """The last bold span that holds only math (`**80**`, `**$x = 5$**`, `**(15, -29)**`), not a heading."""
+    last = None
+    for m in BOLD.finditer(text):
+        inner = re.sub(r"\\[A-Za-z]+", "", m.group(1))
+        line_start = m.start() == 0 or text[m.start() - 1] == "\n"
+        if line_start and re.fullmatch(r"\s*\(?\d+[.):]?\s*", inner):   # "**1.** Set up": a numbered step
+            continue
+        if re.search(r"\d", inner) and not re.search(r"[A-Za-z]{2,}", inner):
+            last = m
+    return last
