@@ -73,12 +73,6 @@ def test_compare_detects_the_worse_model(runs):
     assert result.ci95[0] > 0 and result.p_value < 0.001
 
 
-def test_compare_of_a_run_with_itself_finds_nothing(runs):
-    run = next((runs / "model-A").iterdir())
-    (result,) = compare_paths(run, run)
-    assert result.diff == 0 and result.p_value == 1.0
-
-
 def test_paired_bootstrap_interval_covers_the_difference():
     diff, (lo, hi), p = paired_bootstrap([1, 1, 0, 1, 0.5] * 10, [0, 1, 0, 1, 0.5] * 10, resamples=2000)
     assert diff == pytest.approx(0.2) and lo < 0.2 < hi and p < 0.05

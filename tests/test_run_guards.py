@@ -76,7 +76,8 @@ def test_a_failed_first_attempt_does_not_pin_the_settings(tmp_path, capsys):
     (["run", "aime24", "--max-tokens", "0"], "argument --max-tokens: must be >= 1, got 0"),
     (["run", "aime24", "--grade-workers", "0"], "argument --grade-workers: must be >= 1, got 0"),
     (["run", "aime24", "--seed", "-5"], "argument --seed: must be >= 0, got -5"),
-    (["run", "aime24", "--n", "two"], "argument --n: invalid int value: 'two'"),
+    (["run", "aime24", "--n", "two"], "argument --n: must be an integer, got 'two'"),
+    (["run", "aime24", "--top-p", "high"], "argument --top-p: must be a number, got 'high'"),
     (["run", "livecodebench", "--start-date", "01/08/2024"],
      "argument --start-date: must be an ISO date YYYY-MM-DD, got '01/08/2024'"),
     (["run", "livecodebench", "--end-date", "2024-13-45"],
@@ -95,11 +96,17 @@ def test_bad_numbers_and_dates_are_refused_at_parse_time(tmp_path, capsys, argv,
     assert not (tmp_path / "runs").exists()
 
 
-def test_start_after_end_is_refused(tmp_path, capsys):
-    code = main(["run", "livecodebench", "--model", "m", "--backend", "replay", "--replay-file", "none.jsonl",
-                 "--start-date", "2025-02-01", "--end-date", "2024-08-01", "--out", str(tmp_path / "runs")])
+@pytest.mark.parametrize("bench_name,dates", [("livecodebench", ["--start-date", "2025-02-01", "--end-date", "2024-08-01"]),
+                                             ("lcb_v5", ["--start-date", "2025-03-01"])])   # after v5's end
+def test_an_empty_date_window_is_refused(tmp_path, capsys, bench_name, dates):
+    from benchmarks.livecodebench import DATA_DIR, SAMPLE_FILE
+
+    gens = DATA_DIR / "lcb_sample_o1mini_generations.jsonl"
+    code = main(["run", bench_name, "--model", "m", "--backend", "replay", "--replay-file", str(gens),
+                 "--data-path", str(SAMPLE_FILE), *dates, "--out", str(tmp_path / "runs")])
     assert code == 2
-    assert "--start-date 2025-02-01 is not before --end-date 2024-08-01" in error_line(capsys)
+    assert "is empty: --start-date must be before --end-date" in error_line(capsys)
+    assert not (tmp_path / "runs").exists()
 
 
 @pytest.mark.parametrize("options,message", [
@@ -144,7 +151,7 @@ def test_a_file_of_only_skipped_lines_says_so(tmp_path, capsys):
     path = tmp_path / "gens.jsonl"
     path.write_text("{oops\n[1]\n")
     assert replay_run(path, tmp_path / "runs", "--skip-bad-lines") == 2
-    assert f"replay file {path} has no usable line (2 skipped as malformed)" in error_line(capsys)
+    assert f"replay file {path} has no usable line (all 2 skipped as malformed)" in error_line(capsys)
 
 
 # ---- bug 11: a 200 without choices is a server hiccup, retried ----
