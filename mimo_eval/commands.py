@@ -149,7 +149,11 @@ def _leaderboard_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs_dir", type=Path)
     p.add_argument("--format", choices=("md", "csv", "html"), default="md")
     p.add_argument("--html-out", type=Path, help="also write the HTML page (with its plot) here")
-    from mimo_eval.leaderboard import PUBLISHED
+    from mimo_eval.leaderboard import ERROR_BARS, PUBLISHED
+
+    p.add_argument("--error-bars", choices=ERROR_BARS, default="both",
+                   help="the plot's 95%% intervals: sampling SE (reruns), between-problem SE (the problem set: "
+                        "whether two models are separable), or both (default)")
 
     p.add_argument("--reference", action="append", default=[], choices=tuple(PUBLISHED),
                    help="add a published model's pass@1 as a column (repeatable)")
@@ -293,8 +297,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     board = collect(args.runs_dir, tuple(args.reference))
     if args.html_out:
-        args.html_out.write_text(render(board, "html"), encoding="utf-8")
-    print(render(board, args.format))
+        args.html_out.write_text(render(board, "html", args.error_bars), encoding="utf-8")
+    print(render(board, args.format, args.error_bars))
     return 0
 
 
