@@ -64,6 +64,19 @@ def test_a_failed_first_attempt_does_not_pin_the_settings(tmp_path, capsys):
     assert config["max_tokens"] == 32768
 
 
+def test_nothing_listening_leaves_no_run_directory(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:   # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = main(["run", "aime24", "--model", "m", "--backend", "openai", "--base-url", f"http://127.0.0.1:{port}/v1",
+                 "--out", str(tmp_path / "runs"), "--no-progress"])
+    assert code == 2
+    assert "cannot reach an OpenAI-compatible server" in error_line(capsys)
+    assert not (tmp_path / "runs").exists()
+
+
 # ---- bug 3 and 7: numbers and dates checked at parse time, one line naming the flag ----
 
 @pytest.mark.parametrize("argv,message", [
@@ -98,8 +111,10 @@ def test_bad_numbers_and_dates_are_refused_at_parse_time(tmp_path, capsys, argv,
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("bench_name,dates", [("livecodebench", ["--start-date", "2025-02-01", "--end-date", "2024-08-01"]),
-                                             ("lcb_v5", ["--start-date", "2025-03-01"])])   # after v5's end
+@pytest.mark.parametrize("bench_name,dates", [
+    ("livecodebench", ["--start-date", "2025-02-01", "--end-date", "2024-08-01"]),
+    ("lcb_v5", ["--start-date", "2025-03-01"]),   # after v5's end
+])
 def test_an_empty_date_window_is_refused(tmp_path, capsys, bench_name, dates):
     from benchmarks.livecodebench import DATA_DIR, SAMPLE_FILE
 
