@@ -171,9 +171,8 @@ def dispatch(args: argparse.Namespace) -> int:
     from benchmarks.registry import UnknownBenchmarkError
     from mimo_eval.backends.common import BackendError
     from mimo_eval.metrics import SampleCountError
-    from mimo_eval.store import RunStoreError
-
     from mimo_eval.run import Interrupted
+    from mimo_eval.store import RunStoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     handler = {"run": cmd_run, "score": cmd_score, "leaderboard": cmd_leaderboard, "compare": cmd_compare}

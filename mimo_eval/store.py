@@ -170,7 +170,10 @@ class RunStore:
 def has_generations(path: Path) -> bool:
     """Whether a run directory holds at least one complete sample line (a torn last line does not count)."""
     samples = Path(path) / SAMPLES
-    return samples.is_file() and any(line.strip() for line in samples.read_bytes().split(b"\n")[:-1])
+    if not samples.is_file():
+        return False
+    with open(samples, "rb") as f:   # stops at the first complete line: a long run's file is not read whole
+        return any(line.endswith(b"\n") and line.strip() for line in f)
 
 
 def _resumed_config(path: Path, config: dict) -> dict:
