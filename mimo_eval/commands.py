@@ -111,15 +111,15 @@ def _non_negative_int(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     value = _parsed(text, float)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    if not 0 < value < float("inf"):   # also refuses nan; an infinite timeout overflows the socket layer
+        raise argparse.ArgumentTypeError(f"must be > 0 and finite, got {value}")
     return value
 
 
 def _non_negative_float(text: str) -> float:
     value = _parsed(text, float)
     if not 0 <= value < float("inf"):   # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+        raise argparse.ArgumentTypeError(f"must be >= 0 and finite, got {value}")
     return value
 
 

@@ -82,8 +82,10 @@ def test_nothing_listening_leaves_no_run_directory(tmp_path, capsys):
 @pytest.mark.parametrize("argv,message", [
     (["run", "aime24", "--n", "0"], "argument --n: must be >= 1, got 0"),   # `n or default` ran 32
     (["run", "aime24", "--n", "-1"], "argument --n: must be >= 1, got -1"),
-    (["run", "aime24", "--temperature", "-1"], "argument --temperature: must be >= 0, got -1.0"),
-    (["run", "aime24", "--temperature", "nan"], "argument --temperature: must be >= 0, got nan"),
+    (["run", "aime24", "--temperature", "-1"], "argument --temperature: must be >= 0 and finite, got -1.0"),
+    (["run", "aime24", "--temperature", "nan"], "argument --temperature: must be >= 0 and finite, got nan"),
+    (["run", "aime24", "--temperature", "inf"], "argument --temperature: must be >= 0 and finite, got inf"),
+    (["run", "aime24", "--request-timeout", "inf"], "argument --request-timeout: must be > 0 and finite, got inf"),
     (["run", "aime24", "--top-p", "0"], "argument --top-p: must be in (0, 1], got 0.0"),
     (["run", "aime24", "--top-p", "1.5"], "argument --top-p: must be in (0, 1], got 1.5"),
     (["run", "aime24", "--max-tokens", "0"], "argument --max-tokens: must be >= 1, got 0"),
@@ -99,7 +101,7 @@ def test_nothing_listening_leaves_no_run_directory(tmp_path, capsys):
      "argument --start-date: must be an ISO date YYYY-MM-DD, got '20240801'"),
     (["score", "runs/x", "--grade-workers", "0"], "argument --grade-workers: must be >= 1, got 0"),
     (["compare", "a", "b", "--resamples", "0"], "argument --resamples: must be >= 1, got 0"),
-    (["grade", "--gold", "1", "--response", "1", "--timeout", "0"], "argument --timeout: must be > 0, got 0.0"),
+    (["grade", "--gold", "1", "--response", "1", "--timeout", "0"], "argument --timeout: must be > 0 and finite, got 0.0"),
     (["calibrate-tests", "x", "--out", "y", "--tiers", "0"], "argument --tiers: must be >= 1, got 0"),
 ])
 def test_bad_numbers_and_dates_are_refused_at_parse_time(tmp_path, capsys, argv, message):
