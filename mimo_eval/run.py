@@ -153,6 +153,7 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
             _generate_and_grade(store, problems, n, s, backend, grade_fn)
         write_summary(store, problems, bench, n)
     except KeyboardInterrupt:
+        store.close()   # flushes a line the interrupt caught between write and flush, so the count is exact
         raise Interrupted(len(latest_by_key(store.samples()))) from None
     finally:
         store.close()
