@@ -50,10 +50,6 @@ class Board:
     references: tuple[str, ...] = ()   # PUBLISHED models shown beside the runs
 
     @property
-    def summaries(self) -> list[dict]:
-        return [e.summary for e in self.entries]
-
-    @property
     def models(self) -> list[str]:
         return sorted({e.column for e in self.entries})
 
@@ -292,6 +288,9 @@ def print_run(run_dir: Path) -> None:
         ks.add_row("maj@k", *[f"{s['maj@k'].get(k, float('nan')):.1f}" if k != "1" else "-" for k in s["pass@k"]])
     console.print(ks)
     console.print("outcomes: " + ", ".join(f"{k} {v}" for k, v in s["outcomes"].items()))
+    if s.get("samples_beyond_n"):
+        console.print(f"reported on the first {s['n']} samples of each problem: {s['samples_beyond_n']} stored "
+                      "beyond them are not counted (a larger --n counts them)", soft_wrap=True)
     for key, groups in (s.get("breakdown") or {}).items():
         console.print(f"by {key}: " + ", ".join(f"{g} {v['pass@1']:.1f} ({v['num_problems']})"
                                                 for g, v in groups.items()))

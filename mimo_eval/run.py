@@ -234,6 +234,7 @@ def write_summary(store: RunStore, problems: list[Problem], bench: Benchmark, n:
                     "top_p": config["top_p"], "max_tokens": config["max_tokens"], "seed": config["seed"],
                     "settings_sha256": _settings_hash(config),
                     "settings": {k: config.get(k) for k in COMPARABLE_KEYS},   # the leaderboard's columns and rows
+                    "samples_beyond_n": sum(1 for pid, i in samples if i >= n and pid in metadata),   # n lowered
                     "mean_tokens": _mean([samples[(p.id, i)].get("num_tokens") for p in problems for i in range(n)])})
     store.write_summary(summary)
     return summary

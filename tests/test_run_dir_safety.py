@@ -63,7 +63,7 @@ def test_a_failed_rescore_leaves_the_old_grades(tmp_path, capsys):
 
 # ---- bug 9: a lowered --n reports on the first n samples, and says so ----
 
-def test_a_lowered_n_reports_on_the_first_n_samples_and_says_so(tmp_path, caplog):
+def test_a_lowered_n_reports_on_the_first_n_samples_and_says_so(tmp_path, caplog, capsys):
     replay = aime_replay(tmp_path, 4, 2)                   # samples 0-1 right, 2-3 wrong: avg@4 50, avg@2 100
     assert replay_run(replay, tmp_path / "runs", "--n", "4") == 0
     with caplog.at_level(logging.WARNING):
@@ -72,7 +72,8 @@ def test_a_lowered_n_reports_on_the_first_n_samples_and_says_so(tmp_path, caplog
     assert "n lowered from 4 to 2: the summary reports on the first 2 samples of each problem" in messages
     assert "do not affect results" not in messages
     summary = json.loads((tmp_path / "runs" / "m__aime24" / "summary.json").read_text())
-    assert (summary["n"], summary["pass@1"]) == (2, pytest.approx(100.0))
+    assert (summary["n"], summary["pass@1"], summary["samples_beyond_n"]) == (2, pytest.approx(100.0), 60)
+    assert "reported on the first 2 samples of each problem: 60 stored beyond them" in capsys.readouterr().out
 
 
 # ---- bug 10: one client per run directory ----
