@@ -101,7 +101,8 @@ def test_nothing_listening_leaves_no_run_directory(tmp_path, capsys):
      "argument --start-date: must be an ISO date YYYY-MM-DD, got '20240801'"),
     (["score", "runs/x", "--grade-workers", "0"], "argument --grade-workers: must be >= 1, got 0"),
     (["compare", "a", "b", "--resamples", "0"], "argument --resamples: must be >= 1, got 0"),
-    (["grade", "--gold", "1", "--response", "1", "--timeout", "0"], "argument --timeout: must be > 0 and finite, got 0.0"),
+    (["grade", "--gold", "1", "--response", "1", "--timeout", "0"],
+     "argument --timeout: must be > 0 and finite, got 0.0"),
     (["calibrate-tests", "x", "--out", "y", "--tiers", "0"], "argument --tiers: must be >= 1, got 0"),
 ])
 def test_bad_numbers_and_dates_are_refused_at_parse_time(tmp_path, capsys, argv, message):
