@@ -2,10 +2,10 @@
 
 Standard library only (urllib + threads), so the core install stays light. One HTTP request per sample (n=1 with the
 request's own seed), at most `concurrency` in flight; completions are yielded as they finish, in any order.
-Retries with exponential backoff and jitter on 408/409/429/5xx, timeouts and dropped connections, honouring
-Retry-After. A request that still fails, or a non-retryable answer (400, 401, 404), stops new requests; those
-already in flight finish and are yielded, then `BackendError` is raised, so nothing generated is lost and a rerun
-resumes from the store.
+Retries with exponential backoff and jitter on 408/409/429/5xx, a 200 without a completion, timeouts and dropped
+connections, honouring Retry-After. A request that still fails, or a non-retryable answer (400, 401, 404), stops
+new requests; those already in flight finish and are yielded, then `BackendError` is raised, so nothing generated
+is lost and a rerun resumes from the store.
 
 `extra_body` adds server-specific fields to every request body (vLLM: `top_k`, `skip_special_tokens`,
 `chat_template_kwargs`; it overrides ours on a clash). Recent `vllm serve` versions fill fields a request leaves
@@ -78,6 +78,7 @@ class OpenAIBackend:
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.extra_body = dict(extra_body or {})
         self.check_server = check_server
+        self._checked = False   # the server is asked once, by whichever of versions() and generate() comes first
         self.server_version: str | None = None
         host = urllib.parse.urlsplit(self.base_url).hostname or ""
         # Loopback never goes through an environment proxy; other hosts keep the user's proxy settings.
@@ -87,8 +88,7 @@ class OpenAIBackend:
     def generate(self, requests: Sequence[Request], sampling: SamplingParams) -> Iterator[Completion]:
         if not requests:
             return
-        if self.check_server:
-            self._check_server()
+        self._check_once()
         work: queue.SimpleQueue[Request] = queue.SimpleQueue()
         for request in requests:
             work.put(request)
@@ -116,7 +116,13 @@ class OpenAIBackend:
             raise failure
 
     def versions(self) -> dict[str, str]:
+        self._check_once()   # the run record is built before any generation: ask the server now, not "unknown"
         return {**base_versions(), "server": self.server_version or "unknown"}
+
+    def _check_once(self) -> None:
+        if self.check_server and not self._checked:
+            self._check_server()
+            self._checked = True
 
     def config(self) -> dict:
         return {
@@ -191,8 +197,8 @@ class OpenAIBackend:
                               finish_reason=choice.get("finish_reason"), num_tokens=usage.get("completion_tokens"),
                               seed=request.seed, reasoning=reasoning)
         except (KeyError, IndexError, TypeError, AttributeError):
-            raise BackendError(f"{self.base_url} sent an answer that is not an OpenAI {self.mode} completion: "
-                               f"{json.dumps(data)[:200]}") from None
+            # a 200 without a completion is an overloaded or restarting server more often than a wrong API: retry
+            raise _Retryable(f"HTTP 200 without an OpenAI {self.mode} completion: {json.dumps(data)[:200]}") from None
 
     def _call(self, method: str, path: str, body: dict | None = None, timeout_s: float | None = None) -> dict:
         """One HTTP exchange. Raises _Retryable for what a retry can fix, BackendError for what it cannot."""
