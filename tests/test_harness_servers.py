@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest

@@ -6,16 +6,16 @@ request's own seed), at most `concurrency` in flight per server; completions are
 server takes more), and a failed attempt is retried on the next server at once, with backoff only after every
 server has failed it once. Each completion records the server that produced it and the model name that server
 reported in its answer. Retries with exponential backoff and jitter on 408/409/429/5xx, timeouts and dropped
-connections, honouring Retry-After. A request that still fails, or a non-retryable answer (400, 401, 404), stops new requests; those
-already in flight finish and are yielded, then `BackendError` is raised, so nothing generated is lost and a rerun
-resumes from the store.
+connections, honouring Retry-After. A request that still fails, or a non-retryable answer (400, 401, 404), stops
+new requests; those already in flight finish and are yielded, then `BackendError` is raised, so nothing generated
+is lost and a rerun resumes from the store.
 
 `extra_body` adds server-specific fields to every request body (`top_k`, `min_p`, `stop`, `reasoning_effort`,
 `chat_template_kwargs`, ...). Fields that have their own setting (model, messages, prompt, n, seed, temperature,
 top_p, max_tokens, stream) are refused there, so the recorded settings are what was sent; `max_completion_tokens`
-(APIs that use it instead of max_tokens) replaces max_tokens in the body. Recent `vllm serve` versions fill fields a request leaves
-out (top_k, repetition_penalty, min_p) from the model's generation_config.json; to sample with temperature and
-top-p alone, start the server with `--generation-config vllm` or set those fields here.
+(APIs that use it instead of max_tokens) replaces max_tokens in the body. Recent `vllm serve` versions fill fields
+a request leaves out (top_k, repetition_penalty, min_p) from the model's generation_config.json; to sample with
+temperature and top-p alone, start the server with `--generation-config vllm` or set those fields here.
 
 `timeout_s` bounds each wait for the server's answer; the API is used without streaming, so it must cover a whole
 generation (32K tokens can take minutes on a loaded server).
