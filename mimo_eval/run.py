@@ -263,6 +263,9 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give a folder made by "
                                 "`mimo-eval run`")
     config = store.config
+    if config.get("shard"):   # a part of every problem: metrics would be of a biased subset
+        raise ValueError(f"{run_dir} is shard {config['shard']} of a run: join the shards with `mimo-eval merge "
+                         "SHARD_DIRS... --out DIR`, then score DIR")
     bench = registry.get(config["benchmark"])
     problems = load_problems(bench, config.get("benchmark_options", {}))
     if benchmark_version(problems) != config["benchmark_version"]:
