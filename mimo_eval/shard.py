@@ -2,8 +2,9 @@
 
 A pair belongs to shard K when a hash of (problem id, sample index) falls in bucket K (1-based), so the split does
 not depend on the order or number of problems loaded, and a run extended to a larger n keeps every earlier
-pair on the machine that made it. Shards are about equal in size (a hash, not a round robin: aime24 at n=32
-over 4 shards gives 224 to 255 of the 960 pairs each). `mimo-eval merge` joins the N run directories into one run.
+pair on the machine that made it. Shards are about equal in size (a hash, not a round robin: 30 problems x 32
+samples over 4 shards gave 224 to 255 of the 960 pairs each). `mimo-eval merge` joins the N run directories
+into one run.
 """
 from __future__ import annotations
 
