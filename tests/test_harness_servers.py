@@ -54,6 +54,8 @@ def test_requests_spread_over_servers_within_each_bound(tmp_path):
     samples = rows(tmp_path / f"{MODEL}__aime24" / "samples.jsonl")
     assert len(samples) == 60 and {s["server"] for s in samples} == {a.base_url, b.base_url}
     assert {s["model"] for s in samples} == {MODEL}
+    config = json.loads((tmp_path / f"{MODEL}__aime24" / "config.json").read_text())
+    assert config["backend"]["base_url"] == [a.base_url, b.base_url] and config["backend"]["concurrency"] == 3
 
 
 def test_a_request_a_server_fails_is_retried_on_another(tmp_path):
