@@ -145,6 +145,8 @@ def test_merge_gives_the_unsharded_run(sharded, capsys):
     assert "| +0.0 |" in capsys.readouterr().out
     assert main(["leaderboard", str(sharded / "merged")]) == 0
     assert "46.7 ± 0.0 (2)" in capsys.readouterr().out
+    assert main(["score", str(merged), "--rescore", "--no-progress"]) == 0
+    assert json.loads((merged / "summary.json").read_text())["pass@1"] == pytest.approx(100 * 14 / 30)
 
 
 def test_merge_refuses_mismatched_settings(tmp_path, capsys):
