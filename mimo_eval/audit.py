@@ -47,7 +47,8 @@ def audit(run_dir: Path) -> dict:
     store = RunStore(run_dir)
     config = store.config
     if config.get("grader") != "math":
-        raise ValueError(f"{run_dir} is a {config.get('grader')} run: --against math-verify audits math runs")
+        raise ValueError(f"{run_dir} is a {config.get('grader')} run: --against math-verify audits math runs "
+                         "(code runs: --against plain-judge)")
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
     n = config["n"]
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)   # it logs whole unparseable responses

@@ -3,6 +3,7 @@ audit.py). Errors are the `mimo-eval: error: ...` line of mimo_eval/commands.py.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 
@@ -29,7 +30,10 @@ def _show_args(p: argparse.ArgumentParser) -> None:
 
 def _audit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", type=Path)
-    p.add_argument("--against", choices=("math-verify",), required=True, help="the reference grader")
+    p.add_argument("--against", choices=("math-verify", "plain-judge"), required=True,
+                   help="math runs: Math-Verify 0.9.0; code runs: the programs rerun as plain processes")
+    p.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto",
+                   help="plain-judge: where the programs run (auto: Docker when an engine answers)")
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -56,9 +60,31 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from mimo_eval.audit import audit, render
+    if args.against == "math-verify":
+        from mimo_eval.audit import audit, render
 
-    print(render(audit(args.run_dir)), end="")
+        print(render(audit(args.run_dir)), end="")
+        return 0
+    from benchmarks import registry
+    from graders.code import judge_sandbox
+    from mimo_eval.audit_code import audit_code, render_code
+    from mimo_eval.run import benchmark_version, load_problems
+
+    if not (args.run_dir / "config.json").is_file():
+        raise FileNotFoundError(f"{args.run_dir} is not a run directory (no config.json)")
+    config = json.loads((args.run_dir / "config.json").read_text())
+    if config.get("grader") != "code":
+        raise ValueError(f"{args.run_dir} is a {config.get('grader')} run: --against plain-judge audits code runs "
+                         "(math runs: --against math-verify)")
+    problems = load_problems(registry.get(config["benchmark"]), config.get("benchmark_options", {}))
+    if benchmark_version(problems) != config["benchmark_version"]:
+        raise ValueError(f"{args.run_dir}: the benchmark data changed since this run; the tests would not be "
+                         "the ones it was graded on")
+    sandbox = judge_sandbox(args.sandbox)
+    try:
+        print(render_code(audit_code(args.run_dir, problems, sandbox)), end="")
+    finally:
+        sandbox.close()
     return 0
 
 
