@@ -47,7 +47,7 @@ def keys(run_dir: Path) -> set[tuple[str, int]]:
 
 def test_requests_spread_over_servers_within_each_bound(tmp_path):
     script = answers_for("aime24", even_right)
-    slow = lambda body, attempt: Reply(delay_s=0.03, body=script(body, attempt).body)  # noqa: E731
+    slow = lambda body, attempt: Reply(delay_s=0.1, body=script(body, attempt).body)  # noqa: E731
     with FakeOpenAIServer(script=slow) as a, FakeOpenAIServer(script=slow) as b:
         assert main(run_args([a.base_url, b.base_url], tmp_path, "--n", "2", "--concurrency", "3")) == 0
     assert 1 < a.max_in_flight <= 3 and 1 < b.max_in_flight <= 3
@@ -60,8 +60,12 @@ def test_requests_spread_over_servers_within_each_bound(tmp_path):
 
 def test_a_request_a_server_fails_is_retried_on_another(tmp_path):
     script = answers_for("aime24", even_right)
-    with FakeOpenAIServer(script=lambda body, attempt: Reply(503)) as down, FakeOpenAIServer(script=script) as up:
-        assert main(run_args([down.base_url, up.base_url], tmp_path, "--n", "1", "--max-retries", "1")) == 0
+    slow = lambda body, attempt: Reply(delay_s=0.05, body=script(body, attempt).body)  # noqa: E731
+    # one slot per server: the first worker's home is the failing server, and the other cannot drain the queue
+    # before it starts (30 requests x 0.05 s), so the failing server is asked however loaded the machine is
+    with FakeOpenAIServer(script=lambda body, attempt: Reply(503)) as down, FakeOpenAIServer(script=slow) as up:
+        assert main(run_args([down.base_url, up.base_url], tmp_path, "--n", "1", "--max-retries", "1",
+                             "--concurrency", "1")) == 0
         assert down.generation_attempts()   # it was asked, failed, and the other server answered
     samples = rows(tmp_path / f"{MODEL}__aime24" / "samples.jsonl")
     assert len(samples) == 30 and {s["server"] for s in samples} == {up.base_url}
@@ -94,9 +98,14 @@ def test_resuming_against_a_server_reporting_another_model_is_refused(tmp_path, 
     assert {r["model"] for r in rows(tmp_path / f"{MODEL}__aime24-2" / "samples.jsonl")} == {"fake-model-0601"}
 
 
+def slowly(script):
+    return lambda body, attempt: Reply(delay_s=0.05, body=script(body, attempt).body)
+
+
 def test_servers_reporting_two_models_in_one_run_are_refused(tmp_path, capsys):
-    with FakeOpenAIServer(script=answers_for("aime24", even_right, model="ckpt-a")) as a, \
-            FakeOpenAIServer(script=answers_for("aime24", even_right, model="ckpt-b")) as b:
+    # 0.05 s per answer: neither server can answer all 60 before the other's first answer arrives
+    with FakeOpenAIServer(script=slowly(answers_for("aime24", even_right, model="ckpt-a"))) as a, \
+            FakeOpenAIServer(script=slowly(answers_for("aime24", even_right, model="ckpt-b"))) as b:
         assert main(run_args([a.base_url, b.base_url], tmp_path, "--n", "2", "--concurrency", "1")) == 2
     assert "reports model 'ckpt-" in capsys.readouterr().err
     assert len({r["model"] for r in rows(tmp_path / f"{MODEL}__aime24" / "samples.jsonl")}) == 1
