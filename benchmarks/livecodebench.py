@@ -46,6 +46,11 @@ def load(*, release: str | None = None, start_date: str | None = None, end_date:
     """Problems dated in [start, end): a release window's dates unless start_date/end_date override them."""
     start, end = WINDOWS[release] if release else (None, None)
     start, end = start_date or start, end_date or end
+    for name, value in (("start_date", start_date), ("end_date", end_date)):
+        if value is not None and not is_iso_date(value):
+            raise ValueError(f"{name} must be an ISO date YYYY-MM-DD, got {value!r}")
+    if start and end and start >= end:
+        raise ValueError(f"the date window [{start}, {end}) is empty: --start-date must be before --end-date")
     rows = _read_rows(data_path or os.environ.get(DATA_PATH_ENV))
     problems = []
     for number, row in enumerate(rows, 1):
@@ -59,6 +64,16 @@ def load(*, release: str | None = None, start_date: str | None = None, end_date:
         raise BenchmarkDataError(f"no LiveCodeBench problems dated in [{start}, {end}): check --start-date/--end-date "
                                  "or give data that covers them (--data-path)")
     return problems
+
+
+def is_iso_date(text: str) -> bool:
+    """YYYY-MM-DD and a real date. The window compares date strings, so anything else would select everything."""
+    import datetime
+
+    try:
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)) and datetime.date.fromisoformat(text) is not None
+    except ValueError:
+        return False
 
 
 def load_sample() -> list[Problem]:

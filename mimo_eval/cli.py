@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mimo_eval.commands import _non_negative_int, _positive_float, _positive_int   # one set of flag checks
+
 
 def _cmd_grade(args: argparse.Namespace) -> int:
     import json
@@ -72,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", required=True, help="reference answer, e.g. '\\frac{1}{2}'")
     p.add_argument("--response", required=True, help="model output (the whole text)")
     p.add_argument("--mode", choices=("eval", "reward"), default="eval")
-    p.add_argument("--timeout", type=float, default=1.0, help="hard deadline in seconds")
-    p.add_argument("--decimals", type=int, default=None,
+    p.add_argument("--timeout", type=_positive_float, default=1.0, help="hard deadline in seconds")
+    p.add_argument("--decimals", type=_non_negative_int, default=None,
                    help="the problem asks for an answer rounded to this many decimal places")
     p.add_argument("--no-strict", action="store_true",
                    help="variables may be renamed (f(y) for f(x)) and a pair may equal a set (Math-Verify strict=False); "
@@ -96,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
                    help="run directories (scores.jsonl rows with problem_id and per_test); best graded all_tests")
     p.add_argument("--out", type=Path, required=True, help="folder for one <problem_id>.json per problem")
-    p.add_argument("--tiers", type=int, default=3, help="number of difficulty tiers K (MiMo Fig. 5: 3)")
+    p.add_argument("--tiers", type=_positive_int, default=3, help="number of difficulty tiers K (MiMo Fig. 5: 3)")
     p.set_defaults(func=_cmd_calibrate_tests)
     return parser
 

@@ -15,7 +15,8 @@ config.json. Those that change what a sample is (completion mode, dtype, max mod
 other values; speed options (concurrency, timeouts, batch size, GPUs, MTP) may change between invocations.
 
 Known failures (unknown benchmark, missing model path, malformed JSONL, a changed setting) print one line
-`mimo-eval: error: ...` that says what to do, and exit with status 2.
+`mimo-eval: error: ...` that says what to do, and exit with status 2. Ctrl-C prints one line (how many generations
+are saved) and exits 130.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import sys
 from pathlib import Path
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130   # 128 + SIGINT, what shells report for Ctrl-C
 
 
 def add_harness_arguments(name: str, p: argparse.ArgumentParser) -> None:
@@ -43,20 +45,20 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     from mimo_eval.request_options import add_run_options
 
     add_run_options(p, _backend_args(p))
-    p.add_argument("--n", type=int, help="samples per problem (default: the benchmark's MiMo setting)")
-    p.add_argument("--temperature", type=float, default=0.6)
-    p.add_argument("--top-p", type=float, default=0.95)
-    p.add_argument("--max-tokens", type=int, default=32768)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=_positive_int, help="samples per problem (default: the benchmark's MiMo setting)")
+    p.add_argument("--temperature", type=_non_negative_float, default=0.6)
+    p.add_argument("--top-p", type=_fraction, default=0.95)
+    p.add_argument("--max-tokens", type=_positive_int, default=32768)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--system-prompt", default="", help="default empty, as MiMo recommends; 'none' sends no "
                                                         "system message (some templates and APIs reject an empty one)")
-    p.add_argument("--start-date", help="LiveCodeBench: first contest date (YYYY-MM-DD), inclusive")
-    p.add_argument("--end-date", help="LiveCodeBench: last contest date (YYYY-MM-DD), exclusive")
+    p.add_argument("--start-date", type=_iso_date, help="LiveCodeBench: first contest date (YYYY-MM-DD), inclusive")
+    p.add_argument("--end-date", type=_iso_date, help="LiveCodeBench: last contest date (YYYY-MM-DD), exclusive")
     p.add_argument("--data-path", help="LiveCodeBench: a save_to_disk folder or JSON/JSONL dump "
                                        "(else $LCB_DATA_PATH, else the HF hub)")
     p.add_argument("--out", type=Path, default=Path("runs"), help="folder holding run directories")
     p.add_argument("--new-run", action="store_true", help="start a separate run even if one with other settings exists")
-    p.add_argument("--grade-workers", type=int, default=4, help="grading threads")
+    p.add_argument("--grade-workers", type=_positive_int, default=4, help="grading threads")
     p.add_argument("--code-mode", choices=("lcb", "all_tests"), default="lcb",
                    help="code: stop at the first failing test (LiveCodeBench) or run all (for calibrate-tests)")
     p.add_argument("--no-progress", action="store_true")
@@ -95,29 +97,52 @@ def _backend_args(p: argparse.ArgumentParser):
     return openai
 
 
+def _parsed(text: str, kind: type):
+    try:
+        return kind(text)
+    except ValueError:   # argparse would name the function: "invalid _positive_int value"
+        raise argparse.ArgumentTypeError(f"must be {'an integer' if kind is int else 'a number'}, got {text!r}") \
+            from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _parsed(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _parsed(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    value = _parsed(text, float)
+    if not 0 < value < float("inf"):   # also refuses nan; an infinite timeout overflows the socket layer
+        raise argparse.ArgumentTypeError(f"must be > 0 and finite, got {value}")
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    value = _parsed(text, float)
+    if not 0 <= value < float("inf"):   # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be >= 0 and finite, got {value}")
+    return value
+
+
+def _iso_date(text: str) -> str:
+    from benchmarks.livecodebench import is_iso_date
+
+    if not is_iso_date(text):
+        raise argparse.ArgumentTypeError(f"must be an ISO date YYYY-MM-DD, got {text!r}")
+    return text
+
+
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _parsed(text, float)
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
     return value
@@ -126,7 +151,7 @@ def _fraction(text: str) -> float:
 def _score_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", type=Path)
     p.add_argument("--rescore", action="store_true", help="regrade every sample (scores.jsonl is replaced)")
-    p.add_argument("--grade-workers", type=int, default=4)
+    p.add_argument("--grade-workers", type=_positive_int, default=4)
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -134,7 +159,11 @@ def _leaderboard_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs_dir", type=Path)
     p.add_argument("--format", choices=("md", "csv", "html"), default="md")
     p.add_argument("--html-out", type=Path, help="also write the HTML page (with its plot) here")
-    from mimo_eval.leaderboard import PUBLISHED
+    from mimo_eval.leaderboard import ERROR_BARS, PUBLISHED
+
+    p.add_argument("--error-bars", choices=ERROR_BARS, default="both",
+                   help="the plot's 95%% intervals: sampling SE (reruns), between-problem SE (the problem set: "
+                        "whether two models are separable), or both (default)")
 
     p.add_argument("--reference", action="append", default=[], choices=tuple(PUBLISHED),
                    help="add a published model's pass@1 as a column (repeatable)")
@@ -143,8 +172,8 @@ def _leaderboard_args(p: argparse.ArgumentParser) -> None:
 def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_a", type=Path, help="a run directory, or a folder of runs (matched by benchmark)")
     p.add_argument("run_b", type=Path)
-    p.add_argument("--resamples", type=int, default=10000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resamples", type=_positive_int, default=10000)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -152,6 +181,7 @@ def dispatch(args: argparse.Namespace) -> int:
     from benchmarks.registry import UnknownBenchmarkError
     from mimo_eval.backends.common import BackendError
     from mimo_eval.metrics import SampleCountError
+    from mimo_eval.run import Interrupted
     from mimo_eval.store import RunStoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -165,6 +195,12 @@ def dispatch(args: argparse.Namespace) -> int:
             ValueError, FileNotFoundError) as err:
         print(f"mimo-eval: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except Interrupted as stop:   # Ctrl-C: what is stored is safe; a traceback would only hide that
+        print(stop, file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("interrupted: nothing is lost; rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 # run flag (argparse dest) -> (backends that take it, constructor parameter)
@@ -287,8 +323,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     board = collect(args.runs_dir, tuple(args.reference))
     if args.html_out:
-        args.html_out.write_text(render(board, "html"), encoding="utf-8")
-    print(render(board, args.format))
+        args.html_out.write_text(render(board, "html", args.error_bars), encoding="utf-8")
+    print(render(board, args.format, args.error_bars))
     return 0
 
 

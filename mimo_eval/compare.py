@@ -3,7 +3,10 @@
 Each problem's pass rate c_i/n_i is computed per run; problems are resampled with replacement (the same
 draw for both runs, hence paired) and the difference of the means is recorded. Reported: the observed
 difference in points, its 95% percentile interval and a two-sided p-value (twice the smaller tail share of
-the resampled differences on either side of 0). Problems present in only one run are left out, and counted.
+the resampled differences on either side of 0). Only problems complete in both runs (all n samples graded) are
+compared: an unfinished run is compared on what it has finished, and the table says how many problems were left
+out and why. A run compared with itself (the same directory twice, or a folder holding two runs of one benchmark,
+which would otherwise pick one of them for both sides) is refused.
 """
 from __future__ import annotations
 
@@ -25,18 +28,22 @@ class Comparison:
     diff: float               # a - b, points
     ci95: tuple[float, float]
     p_value: float
-    unmatched: int            # problems in only one of the two runs
+    left_out: int             # problems not complete in both runs (unfinished, or in one run only)
+    complete: tuple[int, int] = (0, 0)    # problems with all n samples graded, in A and in B
+    total: tuple[int, int] = (0, 0)       # problems in each run's benchmark
+    runs: tuple[str, str] = ("", "")      # the run directories' names
 
 
 def problem_rates(run_dir: Path) -> dict[str, float]:
-    """Per problem, the share of its first n graded samples that are correct."""
+    """Per problem whose first n samples are all graded, the share correct. A problem with fewer is left out:
+    its rate would come from whichever samples happened to finish first."""
     store = RunStore(Path(run_dir))
     n = store.config["n"]
     by_problem: dict[str, list[bool]] = {}
-    for (pid, index), row in sorted(latest_by_key(store.scores()).items()):
+    for (pid, index), row in latest_by_key(store.scores()).items():
         if index < n:
             by_problem.setdefault(pid, []).append(bool(row["correct"]))
-    return {pid: sum(v) / len(v) for pid, v in by_problem.items()}
+    return {pid: sum(v) / n for pid, v in by_problem.items() if len(v) == n}
 
 
 def paired_bootstrap(a: list[float], b: list[float], *, resamples: int = 10000, seed: int = 0):
@@ -51,6 +58,9 @@ def paired_bootstrap(a: list[float], b: list[float], *, resamples: int = 10000, 
 
 
 def compare_runs(run_a: Path, run_b: Path, *, resamples: int = 10000, seed: int = 0) -> Comparison:
+    if Path(run_a).resolve() == Path(run_b).resolve():
+        raise ValueError(f"{run_a} and {run_b} are the same directory: that compares a run with itself; "
+                         "give two different runs")
     ca, cb = (json.loads((Path(r) / "config.json").read_text()) for r in (run_a, run_b))
     if ca["benchmark"] != cb["benchmark"]:
         raise ValueError(f"{run_a} is {ca['benchmark']} but {run_b} is {cb['benchmark']}: "
@@ -58,12 +68,15 @@ def compare_runs(run_a: Path, run_b: Path, *, resamples: int = 10000, seed: int 
     ra, rb = problem_rates(run_a), problem_rates(run_b)
     common = sorted(set(ra) & set(rb))
     if not common:
-        raise ValueError(f"{run_a} and {run_b} share no graded problems: finish or score the runs first")
+        raise ValueError(f"{run_a} and {run_b} share no complete problem (all n samples graded): finish the runs "
+                         "(re-run the same command) first")
     a, b = [ra[p] for p in common], [rb[p] for p in common]
     diff, ci, p = paired_bootstrap(a, b, resamples=resamples, seed=seed)
+    total = (ca["num_problems"], cb["num_problems"])
     return Comparison(ca["benchmark"], ca["model"], cb["model"], len(common), 100 * sum(a) / len(a),
                       100 * sum(b) / len(b), 100 * diff, (100 * ci[0], 100 * ci[1]), p,
-                      len(set(ra) ^ set(rb)))
+                      left_out=max(total) - len(common), complete=(len(ra), len(rb)), total=total,
+                      runs=(Path(run_a).resolve().name, Path(run_b).resolve().name))
 
 
 def compare_paths(path_a: Path, path_b: Path, **kwargs) -> list[Comparison]:
@@ -82,12 +95,21 @@ def _runs_by_benchmark(folder: Path) -> dict[str, Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} does not exist: give a run directory or a folder of runs")
-    return {json.loads(c.read_text())["benchmark"]: c.parent for c in sorted(folder.glob("*/config.json"))}
+    runs: dict[str, list[Path]] = {}
+    for config in sorted(folder.glob("*/config.json")):
+        runs.setdefault(json.loads(config.read_text())["benchmark"], []).append(config.parent)
+    for benchmark, dirs in runs.items():
+        if len(dirs) > 1:   # picking one would be a silent choice (and the same one for `compare F F`)
+            raise ValueError(f"{folder} holds {len(dirs)} runs of {benchmark} ({', '.join(d.name for d in dirs)}): "
+                             "give the two run directories to compare instead of folders")
+    return {benchmark: dirs[0] for benchmark, dirs in runs.items()}
 
 
 def render_comparison(results: list[Comparison]) -> str:
     head = "| benchmark | A | B | problems | pass@1 A | pass@1 B | A − B | 95% CI | p |\n|" + "---|" * 9
     rows = [f"| {c.benchmark} | {c.model_a} | {c.model_b} | {c.num_problems} | {c.pass1_a:.1f} | {c.pass1_b:.1f} "
             f"| {c.diff:+.1f} | {c.ci95[0]:+.1f} … {c.ci95[1]:+.1f} | {c.p_value:.3f} |" for c in results]
-    notes = [f"{c.benchmark}: {c.unmatched} problems in only one run were left out" for c in results if c.unmatched]
+    notes = [f"{c.benchmark}: compared on {c.num_problems} problems; {c.left_out} left out (unfinished or missing "
+             f"in one run: {c.runs[0]} has {c.complete[0]} of {c.total[0]} complete, {c.runs[1]} has "
+             f"{c.complete[1]} of {c.total[1]})" for c in results if c.left_out]
     return "\n".join([head, *rows, "", "paired bootstrap over problems (10,000 resamples by default)", *notes])

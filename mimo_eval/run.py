@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import platform
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,6 +33,14 @@ from mimo_eval.store import (COMPARABLE_DEFAULTS, COMPARABLE_KEYS, SAMPLES, SCOR
 from mimo_eval.types import Backend, Request, SamplingParams
 
 log = logging.getLogger(__name__)
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a run: every generation stored so far is safe, and rerunning the command resumes."""
+
+    def __init__(self, saved: int):
+        super().__init__(f"interrupted: {saved} generations saved; rerun the same command to resume")
+        self.saved = saved
 
 
 @dataclass(frozen=True)
@@ -143,7 +152,9 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
     """Run (or resume) one benchmark for one model; returns the run directory."""
     bench = registry.get(s.benchmark)
     problems = load_problems(bench, s.benchmark_options)
-    n = s.n or bench.default_n
+    n = bench.default_n if s.n is None else s.n   # not `or`: n=0 must be refused, not run at the default
+    if n < 1:
+        raise ValueError(f"n must be >= 1 samples per problem, got {n}")
     store = RunStore.open(shard_dir(run_dir_for(s.out, s.model, bench.name), s.shard),
                           build_config(s, bench, problems, backend, n), new_run=s.new_run)
     try:
@@ -151,6 +162,9 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
             _generate_and_grade(store, problems, n, s, backend, grade_fn)
         if s.shard is None:   # a shard has part of every problem: its metrics come after `mimo-eval merge`
             write_summary(store, problems, bench, n)
+    except KeyboardInterrupt:
+        store.close()   # flushes a line the interrupt caught between write and flush, so the count is exact
+        raise Interrupted(len(latest_by_key(store.samples()))) from None
     finally:
         store.close()
     return store.path
@@ -168,30 +182,38 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
     ungraded = [samples[(p.id, i)] for p, i in wanted if (p.id, i) in samples and (p.id, i) not in scores]
     graded_before = [scores[(p.id, i)] for p, i in wanted if (p.id, i) in scores]
     reported = ReportedModel(samples.values())
+    stopping = threading.Event()
     with RunProgress(len(wanted), done_generated=len(wanted) - len(todo), graded=graded_before,
                      enabled=s.progress, plain_every=s.progress_every) as progress, \
             ThreadPoolExecutor(s.grade_workers) as pool:
         futures: list[Future] = []
 
+        def record(future: Future) -> None:
+            # after Ctrl-C a grade may come from a grader process the same SIGINT hit: regraded on resume instead
+            if stopping.is_set() or future.cancelled():
+                return
+            store.append(SCORES, future.result())
+            progress.graded(future.result())
+
         def grade_later(sample: dict) -> None:
             future = pool.submit(score_row, by_id[sample["problem_id"]], sample, grade_fn, s.truncated)
-            future.add_done_callback(lambda f: (store.append(SCORES, f.result()), progress.graded(f.result())))
+            future.add_done_callback(record)
             futures.append(future)
 
-        for sample in ungraded:
-            grade_later(sample)
-        seeds = {(r.problem_id, r.sample_index): r.seed for r in todo}
-        for completion in _checked(backend.generate(todo, s.sampling), set(seeds)):
-            key = (completion.problem_id, completion.sample_index)
-            reported.check(completion)
-            row = {"problem_id": key[0], "sample_index": key[1], "text": completion.text,
-                   "finish_reason": completion.finish_reason, "num_tokens": completion.num_tokens,
-                   "seed": completion.seed if completion.seed is not None else seeds[key],
-                   "reasoning": completion.reasoning, "server": completion.server, "model": completion.model,
-                   "time": round(time.time(), 3)}
-            store.append(SAMPLES, row)
-            progress.generated()
-            grade_later(row)
+        try:
+            for sample in ungraded:
+                grade_later(sample)
+            seeds = {(r.problem_id, r.sample_index): r.seed for r in todo}
+            for completion in _checked(backend.generate(todo, s.sampling), set(seeds)):
+                reported.check(completion)
+                row = _sample_row(completion, seeds[(completion.problem_id, completion.sample_index)])
+                store.append(SAMPLES, row)
+                progress.generated()
+                grade_later(row)
+        except KeyboardInterrupt:
+            stopping.set()
+            pool.shutdown(wait=False, cancel_futures=True)   # queued grades are redone on resume
+            raise
         for future in futures:
             future.result()
 
@@ -211,6 +233,14 @@ class ReportedModel:
                                 f"came from {', '.join(sorted(map(repr, self.names)))}: pass --new-run to start a "
                                 "separate run, or point --base-url at servers of that model")
         self.names.add(completion.model)
+
+
+def _sample_row(completion, request_seed: int) -> dict:
+    return {"problem_id": completion.problem_id, "sample_index": completion.sample_index, "text": completion.text,
+            "finish_reason": completion.finish_reason, "num_tokens": completion.num_tokens,
+            "seed": completion.seed if completion.seed is not None else request_seed,
+            "reasoning": completion.reasoning, "server": completion.server, "model": completion.model,
+            "time": round(time.time(), 3)}
 
 
 def _checked(completions: Iterable, expected: set[tuple[str, int]]):
@@ -235,6 +265,8 @@ def write_summary(store: RunStore, problems: list[Problem], bench: Benchmark, n:
                     "prompt_sha256": config["prompt_sha256"], "temperature": config["temperature"],
                     "top_p": config["top_p"], "max_tokens": config["max_tokens"], "seed": config["seed"],
                     "settings_sha256": _settings_hash(config),
+                    "settings": {k: config.get(k) for k in COMPARABLE_KEYS},   # the leaderboard's columns and rows
+                    "samples_beyond_n": sum(1 for pid, i in samples if i >= n and pid in metadata),   # n lowered
                     "mean_tokens": _mean([samples[(p.id, i)].get("num_tokens") for p in problems for i in range(n)])})
     store.write_summary(summary)
     return summary
@@ -271,19 +303,25 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
     if benchmark_version(problems) != config["benchmark_version"]:
         raise ValueError(f"{run_dir}: the benchmark data changed since this run ({config['benchmark_version']} -> "
                          f"{benchmark_version(problems)}); re-run it with --new-run instead of re-scoring")
-    if regrade_all:
-        store.rewrite_scores([])
+    store.lock()   # a client still generating into this run would race the grades
     n, by_id = config["n"], {p.id: p for p in problems}
-    samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
-    todo = [row for key, row in samples.items() if key not in scores and row["problem_id"] in by_id and key[1] < n]
     try:
+        samples = latest_by_key(store.samples())   # a malformed line fails here, before any grade is touched
+        scores = {} if regrade_all else latest_by_key(store.scores())
+        todo = [row for key, row in samples.items() if key not in scores and row["problem_id"] in by_id and key[1] < n]
         mode = config.get("code_mode") or "lcb"
+        regraded = []
         with grader_for(bench, sandbox_factory, mode) as grade_fn, ThreadPoolExecutor(grade_workers) as pool, \
                 RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar:
             policy = config.get("truncated") or "grade"
             for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn, policy), todo):
-                store.append(SCORES, row)
+                if regrade_all:
+                    regraded.append(row)
+                else:
+                    store.append(SCORES, row)
                 bar.graded(row)
+        if regrade_all:   # atomic: the old grades stay until every new one exists
+            store.rewrite_scores(regraded)
         return write_summary(store, problems, bench, n)
     finally:
         store.close()

@@ -4,7 +4,8 @@ One directory per (model, benchmark): re-running the same command finds it and r
 comparable only if the settings in `COMPARABLE_KEYS` match; anything else (n, workers, engine versions)
 may change between invocations. Each generation is one JSONL line, written and flushed as it finishes and
 never rewritten, so a `kill -9` at any moment loses at most the line being written; that torn tail is moved
-to `samples.torn` on the next open and the generation is redone.
+to `samples.torn` on the next open and the generation is redone. A writing client holds an exclusive flock on
+`run.lock`, so a second one on the same run is refused in one line. Settings bind once a generation is stored.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ COMPARABLE_DEFAULTS = {"generation_options": None, "truncated": "grade"}
 def comparable(config: dict, key: str):
     return config.get(key, COMPARABLE_DEFAULTS.get(key))
 
-SAMPLES, SCORES, CONFIG, SUMMARY = "samples.jsonl", "scores.jsonl", "config.json", "summary.json"
+SAMPLES, SCORES, CONFIG, SUMMARY, LOCK = "samples.jsonl", "scores.jsonl", "config.json", "summary.json", "run.lock"
 
 
 class RunStoreError(RuntimeError):
@@ -91,36 +92,47 @@ class RunStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._files: dict[str, object] = {}
+        self._lock_file = None
 
     # -- config ---------------------------------------------------------------------------------
     @staticmethod
     def open(path: Path, config: dict, *, new_run: bool = False) -> "RunStore":
-        """Create the run, or resume it if its recorded settings match `config` (see COMPARABLE_KEYS)."""
+        """Create the run, or resume it if its recorded settings match `config` (see COMPARABLE_KEYS). The
+        directory is locked until close(). It binds its settings only once a generation is stored, so a first
+        attempt that failed before that (server down, model not loading) leaves nothing to refuse the fix."""
         path = Path(path)
-        if new_run and (path / CONFIG).exists():
+        if new_run and has_generations(path):
             path = _next_free(path)
-        existing = path / CONFIG
-        if existing.exists():
-            old = json.loads(existing.read_text())
-            diffs = [k for k in COMPARABLE_KEYS if comparable(old, k) != comparable(config, k)]
-            if diffs:
-                shown = "; ".join(f"{k}: run has {comparable(old, k)!r}, asked {comparable(config, k)!r}"
-                                  for k in diffs)
-                raise RunStoreError(f"{path} was made with other settings ({shown}). Results would not be "
-                                    "comparable: pass --new-run to start a fresh run beside it, or --out DIR")
-            bookkeeping = {"created", "history"}
-            changed = sorted(k for k in set(old) | set(config)
-                             if k not in COMPARABLE_KEYS and k not in bookkeeping and old.get(k) != config.get(k))
-            if changed:
-                log.warning("%s: resuming with changed settings that do not affect results: %s", path, changed)
-            # what earlier invocations used is kept, so a run's provenance is never overwritten
-            history = old.get("history", []) + ([{k: old.get(k) for k in changed}] if changed else [])
-            config = {**config, "created": old.get("created", config.get("created")), "history": history}
         path.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path / CONFIG, config)
-        for name in (SAMPLES, SCORES):
-            _repair_tail(path / name)
-        return RunStore(path)
+        store = RunStore(path)
+        store.lock()
+        try:
+            _atomic_write(path / CONFIG, _resumed_config(path, config))
+            for name in (SAMPLES, SCORES):
+                _repair_tail(path / name)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def lock(self) -> None:
+        """Exclusive lock on the run directory for this store's lifetime: two clients on one run would generate
+        everything twice. flock is released by the kernel when the process dies, kill -9 included."""
+        import fcntl
+
+        f = open(self.path / LOCK, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            f.close()
+            raise RunStoreError(f"{self.path} is in use by another mimo-eval process (pid {holder}): wait for it "
+                                "to finish, or give this one another --out DIR") from None
+        f.truncate(0)
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        self._lock_file = f
 
     @property
     def config(self) -> dict:
@@ -157,6 +169,53 @@ class RunStore:
             for f in self._files.values():
                 f.close()
             self._files.clear()
+            if self._lock_file is not None:
+                self._lock_file.close()   # releases the flock
+                self._lock_file = None
+
+
+def has_generations(path: Path) -> bool:
+    """Whether a run directory holds at least one complete sample line (a torn last line does not count)."""
+    samples = Path(path) / SAMPLES
+    if not samples.is_file():
+        return False
+    with open(samples, "rb") as f:   # stops at the first complete line: a long run's file is not read whole
+        return any(line.endswith(b"\n") and line.strip() for line in f)
+
+
+def _resumed_config(path: Path, config: dict) -> dict:
+    """The config to record: `config` itself for a fresh run, else the old run's provenance kept and extended;
+    refused when a setting in COMPARABLE_KEYS differs from stored generations'."""
+    existing = path / CONFIG
+    if not existing.exists() or not has_generations(path):
+        return config
+    old = json.loads(existing.read_text())
+    diffs = [k for k in COMPARABLE_KEYS if comparable(old, k) != comparable(config, k)]
+    if diffs:
+        shown = "; ".join(f"{k}: run has {comparable(old, k)!r}, asked {comparable(config, k)!r}" for k in diffs)
+        raise RunStoreError(f"{path} was made with other settings ({shown}). Results would not be "
+                            "comparable: pass --new-run to start a fresh run beside it, or --out DIR")
+    bookkeeping = {"created", "history"}
+    changed = sorted(k for k in set(old) | set(config)
+                     if k not in COMPARABLE_KEYS and k not in bookkeeping and old.get(k) != config.get(k))
+    _log_n_change(path, old.get("n"), config.get("n"))
+    if set(changed) - {"n"}:
+        log.warning("%s: resuming with changed settings that do not affect results: %s", path,
+                    [k for k in changed if k != "n"])
+    # what earlier invocations used is kept, so a run's provenance is never overwritten
+    history = old.get("history", []) + ([{k: old.get(k) for k in changed}] if changed else [])
+    return {**config, "created": old.get("created", config.get("created")), "history": history}
+
+
+def _log_n_change(path: Path, old: int | None, new: int | None) -> None:
+    """A larger n extends a run; a smaller one changes what is reported, which the user must be told."""
+    if old is None or new is None or old == new:
+        return
+    if new > old:
+        log.info("%s: n raised from %d to %d: the run is extended", path, old, new)
+    else:
+        log.warning("%s: n lowered from %d to %d: the summary reports on the first %d samples of each problem "
+                    "(the ones stored beyond them are kept and count again at --n %d)", path, old, new, new, old)
 
 
 def latest_by_key(rows: list[dict]) -> dict[tuple[str, int], dict]:

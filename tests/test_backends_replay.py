@@ -81,7 +81,7 @@ def test_malformed_line_is_a_one_line_error_naming_file_and_line(tmp_path, line,
     with pytest.raises(BackendError) as e:
         ReplayBackend(path)
     message = str(e.value)
-    assert message.startswith(f"{path}:2: ") and reason in message and "strict=False" in message
+    assert message.startswith(f"{path}:2: ") and reason in message and "--skip-bad-lines" in message
     assert "\n" not in message
 
 

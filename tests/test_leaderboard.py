@@ -1,6 +1,8 @@
-"""Leaderboard (md / csv / html with an embedded plot, checked in headless Chromium) and the paired bootstrap
-comparison, on real runs made by replaying Qwen2.5-Math's recorded responses (model A) and the same responses
-with every third one replaced by a wrong answer (model B).
+"""Leaderboard (md / csv / html with an embedded plot, checked in headless Chromium): columns keyed by model and
+settings, rows by benchmark and its data settings, the CSV interval as two numbers, labelled error bars of either
+standard error; and the paired bootstrap comparison. On real runs made by replaying Qwen2.5-Math's recorded
+responses (model A) and the same responses with every third one replaced by a wrong answer (model B), and aime24
+replayed from its gold answers.
 
 The Chromium screenshot goes to test-artifacts/leaderboard.png. Run: pytest tests/test_leaderboard.py -q
 """
@@ -16,11 +18,13 @@ from pathlib import Path
 import pytest
 
 from benchmarks import qwen25math_math100
+from benchmarks.registry import get
 from mimo_eval.backends.replay import ReplayBackend
 from mimo_eval.cli import main
 from mimo_eval.compare import compare_paths, paired_bootstrap
 from mimo_eval.leaderboard import collect, render
 from mimo_eval.run import RunSettings, execute
+from mimo_eval.types import SamplingParams
 
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
 
@@ -59,7 +63,63 @@ def test_published_reference_column(runs, tmp_path):
 def test_csv_has_both_standard_errors_labelled(runs):
     rows = list(csv.DictReader(io.StringIO(render(collect(runs), "csv"))))
     assert [r["model"] for r in rows] == ["model-A", "model-B"]
-    assert {"sampling SE", "between-problem SE", "95% CI (sampling)", "timeouts", "errors", "no answer"} <= set(rows[0])
+    assert {"sampling SE", "between-problem SE", "timeouts", "errors", "no answer"} <= set(rows[0])
+
+
+def test_csv_writes_the_interval_as_two_numbers(runs):
+    rows = list(csv.DictReader(io.StringIO(render(collect(runs), "csv"))))
+    for r in rows:
+        low, high, mean, se = (float(r[k]) for k in ("95% CI low (sampling)", "95% CI high (sampling)", "pass@1",
+                                                     "sampling SE"))
+        assert low < mean < high and high - low == pytest.approx(2 * 1.96 * se, abs=0.02)
+
+
+def _run_at(tmp: Path, model: str, temperature: float, right: bool) -> None:
+    """aime24 replayed at a recorded temperature (replay ignores it; the run record does not)."""
+    gens = tmp / f"{model}-{temperature}.jsonl"
+    gens.write_text("".join(json.dumps({"problem_id": p.id, "text": f"\\boxed{{{p.reference if right else 0}}}"})
+                            + "\n" for p in get("aime24").load()))
+    execute(RunSettings(benchmark="aime24", model=model, out=tmp / "runs", n=1, progress=False, new_run=True,
+                        sampling=SamplingParams(temperature=temperature)), ReplayBackend(gens))
+
+
+def test_two_settings_of_one_model_are_two_columns_named_by_what_differs(tmp_path):
+    _run_at(tmp_path, "model-A", 0.6, right=True)
+    _run_at(tmp_path, "model-A", 1.0, right=False)
+    _run_at(tmp_path, "model-B", 0.6, right=True)
+    header, _, row = render(collect(tmp_path / "runs"), "md").splitlines()[:3]
+    assert header == "| benchmark | model-A (temperature=0.6) | model-A (temperature=1.0) | model-B |"
+    assert row.startswith("| aime24 | 100.0 ± 0.0 (1) | 0.0 ± 0.0 (1) | 100.0 ± 0.0 (1) |")
+
+
+def test_one_benchmark_at_two_data_settings_is_two_rows(runs, tmp_path):
+    """Same model, same sampling, other benchmark data (e.g. another LiveCodeBench window): two rows."""
+    summary = json.loads(next((runs / "model-A").rglob("summary.json")).read_text())
+    for name, version in (("v1", "aaaa1111"), ("v2", "bbbb2222")):
+        (tmp_path / name).mkdir()
+        settings = {**summary["settings"], "benchmark_version": version}
+        (tmp_path / name / "summary.json").write_text(json.dumps({**summary, "settings": settings}))
+    lines = render(collect(tmp_path), "md").splitlines()
+    assert lines[0] == "| benchmark | model-A |"
+    assert [line.split(" | ")[0] for line in lines[2:4]] == [
+        "| qwen25math_math100 (benchmark_version=aaaa1111)", "| qwen25math_math100 (benchmark_version=bbbb2222)"]
+
+
+@pytest.mark.parametrize("kind,se_key", [("sampling", "sampling_se"), ("between-problem", "between_problem_se")])
+def test_error_bars_are_the_95_interval_of_the_chosen_se(runs, kind, se_key):
+    from mimo_eval.leaderboard import error_bar
+
+    summary = collect(runs).entries[0].summary
+    assert error_bar(summary, kind) == pytest.approx(1.96 * summary[se_key])
+
+
+def test_the_page_says_which_error_bars_it_draws(runs, tmp_path):
+    pytest.importorskip("matplotlib")
+    page = tmp_path / "board.html"
+    assert main(["leaderboard", str(runs), "--format", "md", "--html-out", str(page),
+                 "--error-bars", "between-problem"]) == 0
+    assert "error bars: 95% interval from the between-problem SE" in page.read_text()
+    assert "error bars: 95% intervals, thick = sampling SE" in render(collect(runs), "html")   # default: both
 
 
 def test_missing_runs_folder_is_a_clear_error(tmp_path, capsys):
@@ -71,12 +131,6 @@ def test_compare_detects_the_worse_model(runs):
     (result,) = compare_paths(runs / "model-A", runs / "model-B")
     assert result.num_problems == 100 and result.diff > 20
     assert result.ci95[0] > 0 and result.p_value < 0.001
-
-
-def test_compare_of_a_run_with_itself_finds_nothing(runs):
-    run = next((runs / "model-A").iterdir())
-    (result,) = compare_paths(run, run)
-    assert result.diff == 0 and result.p_value == 1.0
 
 
 def test_paired_bootstrap_interval_covers_the_difference():

@@ -1,5 +1,6 @@
-"""The run store: append-only samples, torn-tail repair, malformed lines, refusing incomparable settings, and
-resume after `kill -9` at arbitrary moments of a real run (subprocess, math grader, 800 recorded responses).
+"""The run store: append-only samples, torn-tail repair, malformed lines, refusing incomparable settings (once a
+generation is stored), and resume after `kill -9` at arbitrary moments of a real run (subprocess, math grader, 800
+recorded responses).
 
 Run: pytest tests/test_store.py -q
 """
@@ -20,6 +21,13 @@ from mimo_eval.store import COMPARABLE_KEYS, RunStore, RunStoreError, read_jsonl
 
 CONFIG = {"model": "m", "benchmark": "aime24", "benchmark_version": "v1", "prompt_sha256": "p", "system_prompt": "",
           "temperature": 0.6, "top_p": 0.95, "max_tokens": 32768, "seed": 0, "benchmark_options": {}, "n": 4}
+
+
+def started(path: Path, config: dict = CONFIG) -> None:
+    """A run with one stored generation: from here on its settings bind."""
+    store = RunStore.open(path, config)
+    store.append("samples.jsonl", {"problem_id": "a", "sample_index": 0, "text": "x"})
+    store.close()
 
 
 def test_append_and_read_back(tmp_path):
@@ -56,20 +64,30 @@ def test_malformed_middle_line_names_file_and_line(tmp_path):
                                        ("benchmark_version", "v2")])
 def test_changed_result_setting_is_refused(tmp_path, key, value):
     assert key in COMPARABLE_KEYS
-    RunStore.open(tmp_path / "run", CONFIG).close()
+    started(tmp_path / "run")
     with pytest.raises(RunStoreError, match=rf"{key}: run has .*--new-run"):
         RunStore.open(tmp_path / "run", {**CONFIG, key: value})
 
 
-def test_new_run_starts_beside_the_old_one(tmp_path):
+@pytest.mark.parametrize("samples", [None, b"", b'{"problem_id": "a", "sample_index": 0, "te'])   # torn: not stored
+def test_settings_bind_only_once_a_generation_is_stored(tmp_path, samples):
+    """Issue 13 bug 2: a first attempt that stored nothing (server down, model not loading) pins nothing."""
     RunStore.open(tmp_path / "run", CONFIG).close()
+    if samples is not None:
+        (tmp_path / "run" / "samples.jsonl").write_bytes(samples)
+    RunStore.open(tmp_path / "run", {**CONFIG, "temperature": 1.0}).close()
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["temperature"] == 1.0
+
+
+def test_new_run_starts_beside_the_old_one(tmp_path):
+    started(tmp_path / "run")
     store = RunStore.open(tmp_path / "run", {**CONFIG, "temperature": 1.0}, new_run=True)
     assert store.path == tmp_path / "run-2"
     assert json.loads((tmp_path / "run" / "config.json").read_text())["temperature"] == 0.6
 
 
 def test_larger_n_extends_a_run_and_is_recorded(tmp_path):
-    RunStore.open(tmp_path / "run", CONFIG).close()
+    started(tmp_path / "run")
     store = RunStore.open(tmp_path / "run", {**CONFIG, "n": 32})
     assert store.config["n"] == 32 and store.config["history"] == [{"n": 4}]
 

@@ -5,10 +5,10 @@ request's own seed), at most `concurrency` in flight per server; completions are
 `base_url` may list several servers of one model: requests are spread over them (one shared queue, so a faster
 server takes more), and a failed attempt is retried on the next server at once, with backoff only after every
 server has failed it once. Each completion records the server that produced it and the model name that server
-reported in its answer. Retries with exponential backoff and jitter on 408/409/429/5xx, timeouts and dropped
-connections, honouring Retry-After. A request that still fails, or a non-retryable answer (400, 401, 404), stops
-new requests; those already in flight finish and are yielded, then `BackendError` is raised, so nothing generated
-is lost and a rerun resumes from the store.
+reported in its answer. Retries with exponential backoff and jitter on 408/409/429/5xx, a 200 without a
+completion, timeouts and dropped connections, honouring Retry-After. A request that still fails, or a
+non-retryable answer (400, 401, 404), stops new requests; those already in flight finish and are yielded, then
+`BackendError` is raised, so nothing generated is lost and a rerun resumes from the store.
 
 `extra_body` adds server-specific fields to every request body (`top_k`, `min_p`, `stop`, `reasoning_effort`,
 `chat_template_kwargs`, ...). Fields that have their own setting (model, messages, prompt, n, seed, temperature,
@@ -92,6 +92,7 @@ class OpenAIBackend:
             raise BackendError(f"request field {clash[0]!r} cannot be set as an extra request field: it is set by "
                                f"{OWN_FIELDS[clash[0]]}")
         self.check_server = check_server
+        self._checked = False   # servers are asked once, by whichever of versions() and generate() comes first
         self.server_versions: dict[str, str | None] = {}
         self._openers = {url: _opener(url) for url in self.base_urls}
         self._slots = {url: threading.BoundedSemaphore(concurrency) for url in self.base_urls}
@@ -99,8 +100,7 @@ class OpenAIBackend:
     def generate(self, requests: Sequence[Request], sampling: SamplingParams) -> Iterator[Completion]:
         if not requests:
             return
-        if self.check_server:
-            self._check_server()
+        self._check_once()
         work: queue.SimpleQueue[Request] = queue.SimpleQueue()
         for request in requests:
             work.put(request)
@@ -133,10 +133,16 @@ class OpenAIBackend:
         return self.server_versions.get(self.base_url)
 
     def versions(self) -> dict[str, str]:
+        self._check_once()   # the run record is built before any generation: ask the servers now, not "unknown"
         if len(self.base_urls) == 1:
             return {**base_versions(), "server": self.server_version or "unknown"}
         return {**base_versions(), "server": "; ".join(f"{url} {self.server_versions.get(url) or 'unknown'}"
                                                        for url in self.base_urls)}
+
+    def _check_once(self) -> None:
+        if self.check_server and not self._checked:
+            self._check_server()
+            self._checked = True
 
     def config(self) -> dict:
         return {
@@ -238,8 +244,8 @@ class OpenAIBackend:
                               seed=request.seed, reasoning=reasoning, server=url,
                               model=data.get("model") if isinstance(data.get("model"), str) else None)
         except (KeyError, IndexError, TypeError, AttributeError):
-            raise BackendError(f"{url} sent an answer that is not an OpenAI {self.mode} completion: "
-                               f"{json.dumps(data)[:200]}") from None
+            # a 200 without a completion is an overloaded or restarting server more often than a wrong API: retry
+            raise _Retryable(f"HTTP 200 without an OpenAI {self.mode} completion: {json.dumps(data)[:200]}") from None
 
     def _call(self, method: str, path: str, body: dict | None = None, timeout_s: float | None = None, *,
               base_url: str | None = None) -> dict:

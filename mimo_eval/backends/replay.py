@@ -14,8 +14,8 @@ File format: JSONL (optionally gzipped, `.jsonl.gz`), one generation per line, U
 
 A line that is not valid JSON, not an object, lacks a required field, or repeats a (problem_id, sample_index)
 pair raises `BackendError` naming the file and line number. With `strict=False` such lines are skipped and listed
-in `bad_lines` for the caller to report. A request with no recorded generation raises `BackendError` after every
-recorded one has been yielded.
+in `bad_lines` for the caller to report. A file with no usable line (empty, or every line skipped) is an error.
+A request with no recorded generation raises `BackendError` after every recorded one has been yielded.
 """
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ class ReplayBackend:
         if not self.path.is_file():
             raise BackendError(f"replay file {self.path} does not exist: give the path of a generations JSONL file")
         self.records = self._load()
+        if not self.records:   # said here: "no generation for 30 of 30 requests" would blame --n
+            skipped = f" (all {len(self.bad_lines)} skipped as malformed)" if self.bad_lines else ""
+            what = f"has no usable line{skipped}" if self.bad_lines else "is empty"
+            raise BackendError(f"replay file {self.path} {what}: give a JSONL file with one generation per line")
         if self.bad_lines:
             warnings.warn(f"skipped {len(self.bad_lines)} malformed line(s) in {self.path}, first: {self.bad_lines[0]}")
 
@@ -96,7 +100,8 @@ class ReplayBackend:
                 except ValueError as e:
                     bad = BadLine(str(self.path), line_number, str(e))
                     if self.strict:
-                        raise BackendError(f"{bad}; fix or delete the line, or replay with strict=False to skip it")
+                        # the flag a user types, not the parameter (strict=False) it sets
+                        raise BackendError(f"{bad}; fix or delete the line, or pass --skip-bad-lines to skip it")
                     self.bad_lines.append(bad)
                     continue
                 records[key] = completion
