@@ -46,7 +46,10 @@ def _add_harness_commands(sub) -> None:
     for name, help_text in (("run", "generate, grade and summarize one benchmark for one model (resumable)"),
                             ("score", "grade a run's ungraded samples (or all, --rescore) and rewrite its summary"),
                             ("leaderboard", "table of every run under a folder: benchmarks x models"),
-                            ("compare", "paired bootstrap test between two runs or two run folders")):
+                            ("compare", "paired bootstrap test between two runs or two run folders"),
+                            ("merge", "join the shards of one evaluation (--shard K/N) into one run"),
+                            ("show", "why samples were graded as they were: gold, extracted answer, reason, tail"),
+                            ("audit", "regrade a math run with Math-Verify 0.9.0 and list every differing sample")):
         p = sub.add_parser(name, help=help_text)
         add_harness_arguments(name, p)
         p.set_defaults(func=_cmd_harness)

@@ -7,6 +7,8 @@
     mimo-eval score runs/M__aime24 [--rescore]
     mimo-eval leaderboard runs --format md|csv|html [--html-out board.html]
     mimo-eval compare runs/A__aime24 runs/B__aime24
+    mimo-eval merge runs/M__aime24__shard1of2 runs/M__aime24__shard2of2 --out runs/M__aime24
+    mimo-eval show runs/M__aime24 --wrong --limit 5     # also: audit runs/M__aime24 --against math-verify
 
 Backend options are flags of their backend only (a flag of another backend is an error); all are recorded in
 config.json. Those that change what a sample is (completion mode, dtype, max model length) refuse a resume at
@@ -28,7 +30,10 @@ EXIT_INTERRUPTED = 130   # 128 + SIGINT, what shells report for Ctrl-C
 
 
 def add_harness_arguments(name: str, p: argparse.ArgumentParser) -> None:
-    {"run": _run_args, "score": _score_args, "leaderboard": _leaderboard_args, "compare": _compare_args}[name](p)
+    from mimo_eval.inspect_commands import ARGUMENTS
+
+    {"run": _run_args, "score": _score_args, "leaderboard": _leaderboard_args, "compare": _compare_args,
+     **ARGUMENTS}[name](p)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
@@ -37,13 +42,16 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("benchmark", help=f"one of: {', '.join(BENCHMARKS)}")
     p.add_argument("--model", required=True, help="hub id or local directory (replay: a label for the run)")
     p.add_argument("--backend", choices=("vllm", "openai", "hf", "replay"), default="vllm")
-    _backend_args(p)
+    from mimo_eval.request_options import add_run_options
+
+    add_run_options(p, _backend_args(p))
     p.add_argument("--n", type=_positive_int, help="samples per problem (default: the benchmark's MiMo setting)")
     p.add_argument("--temperature", type=_non_negative_float, default=0.6)
     p.add_argument("--top-p", type=_fraction, default=0.95)
     p.add_argument("--max-tokens", type=_positive_int, default=32768)
     p.add_argument("--seed", type=_non_negative_int, default=0)
-    p.add_argument("--system-prompt", default="", help="default empty, as MiMo recommends")
+    p.add_argument("--system-prompt", default="", help="default empty, as MiMo recommends; 'none' sends no "
+                                                        "system message (some templates and APIs reject an empty one)")
     p.add_argument("--start-date", type=_iso_date, help="LiveCodeBench: first contest date (YYYY-MM-DD), inclusive")
     p.add_argument("--end-date", type=_iso_date, help="LiveCodeBench: last contest date (YYYY-MM-DD), exclusive")
     p.add_argument("--data-path", help="LiveCodeBench: a save_to_disk folder or JSON/JSONL dump "
@@ -56,12 +64,13 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
-def _backend_args(p: argparse.ArgumentParser) -> None:
+def _backend_args(p: argparse.ArgumentParser):
     """Each backend's own constructor options. Defaults are None so that a flag given for another backend can be
-    told apart; the constructor's default applies when a flag is left out."""
-    g = p.add_argument_group("openai backend")
-    g.add_argument("--base-url", help="server URL (default http://localhost:8000/v1)")
-    g.add_argument("--concurrency", type=_positive_int, help="requests in flight (default 32)")
+    told apart; the constructor's default applies when a flag is left out. Returns the openai group."""
+    g = openai = p.add_argument_group("openai backend")
+    g.add_argument("--base-url", action="append", help="server URL (default http://localhost:8000/v1); repeat it "
+                                                       "for several servers of one model")
+    g.add_argument("--concurrency", type=_positive_int, help="requests in flight per server (default 32)")
     g.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key "
                                                         "(default OPENAI_API_KEY; the key is never recorded)")
     g.add_argument("--api-mode", choices=("chat", "completion"),
@@ -85,6 +94,7 @@ def _backend_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--replay-file", help="JSONL of recorded generations")
     g.add_argument("--skip-bad-lines", action="store_true", default=None,
                    help="skip malformed lines with a warning each (default: the first one is an error)")
+    return openai
 
 
 def _parsed(text: str, kind: type):
@@ -175,7 +185,10 @@ def dispatch(args: argparse.Namespace) -> int:
     from mimo_eval.store import RunStoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    handler = {"run": cmd_run, "score": cmd_score, "leaderboard": cmd_leaderboard, "compare": cmd_compare}
+    from mimo_eval import inspect_commands
+
+    handler = {"run": cmd_run, "score": cmd_score, "leaderboard": cmd_leaderboard, "compare": cmd_compare,
+               **inspect_commands.HANDLERS}
     try:
         return handler[args.command](args)
     except (UnknownBenchmarkError, BenchmarkDataError, BackendError, SampleCountError, RunStoreError,
@@ -217,6 +230,14 @@ def backend_options(args: argparse.Namespace) -> dict:
             raise ValueError(f"--{dest.replace('_', '-')} is an option of the {' and '.join(backends)} backend, "
                              f"not of --backend {args.backend}: drop it or change --backend")
         options[parameter] = not value if dest == "skip_bad_lines" else value
+    from mimo_eval.request_options import extra_body
+
+    body = extra_body(args)
+    if body is not None and args.backend != "openai":
+        raise ValueError(f"--extra-body and --request are options of the openai backend, not of --backend "
+                         f"{args.backend}: drop them or change --backend")
+    if body is not None:
+        options["extra_body"] = body
     return options
 
 
@@ -260,6 +281,7 @@ def _replay_backend(build, options: dict):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmarks.registry import get
+    from mimo_eval.request_options import system_prompt
     from mimo_eval.run import RunSettings, execute
     from mimo_eval.types import SamplingParams
 
@@ -270,12 +292,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         benchmark=args.benchmark, model=args.model, out=args.out, n=args.n,
         sampling=SamplingParams(temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens,
                                 seed=args.seed),
-        system_prompt=args.system_prompt, benchmark_options=options, grade_workers=args.grade_workers,
+        system_prompt=system_prompt(args.system_prompt), benchmark_options=options, grade_workers=args.grade_workers,
         code_mode=args.code_mode, raw_prompt=args.api_mode == "completion",
-        new_run=args.new_run, progress=not args.no_progress)
+        new_run=args.new_run, progress=not args.no_progress, truncated=args.truncated, shard=args.shard,
+        progress_every=(args.progress_every, args.progress_percent))
     if settings.raw_prompt and settings.system_prompt:
         raise ValueError("--system-prompt needs --api-mode chat: completion mode sends the prompt as raw text")
     run_dir = execute(settings, make_backend(args))
+    if settings.shard:
+        print(f"shard {args.shard[0]}/{args.shard[1]} stored in {run_dir}; when every shard is done: "
+              f"mimo-eval merge SHARD_DIRS... --out DIR")
+        return 0
     from mimo_eval.leaderboard import print_run
 
     print_run(run_dir)

@@ -27,7 +27,9 @@ from mimo_eval import __version__
 from mimo_eval.metrics import summarize
 from mimo_eval.progress import RunProgress
 from mimo_eval.scoring import grade_math, make_code_grader, score_row, to_sample_scores
-from mimo_eval.store import COMPARABLE_KEYS, SAMPLES, SCORES, RunStore, latest_by_key, run_dir_for
+from mimo_eval.shard import shard_dir, shard_label, shard_of
+from mimo_eval.store import (COMPARABLE_DEFAULTS, COMPARABLE_KEYS, SAMPLES, SCORES, RunStore, RunStoreError,
+                             comparable, latest_by_key, run_dir_for)
 from mimo_eval.types import Backend, Request, SamplingParams
 
 log = logging.getLogger(__name__)
@@ -48,13 +50,16 @@ class RunSettings:
     out: Path = Path("runs")
     n: int | None = None                  # None: the benchmark's MiMo default
     sampling: SamplingParams = SamplingParams()
-    system_prompt: str = ""               # MiMo: empty system prompt
+    system_prompt: str | None = ""        # MiMo: empty system prompt; None: no system message at all
     benchmark_options: dict = field(default_factory=dict)
     grade_workers: int = 4
     code_mode: str = "lcb"                # "all_tests": every test gets a verdict (for calibrate-tests)
     raw_prompt: bool = False              # send the prompt as raw text, no chat template (completion mode)
     new_run: bool = False
     progress: bool = True
+    truncated: str = "grade"              # "wrong": a response cut at max_tokens counts wrong (scoring.score_row)
+    shard: tuple[int, int] | None = None  # (K, N): generate only shard K of N (mimo_eval/shard.py)
+    progress_every: tuple[float, float] = (60.0, 10.0)   # plain progress line (not a terminal): seconds, percent
 
 
 def sample_seed(seed: int, problem_id: str, index: int) -> int:
@@ -89,6 +94,7 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
         "system_prompt": s.system_prompt, "temperature": s.sampling.temperature, "top_p": s.sampling.top_p,
         "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
         "code_mode": s.code_mode if bench.grader == "code" else None,
+        "truncated": s.truncated, "shard": shard_label(s.shard),
         "backend": backend.config(), "generation_options": generation_options(backend.config()),
         "versions": versions,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -96,10 +102,11 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
 
 
 # Backend options that change what a sample is, each with the value that changes nothing: the prompt format
-# (completion mode sends no chat template), the weights' precision, a context cap that cuts generations short.
+# (completion mode sends no chat template), the weights' precision, a context cap that cuts generations short,
+# extra request fields (--request, --extra-body: top_k, min_p, stop, reasoning_effort, chat_template_kwargs, ...).
 # Speed-only options (concurrency, timeouts, retries, batch size, device, tensor parallel, GPU memory, speculative
 # decoding, whose rejection sampling keeps the distribution) may change between invocations of one run.
-RESULT_OPTIONS = {"mode": "chat", "dtype": "auto", "max_model_len": None}
+RESULT_OPTIONS = {"mode": "chat", "dtype": "auto", "max_model_len": None, "extra_body": {}}
 
 
 def generation_options(backend_config: dict) -> dict | None:
@@ -110,9 +117,11 @@ def generation_options(backend_config: dict) -> dict | None:
     return changed or None
 
 
-def messages_for(problem: Problem, system_prompt: str) -> tuple[dict, ...]:
-    # MiMo's README passes an explicit empty system turn, which also keeps a template's default system text out
-    return ({"role": "system", "content": system_prompt}, {"role": "user", "content": problem.prompt})
+def messages_for(problem: Problem, system_prompt: str | None) -> tuple[dict, ...]:
+    # MiMo's README passes an explicit empty system turn, which also keeps a template's default system text out;
+    # None sends none (some templates and APIs reject an empty one)
+    user = {"role": "user", "content": problem.prompt}
+    return (user,) if system_prompt is None else ({"role": "system", "content": system_prompt}, user)
 
 
 def load_problems(bench: Benchmark, options: dict) -> list[Problem]:
@@ -146,12 +155,13 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
     n = bench.default_n if s.n is None else s.n   # not `or`: n=0 must be refused, not run at the default
     if n < 1:
         raise ValueError(f"n must be >= 1 samples per problem, got {n}")
-    store = RunStore.open(run_dir_for(s.out, s.model, bench.name), build_config(s, bench, problems, backend, n),
-                          new_run=s.new_run)
+    store = RunStore.open(shard_dir(run_dir_for(s.out, s.model, bench.name), s.shard),
+                          build_config(s, bench, problems, backend, n), new_run=s.new_run)
     try:
         with grader_for(bench, sandbox_factory, s.code_mode) as grade_fn:
             _generate_and_grade(store, problems, n, s, backend, grade_fn)
-        write_summary(store, problems, bench, n)
+        if s.shard is None:   # a shard has part of every problem: its metrics come after `mimo-eval merge`
+            write_summary(store, problems, bench, n)
     except KeyboardInterrupt:
         store.close()   # flushes a line the interrupt caught between write and flush, so the count is exact
         raise Interrupted(len(latest_by_key(store.samples()))) from None
@@ -164,15 +174,18 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
                         grade_fn: Callable[[Problem, str], dict]) -> None:
     by_id = {p.id: p for p in problems}
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
-    wanted = [(p, i) for p in problems for i in range(n)]
+    wanted = [(p, i) for p in problems for i in range(n)
+              if s.shard is None or shard_of(p.id, i, s.shard[1]) == s.shard[0]]
     todo = [Request(problem_id=p.id, sample_index=i, messages=messages_for(p, s.system_prompt),
                     seed=sample_seed(s.sampling.seed, p.id, i), prompt=p.prompt if s.raw_prompt else None)
             for p, i in wanted if (p.id, i) not in samples]
     ungraded = [samples[(p.id, i)] for p, i in wanted if (p.id, i) in samples and (p.id, i) not in scores]
     graded_before = [scores[(p.id, i)] for p, i in wanted if (p.id, i) in scores]
+    reported = ReportedModel(samples.values())
     stopping = threading.Event()
     with RunProgress(len(wanted), done_generated=len(wanted) - len(todo), graded=graded_before,
-                     enabled=s.progress) as progress, ThreadPoolExecutor(s.grade_workers) as pool:
+                     enabled=s.progress, plain_every=s.progress_every) as progress, \
+            ThreadPoolExecutor(s.grade_workers) as pool:
         futures: list[Future] = []
 
         def record(future: Future) -> None:
@@ -183,7 +196,7 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
             progress.graded(future.result())
 
         def grade_later(sample: dict) -> None:
-            future = pool.submit(score_row, by_id[sample["problem_id"]], sample, grade_fn)
+            future = pool.submit(score_row, by_id[sample["problem_id"]], sample, grade_fn, s.truncated)
             future.add_done_callback(record)
             futures.append(future)
 
@@ -192,6 +205,7 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
                 grade_later(sample)
             seeds = {(r.problem_id, r.sample_index): r.seed for r in todo}
             for completion in _checked(backend.generate(todo, s.sampling), set(seeds)):
+                reported.check(completion)
                 row = _sample_row(completion, seeds[(completion.problem_id, completion.sample_index)])
                 store.append(SAMPLES, row)
                 progress.generated()
@@ -204,11 +218,29 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
             future.result()
 
 
+class ReportedModel:
+    """All samples of one run come from one model as the servers name it: a resume against a server that
+    reports another model, or several servers serving different ones, is refused before anything is stored."""
+
+    def __init__(self, stored: Iterable[dict]):
+        self.names = {row["model"] for row in stored if row.get("model")}
+
+    def check(self, completion) -> None:
+        if not completion.model:
+            return
+        if self.names and completion.model not in self.names:
+            raise RunStoreError(f"{completion.server} reports model {completion.model!r}, but this run's samples "
+                                f"came from {', '.join(sorted(map(repr, self.names)))}: pass --new-run to start a "
+                                "separate run, or point --base-url at servers of that model")
+        self.names.add(completion.model)
+
+
 def _sample_row(completion, request_seed: int) -> dict:
     return {"problem_id": completion.problem_id, "sample_index": completion.sample_index, "text": completion.text,
             "finish_reason": completion.finish_reason, "num_tokens": completion.num_tokens,
             "seed": completion.seed if completion.seed is not None else request_seed,
-            "reasoning": completion.reasoning, "time": round(time.time(), 3)}
+            "reasoning": completion.reasoning, "server": completion.server, "model": completion.model,
+            "time": round(time.time(), 3)}
 
 
 def _checked(completions: Iterable, expected: set[tuple[str, int]]):
@@ -242,8 +274,9 @@ def write_summary(store: RunStore, problems: list[Problem], bench: Benchmark, n:
 
 def _settings_hash(config: dict) -> str:
     """Two runs with the same hash asked the same questions the same way (n aside)."""
-    # generation_options None is left out, so runs at neutral backend options keep the hash they had before it
-    values = {k: config.get(k) for k in COMPARABLE_KEYS if k != "generation_options" or config.get(k) is not None}
+    # keys at their COMPARABLE_DEFAULTS value are left out, so older runs keep the hash they had before the key
+    values = {k: comparable(config, k) for k in COMPARABLE_KEYS
+              if k not in COMPARABLE_DEFAULTS or comparable(config, k) != COMPARABLE_DEFAULTS[k]}
     key = json.dumps(values, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -262,6 +295,9 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give a folder made by "
                                 "`mimo-eval run`")
     config = store.config
+    if config.get("shard"):   # a part of every problem: metrics would be of a biased subset
+        raise ValueError(f"{run_dir} is shard {config['shard']} of a run: join the shards with `mimo-eval merge "
+                         "SHARD_DIRS... --out DIR`, then score DIR")
     bench = registry.get(config["benchmark"])
     problems = load_problems(bench, config.get("benchmark_options", {}))
     if benchmark_version(problems) != config["benchmark_version"]:
@@ -277,7 +313,8 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
         regraded = []
         with grader_for(bench, sandbox_factory, mode) as grade_fn, ThreadPoolExecutor(grade_workers) as pool, \
                 RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar:
-            for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn), todo):
+            policy = config.get("truncated") or "grade"
+            for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn, policy), todo):
                 if regrade_all:
                     regraded.append(row)
                 else:

@@ -3,6 +3,9 @@
 A score row always says what happened: `outcome` is correct | wrong | no_answer | timeout | error, so a
 timeout or a sandbox failure is counted as not-correct for pass@1 but is never silently a plain "wrong".
 Code rows carry `per_test` (one verdict string per test, e.g. ["AC", "WA", "SKIP"]) for calibrate-tests.
+Math rows carry `gold`, `extracted`, `reason` and `detail`, so `jq` on scores.jsonl alone says why a sample is wrong.
+With the run's `truncated` policy "wrong", a sample cut at max_tokens is counted wrong whatever the grader said
+(`counted_wrong: "truncated"`, the grader's own outcome kept in `graded_outcome`) and casts no maj@k vote.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ def grade_math(problem: Problem, text: str) -> dict:
 
     v = grade(gold=str(problem.reference), response=text, mode="eval")
     outcome = "timeout" if v.timed_out else MATH_OUTCOME.get(v.reason, "error")
-    return {"correct": bool(v.correct), "outcome": outcome, "reason": v.reason, "extracted": v.extracted,
+    return {"correct": bool(v.correct), "outcome": outcome, "reason": v.reason, "gold": str(problem.reference),
+            "extracted": v.extracted,
             "answer_key": v.parsed_response if v.parsed_response is not None else v.extracted,
             "detail": v.detail}
 
@@ -52,13 +56,19 @@ def make_code_grader(sandbox, mode: str = "lcb") -> Callable[[Problem, str], dic
     return grade_code
 
 
-def score_row(problem: Problem, sample: dict, grade_fn: Callable[[Problem, str], dict]) -> dict:
-    """Grade one stored sample. A grader bug becomes an `error` row, never a crash that loses the run."""
+def score_row(problem: Problem, sample: dict, grade_fn: Callable[[Problem, str], dict],
+              truncated: str = "grade") -> dict:
+    """Grade one stored sample. A grader bug becomes an `error` row, never a crash that loses the run.
+    truncated="wrong" counts a sample with finish_reason "length" wrong (see the module docstring)."""
     try:
         verdict = grade_fn(problem, sample["text"])
     except Exception as err:  # noqa: BLE001 - recorded in the row and counted as an error, not dropped
         log.warning("grading %s#%s failed: %s: %s", problem.id, sample["sample_index"], type(err).__name__, err)
         verdict = {"correct": False, "outcome": "error", "reason": "error", "detail": f"{type(err).__name__}: {err}"}
+    if truncated == "wrong" and sample.get("finish_reason") == "length":
+        verdict = {**verdict, "correct": False, "answer_key": None, "counted_wrong": "truncated",
+                   "graded_outcome": verdict["outcome"],
+                   "outcome": "wrong" if verdict["outcome"] == "correct" else verdict["outcome"]}
     return {"problem_id": problem.id, "sample_index": sample["sample_index"], **verdict}
 
 

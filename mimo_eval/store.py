@@ -21,7 +21,14 @@ log = logging.getLogger(__name__)
 # Settings that change what a sample means. n is not among them: a larger n extends a run.
 COMPARABLE_KEYS = ("model", "benchmark", "benchmark_version", "prompt_sha256", "system_prompt",
                    "temperature", "top_p", "max_tokens", "seed", "benchmark_options", "code_mode",
-                   "generation_options")   # result-changing backend options (mimo_eval.run.generation_options)
+                   "generation_options",   # result-changing backend options (mimo_eval.run.generation_options)
+                   "truncated")            # how a response cut at max_tokens is scored
+# What a key reads as in a run recorded before it existed; at that value it is also left out of the settings hash
+COMPARABLE_DEFAULTS = {"generation_options": None, "truncated": "grade"}
+
+
+def comparable(config: dict, key: str):
+    return config.get(key, COMPARABLE_DEFAULTS.get(key))
 
 SAMPLES, SCORES, CONFIG, SUMMARY, LOCK = "samples.jsonl", "scores.jsonl", "config.json", "summary.json", "run.lock"
 
@@ -183,9 +190,9 @@ def _resumed_config(path: Path, config: dict) -> dict:
     if not existing.exists() or not has_generations(path):
         return config
     old = json.loads(existing.read_text())
-    diffs = [k for k in COMPARABLE_KEYS if old.get(k) != config.get(k)]
+    diffs = [k for k in COMPARABLE_KEYS if comparable(old, k) != comparable(config, k)]
     if diffs:
-        shown = "; ".join(f"{k}: run has {old.get(k)!r}, asked {config.get(k)!r}" for k in diffs)
+        shown = "; ".join(f"{k}: run has {comparable(old, k)!r}, asked {comparable(config, k)!r}" for k in diffs)
         raise RunStoreError(f"{path} was made with other settings ({shown}). Results would not be "
                             "comparable: pass --new-run to start a fresh run beside it, or --out DIR")
     bookkeeping = {"created", "history"}

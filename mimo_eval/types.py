@@ -31,6 +31,8 @@ class Completion:
     num_tokens: int | None = None
     seed: int | None = None
     reasoning: str | None = None       # thinking text a server split off (vLLM --reasoning-parser), kept, not graded
+    server: str | None = None          # which server produced it (the openai backend's base URL)
+    model: str | None = None           # the model name as that server reports it in its answer
 
 
 class Backend(Protocol):

@@ -3,6 +3,10 @@
 It answers POST /v1/chat/completions and /v1/completions with a deterministic text built from the request, GET
 /v1/models and GET /version, and records every attempt. `script(body, attempt)` may return a `Reply` to inject
 failures (status, headers, delay) for a given request and attempt number (1-based, counted per (prompt, seed)).
+Several instances run side by side (one port each) to stand for several servers of one model. `reported_model`
+is the model name the answers carry (hosted APIs answer "gpt-4o" with "gpt-4o-2024-08-06"; default: the name
+asked for), `reasoning` a `reasoning_content` field beside the content (vLLM's --reasoning-parser).
+`answers_for(benchmark)` builds a script that answers a bundled benchmark's problems right or wrong on purpose.
 
     with FakeOpenAIServer(delay_s=0.05) as server:
         backend = OpenAIBackend(model=server.model, base_url=server.base_url)
@@ -42,12 +46,33 @@ def request_key(body: dict) -> str:
     return f"{prompt}|seed={body.get('seed')}"
 
 
+def answers_for(benchmark: str, answer: Callable[[object], tuple[str, str]], *, model: str | None = None,
+                reasoning: str | None = None) -> Callable[[dict, int], Reply]:
+    """A script answering `benchmark`'s problems: answer(problem) -> (content, finish_reason). The reply carries
+    `model` as the reported model name (None: the name asked for) and `reasoning` as reasoning_content."""
+    from benchmarks.registry import get
+
+    by_prompt = {p.prompt: p for p in get(benchmark).load()}
+
+    def script(body: dict, attempt: int) -> Reply:
+        text, finish = answer(by_prompt[body["messages"][-1]["content"]])
+        message = {"role": "assistant", "content": text}
+        if reasoning is not None:
+            message["reasoning_content"] = reasoning
+        return Reply(body={"model": model or body.get("model"),
+                           "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                           "usage": {"prompt_tokens": 5, "completion_tokens": len(text.split()), "total_tokens": 9}})
+
+    return script
+
+
 class FakeOpenAIServer:
     model = "fake-model"
 
     def __init__(self, *, delay_s: float = 0.0, script: Callable[[dict, int], Reply | None] | None = None,
-                 require_key: str | None = None, reasoning: str | None = None):
+                 require_key: str | None = None, reasoning: str | None = None, reported_model: str | None = None):
         self.delay_s, self.script, self.require_key, self.reasoning = delay_s, script, require_key, reasoning
+        self.reported_model = reported_model
         self.attempts: list[Attempt] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -99,7 +124,8 @@ class FakeOpenAIServer:
                 choice["message"]["reasoning_content"] = self.reasoning
         else:
             choice = {"index": 0, "text": text, "finish_reason": "length"}
-        return {"id": "x", "object": "completion", "model": body.get("model"), "choices": [choice],
+        return {"id": "x", "object": "completion", "model": self.reported_model or body.get("model"),
+                "choices": [choice],
                 "usage": {"prompt_tokens": 3, "completion_tokens": len(text.split()), "total_tokens": 9}}
 
     def _handler_class(self):

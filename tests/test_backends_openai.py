@@ -3,7 +3,8 @@
 Covers: bounded concurrency (never above the bound, more than one at once), yielding as requests finish, retries on
 429/500 and dropped answers, Retry-After honoured, timeouts, one-line errors (unreachable server, bad key, 400),
 no lost or duplicated generation (also across a split run), chat and completion request bodies, the API key from
-the environment, reasoning text kept, and config/versions.
+the environment, reasoning text kept, config/versions, and with several servers a retry on the next server at
+once and a backoff only after every server failed (the CLI side is tests/test_harness_servers.py).
 
 Run: python -m pytest -q tests/test_backends_openai.py
 """
@@ -219,3 +220,15 @@ def test_a_model_the_server_does_not_list_is_warned_about():
         backend = OpenAIBackend(model="other-model", base_url=server.base_url, **FAST)
         with pytest.warns(UserWarning, match="does not list model 'other-model'.*fake-model"):
             assert len(list(backend.generate(chat_requests(1, 1), SamplingParams()))) == 1
+
+
+def test_several_servers_retry_on_the_next_at_once_and_back_off_after_a_round():
+    """Attempt 1 on the home server fails, attempt 2 goes to the other server at once, attempt 3 (both failed)
+    waits the backoff (2 s x uniform(0.5, 1)) before going back to the first."""
+    fails_once = lambda body, attempt: Reply(503) if attempt == 1 else None  # noqa: E731  (counted per server)
+    with FakeOpenAIServer(script=fails_once) as a, FakeOpenAIServer(script=fails_once) as b:
+        backend = OpenAIBackend(model=a.model, base_url=[a.base_url, b.base_url], backoff_s=2.0, timeout_s=5.0)
+        [completion] = backend.generate(chat_requests(1, 1), SamplingParams())
+        first, second, third = sorted(a.generation_attempts() + b.generation_attempts(), key=lambda t: t.started)
+    assert second.started - first.started < 0.9 and third.started - second.started >= 0.95
+    assert completion.server == a.base_url and completion.model == a.model   # the home server, after one round

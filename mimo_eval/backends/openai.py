@@ -1,23 +1,27 @@
 """Generation through any OpenAI-compatible server: `vllm serve`, SGLang, hosted APIs.
 
 Standard library only (urllib + threads), so the core install stays light. One HTTP request per sample (n=1 with the
-request's own seed), at most `concurrency` in flight; completions are yielded as they finish, in any order.
-Retries with exponential backoff and jitter on 408/409/429/5xx, a 200 without a completion, timeouts and dropped
-connections, honouring Retry-After. A request that still fails, or a non-retryable answer (400, 401, 404), stops
-new requests; those already in flight finish and are yielded, then `BackendError` is raised, so nothing generated
-is lost and a rerun resumes from the store.
+request's own seed), at most `concurrency` in flight per server; completions are yielded as they finish, in any order.
+`base_url` may list several servers of one model: requests are spread over them (one shared queue, so a faster
+server takes more), and a failed attempt is retried on the next server at once, with backoff only after every
+server has failed it once. Each completion records the server that produced it and the model name that server
+reported in its answer. Retries with exponential backoff and jitter on 408/409/429/5xx, a 200 without a
+completion, timeouts and dropped connections, honouring Retry-After. A request that still fails, or a
+non-retryable answer (400, 401, 404), stops new requests; those already in flight finish and are yielded, then
+`BackendError` is raised, so nothing generated is lost and a rerun resumes from the store.
 
-`extra_body` adds server-specific fields to every request body (vLLM: `top_k`, `skip_special_tokens`,
-`chat_template_kwargs`; it overrides ours on a clash). Recent `vllm serve` versions fill fields a request leaves
-out (top_k, repetition_penalty, min_p) from the model's generation_config.json; to sample with temperature and
-top-p alone, start the server with `--generation-config vllm` or set those fields here.
+`extra_body` adds server-specific fields to every request body (`top_k`, `min_p`, `stop`, `reasoning_effort`,
+`chat_template_kwargs`, ...). Fields that have their own setting (model, messages, prompt, n, seed, temperature,
+top_p, max_tokens, stream) are refused there, so the recorded settings are what was sent; `max_completion_tokens`
+(APIs that use it instead of max_tokens) replaces max_tokens in the body. Recent `vllm serve` versions fill fields
+a request leaves out (top_k, repetition_penalty, min_p) from the model's generation_config.json; to sample with
+temperature and top-p alone, start the server with `--generation-config vllm` or set those fields here.
 
 `timeout_s` bounds each wait for the server's answer; the API is used without streaming, so it must cover a whole
 generation (32K tokens can take minutes on a loaded server).
 """
 from __future__ import annotations
 
-import email.utils
 import http.client
 import json
 import logging
@@ -26,14 +30,13 @@ import queue
 import random
 import socket
 import threading
-import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import warnings
 from typing import Iterator, Sequence
 
 from mimo_eval.backends.common import BackendError, base_versions
+from mimo_eval.backends.http_util import error_detail as _error_detail, opener as _opener, retry_after as _retry_after
 from mimo_eval.types import Completion, Request, SamplingParams
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,10 @@ HINTS = {
     403: "check the API key (the environment variable named by --api-key-env, default OPENAI_API_KEY)",
     404: "check --base-url (it usually ends in /v1) and --model (the served model name)",
 }
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# request fields with their own setting: extra_body may not override them (the record would then lie)
+OWN_FIELDS = {"model": "--model", "messages": "the benchmark prompt", "prompt": "the benchmark prompt", "n": "--n",
+              "seed": "--seed", "temperature": "--temperature", "top_p": "--top-p", "max_tokens": "--max-tokens",
+              "stream": "nothing (the backend does not stream)"}
 
 
 class _Retryable(Exception):
@@ -63,7 +69,7 @@ class _Rejected(BackendError):
 class OpenAIBackend:
     name = "openai"
 
-    def __init__(self, *, model: str, base_url: str = "http://localhost:8000/v1", mode: str = "chat",
+    def __init__(self, *, model: str, base_url: str | Sequence[str] = "http://localhost:8000/v1", mode: str = "chat",
                  api_key: str | None = None, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 32,
                  timeout_s: float = 3600.0, max_retries: int = 5, backoff_s: float = 1.0, max_backoff_s: float = 60.0,
                  extra_body: dict | None = None, check_server: bool = True):
@@ -71,19 +77,25 @@ class OpenAIBackend:
             raise BackendError(f"mode must be 'chat' or 'completion', got {mode!r}")
         if concurrency < 1 or max_retries < 0 or timeout_s <= 0:
             raise BackendError("concurrency must be >= 1, max_retries >= 0 and timeout_s > 0")
-        self.model, self.mode, self.base_url = model, mode, base_url.rstrip("/")
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.base_urls = [u.rstrip("/") for u in urls]
+        if not self.base_urls or len(set(self.base_urls)) != len(self.base_urls):
+            raise BackendError(f"give one or more distinct server URLs, got {urls}")
+        self.model, self.mode, self.base_url = model, mode, self.base_urls[0]
         self.api_key_env = api_key_env
         self._api_key = api_key if api_key is not None else os.environ.get(api_key_env)
         self.concurrency, self.timeout_s, self.max_retries = concurrency, timeout_s, max_retries
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.extra_body = dict(extra_body or {})
+        clash = sorted(set(self.extra_body) & set(OWN_FIELDS))
+        if clash:
+            raise BackendError(f"request field {clash[0]!r} cannot be set as an extra request field: it is set by "
+                               f"{OWN_FIELDS[clash[0]]}")
         self.check_server = check_server
-        self._checked = False   # the server is asked once, by whichever of versions() and generate() comes first
-        self.server_version: str | None = None
-        host = urllib.parse.urlsplit(self.base_url).hostname or ""
-        # Loopback never goes through an environment proxy; other hosts keep the user's proxy settings.
-        handlers = [urllib.request.ProxyHandler({})] if host in LOOPBACK else []
-        self._opener = urllib.request.build_opener(*handlers)
+        self._checked = False   # servers are asked once, by whichever of versions() and generate() comes first
+        self.server_versions: dict[str, str | None] = {}
+        self._openers = {url: _opener(url) for url in self.base_urls}
+        self._slots = {url: threading.BoundedSemaphore(concurrency) for url in self.base_urls}
 
     def generate(self, requests: Sequence[Request], sampling: SamplingParams) -> Iterator[Completion]:
         if not requests:
@@ -94,10 +106,11 @@ class OpenAIBackend:
             work.put(request)
         results: queue.SimpleQueue = queue.SimpleQueue()
         stop = threading.Event()
-        workers = min(self.concurrency, len(requests))
-        for _ in range(workers):
+        workers = min(self.concurrency * len(self.base_urls), len(requests))
+        for i in range(workers):
             # Daemon threads: Ctrl-C or an abandoned generator never waits on a long HTTP read.
-            threading.Thread(target=self._work, args=(work, results, stop, sampling), daemon=True).start()
+            threading.Thread(target=self._work, args=(work, results, stop, sampling, i % len(self.base_urls)),
+                             daemon=True).start()
         failure: BackendError | None = None
         finished = 0
         try:
@@ -115,9 +128,16 @@ class OpenAIBackend:
         if failure is not None:
             raise failure
 
+    @property
+    def server_version(self) -> str | None:
+        return self.server_versions.get(self.base_url)
+
     def versions(self) -> dict[str, str]:
-        self._check_once()   # the run record is built before any generation: ask the server now, not "unknown"
-        return {**base_versions(), "server": self.server_version or "unknown"}
+        self._check_once()   # the run record is built before any generation: ask the servers now, not "unknown"
+        if len(self.base_urls) == 1:
+            return {**base_versions(), "server": self.server_version or "unknown"}
+        return {**base_versions(), "server": "; ".join(f"{url} {self.server_versions.get(url) or 'unknown'}"
+                                                       for url in self.base_urls)}
 
     def _check_once(self) -> None:
         if self.check_server and not self._checked:
@@ -126,14 +146,15 @@ class OpenAIBackend:
 
     def config(self) -> dict:
         return {
-            "backend": self.name, "model": self.model, "base_url": self.base_url, "mode": self.mode,
+            "backend": self.name, "model": self.model, "mode": self.mode,
+            "base_url": self.base_url if len(self.base_urls) == 1 else list(self.base_urls),
             "concurrency": self.concurrency, "timeout_s": self.timeout_s, "max_retries": self.max_retries,
             "backoff_s": self.backoff_s, "max_backoff_s": self.max_backoff_s, "extra_body": self.extra_body,
             "api_key_env": self.api_key_env, "api_key_set": self._api_key is not None,
         }
 
     def _work(self, work: queue.SimpleQueue, results: queue.SimpleQueue, stop: threading.Event,
-              sampling: SamplingParams) -> None:
+              sampling: SamplingParams, home: int) -> None:
         try:
             while not stop.is_set():
                 try:
@@ -141,7 +162,7 @@ class OpenAIBackend:
                 except queue.Empty:
                     return
                 try:
-                    completion = self._generate_one(request, sampling, stop)
+                    completion = self._generate_one(request, sampling, stop, home)
                 except BackendError as e:
                     results.put(e)
                     return
@@ -150,29 +171,54 @@ class OpenAIBackend:
         finally:
             results.put(None)  # one end marker per worker
 
-    def _generate_one(self, request: Request, sampling: SamplingParams, stop: threading.Event) -> Completion | None:
+    def _generate_one(self, request: Request, sampling: SamplingParams, stop: threading.Event,
+                      home: int) -> Completion | None:
         path, body = self._body(request, sampling)
+        servers = len(self.base_urls)
         for attempt in range(self.max_retries + 1):
+            url = self.base_urls[(home + attempt) % servers]   # a retry goes to the next server
             try:
-                return self._parse(request, self._call("POST", path, body))
+                data = self._call_on(url, path, body, stop)
+                if data is None:
+                    return None  # stopped while waiting for a free slot
+                return self._parse(request, data, url)
             except _Retryable as e:
                 if attempt == self.max_retries:
+                    where = self.base_url if servers == 1 else f"{servers} servers, last {url}"
                     raise BackendError(
                         f"{request.problem_id} sample {request.sample_index}: {e} (gave up after {attempt + 1} "
-                        f"attempts to {self.base_url}{path}); check the server's health and logs, then rerun to resume"
+                        f"attempts to {where}{path}); check the server's health and logs, then rerun to resume"
                     ) from None
+                if (attempt + 1) % servers:   # another server has not tried it yet: no wait
+                    log.info("retrying %s#%d on another server: %s: %s", request.problem_id, request.sample_index,
+                             url, e)
+                    continue
                 delay = e.retry_after
                 if delay is None:
-                    delay = min(self.max_backoff_s, self.backoff_s * 2**attempt) * random.uniform(0.5, 1.0)
+                    rounds = attempt // servers
+                    delay = min(self.max_backoff_s, self.backoff_s * 2**rounds) * random.uniform(0.5, 1.0)
                 log.log(logging.WARNING if delay >= 10 else logging.INFO, "retrying %s#%d in %.1fs: %s",
                         request.problem_id, request.sample_index, delay, e)
                 if stop.wait(delay):
                     return None  # another request failed for good: stop quietly
         return None
 
+    def _call_on(self, url: str, path: str, body: dict, stop: threading.Event) -> dict | None:
+        """One POST to one server, holding one of its `concurrency` slots (a retry may come from another home)."""
+        slot = self._slots[url]
+        while not slot.acquire(timeout=0.1):
+            if stop.is_set():
+                return None
+        try:
+            return self._call("POST", path, body, base_url=url)
+        finally:
+            slot.release()
+
     def _body(self, request: Request, sampling: SamplingParams) -> tuple[str, dict]:
         body = {"model": self.model, "temperature": sampling.temperature, "top_p": sampling.top_p,
                 "max_tokens": sampling.max_tokens, "seed": request.seed, "n": 1}
+        if "max_completion_tokens" in self.extra_body:
+            del body["max_tokens"]   # OpenAI's API refuses both in one request
         if self.mode == "chat":
             if request.prompt is not None:
                 raise BackendError(f"{request.problem_id}: a raw prompt needs mode='completion' (chat mode sends "
@@ -183,7 +229,7 @@ class OpenAIBackend:
                                "chat messages: set Request.prompt or use mode='chat'")
         return "/completions", {**body, "prompt": request.prompt, **self.extra_body}
 
-    def _parse(self, request: Request, data: dict) -> Completion:
+    def _parse(self, request: Request, data: dict, url: str) -> Completion:
         try:
             choice = data["choices"][0]
             if self.mode == "chat":
@@ -195,14 +241,17 @@ class OpenAIBackend:
             usage = data.get("usage") or {}
             return Completion(problem_id=request.problem_id, sample_index=request.sample_index, text=text,
                               finish_reason=choice.get("finish_reason"), num_tokens=usage.get("completion_tokens"),
-                              seed=request.seed, reasoning=reasoning)
+                              seed=request.seed, reasoning=reasoning, server=url,
+                              model=data.get("model") if isinstance(data.get("model"), str) else None)
         except (KeyError, IndexError, TypeError, AttributeError):
             # a 200 without a completion is an overloaded or restarting server more often than a wrong API: retry
             raise _Retryable(f"HTTP 200 without an OpenAI {self.mode} completion: {json.dumps(data)[:200]}") from None
 
-    def _call(self, method: str, path: str, body: dict | None = None, timeout_s: float | None = None) -> dict:
+    def _call(self, method: str, path: str, body: dict | None = None, timeout_s: float | None = None, *,
+              base_url: str | None = None) -> dict:
         """One HTTP exchange. Raises _Retryable for what a retry can fix, BackendError for what it cannot."""
-        url = self.base_url + path
+        base_url = base_url or self.base_url
+        url = base_url + path
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -210,7 +259,7 @@ class OpenAIBackend:
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
         timeout_s = timeout_s or self.timeout_s
         try:
-            with self._opener.open(req, timeout=timeout_s) as resp:
+            with self._openers[base_url].open(req, timeout=timeout_s) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as e:
             detail = _error_detail(e)
@@ -232,53 +281,28 @@ class OpenAIBackend:
             raise _Retryable(f"answer is not JSON: {raw[:120]!r}") from None
 
     def _check_server(self) -> None:
-        """Fail in one line before any work when the server cannot be reached or refuses the key."""
-        try:
-            listing = self._call("GET", "/models", timeout_s=min(10.0, self.timeout_s))
-        except _Retryable as e:
-            raise BackendError(f"cannot reach an OpenAI-compatible server at {self.base_url}: {e}; start it "
-                               "(e.g. `vllm serve MODEL`) or fix --base-url") from None
-        except _Rejected as e:
-            if e.status in (401, 403):
-                raise
-            return  # some servers have no /models; the first generation will tell
-        data = listing.get("data") if isinstance(listing, dict) else None
-        served = [m.get("id") for m in data or [] if isinstance(m, dict)]
-        if served and self.model not in served:
-            warnings.warn(f"{self.base_url} does not list model {self.model!r} (it serves {served[:5]})")
-        self.server_version = self._server_version()
+        """Fail in one line before any work when a server cannot be reached or refuses the key."""
+        for url in self.base_urls:
+            try:
+                listing = self._call("GET", "/models", timeout_s=min(10.0, self.timeout_s), base_url=url)
+            except _Retryable as e:
+                others = " (or drop it from the --base-url list)" if len(self.base_urls) > 1 else ""
+                raise BackendError(f"cannot reach an OpenAI-compatible server at {url}: {e}; start it "
+                                   f"(e.g. `vllm serve MODEL`) or fix --base-url{others}") from None
+            except _Rejected as e:
+                if e.status in (401, 403):
+                    raise
+                continue  # some servers have no /models; the first generation will tell
+            data = listing.get("data") if isinstance(listing, dict) else None
+            served = [m.get("id") for m in data or [] if isinstance(m, dict)]
+            if served and self.model not in served:
+                warnings.warn(f"{url} does not list model {self.model!r} (it serves {served[:5]})")
+            self.server_versions[url] = self._server_version(url)
 
-    def _server_version(self) -> str | None:
-        root = self.base_url.removesuffix("/v1")
+    def _server_version(self, url: str) -> str | None:
+        root = url.removesuffix("/v1")
         try:  # vLLM and SGLang answer GET /version; hosted APIs do not, and that is fine
-            with self._opener.open(root + "/version", timeout=5) as resp:
+            with self._openers[url].open(root + "/version", timeout=5) as resp:
                 return str(json.loads(resp.read()).get("version"))
         except (OSError, ValueError, AttributeError, http.client.HTTPException):
             return None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def _error_detail(error: urllib.error.HTTPError) -> str:
-    try:
-        raw = error.read()[:500].decode("utf-8", "replace")
-    except (OSError, http.client.HTTPException):
-        return error.reason or ""
-    try:
-        message = json.loads(raw).get("error", raw)
-        message = message.get("message", message) if isinstance(message, dict) else message
-    except (ValueError, AttributeError):
-        message = raw
-    return " ".join(str(message).split())[:200]

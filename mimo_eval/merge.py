@@ -1,0 +1,128 @@
+"""`mimo-eval merge RUN_DIRS... --out DIR`: join the shards of one evaluation (`mimo-eval run --shard K/N`) into
+one run directory that `score`, `leaderboard`, `compare`, `show` and `audit` read like any other.
+
+Refused, each with one line that says what to do: inputs whose settings differ (every key of COMPARABLE_KEYS,
+and n), a benchmark whose data changed since the shards ran, a (problem, sample) pair stored by two inputs
+(an overlap: two machines ran one shard, or a shard was merged twice), pairs that no input has (a gap: a shard
+missing or unfinished; `--allow-gaps` writes the unfinished run anyway, and re-running `mimo-eval run` with
+`--out` set to the merged run's parent folder fills it), and an --out that already holds a run. Samples and
+their scores are copied unchanged, each sample keeping its server, model and seed; the merged config.json lists
+where they came from (`merged_from`). Samples a shard stored but never graded are graded here.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from mimo_eval.shard import shard_of
+from mimo_eval.store import CONFIG, COMPARABLE_KEYS, SAMPLES, SCORES, RunStore, RunStoreError, comparable, \
+    latest_by_key
+
+SHOWN = 3   # examples named in an error message
+
+
+def merge_runs(run_dirs: list[Path], out: Path, *, allow_gaps: bool = False, grade_workers: int = 4) -> dict:
+    """Write the merged run to `out`; returns {"samples", "graded", "gaps", "summary"} for the report."""
+    from benchmarks import registry
+    from mimo_eval.run import benchmark_version, load_problems
+
+    configs = [_config(Path(d)) for d in run_dirs]
+    _check_settings(run_dirs, configs)
+    first = configs[0]
+    bench = registry.get(first["benchmark"])
+    problems = load_problems(bench, first.get("benchmark_options", {}))
+    if benchmark_version(problems) != first["benchmark_version"]:
+        raise RunStoreError(f"the {bench.name} data changed since these shards ran ({first['benchmark_version']} -> "
+                            f"{benchmark_version(problems)}): rerun the evaluation instead of merging")
+    samples, scores = _union(run_dirs)
+    n = first["n"]
+    wanted = [(p.id, i) for p in problems for i in range(n)]
+    gaps = [key for key in wanted if key not in samples]
+    if gaps and not allow_gaps:
+        raise RunStoreError(f"{len(gaps)} of {len(wanted)} samples are in no input ({_gap_note(gaps, configs)}): "
+                            "finish or add the missing shard, or pass --allow-gaps to write an unfinished run")
+    store = _create(Path(out), first, run_dirs, configs)
+    try:
+        order = {pid: j for j, (pid, _) in enumerate(wanted)}
+        for key in sorted(samples, key=lambda k: (order.get(k[0], len(order)), k[0], k[1])):
+            store.append(SAMPLES, samples[key])
+            if key in scores:
+                store.append(SCORES, scores[key])
+    finally:
+        store.close()
+    summary = None
+    if not gaps:
+        from mimo_eval.run import rescore
+
+        summary = rescore(store.path, grade_workers=grade_workers, progress=False)
+    return {"samples": len(samples), "graded": len(scores), "gaps": len(gaps), "summary": summary,
+            "run_dir": store.path}
+
+
+def _config(run_dir: Path) -> dict:
+    path = run_dir / CONFIG
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give the shards' run "
+                                "directories (made by `mimo-eval run --shard K/N`)")
+    return json.loads(path.read_text())
+
+
+def _check_settings(run_dirs: list[Path], configs: list[dict]) -> None:
+    if len(run_dirs) < 2:
+        raise ValueError("give two or more run directories to merge")
+    if len({Path(d).resolve() for d in run_dirs}) != len(run_dirs):
+        raise ValueError("a run directory is given twice: each shard once")
+    for key in (*COMPARABLE_KEYS, "n"):
+        values = [comparable(c, key) for c in configs]
+        for d, v in zip(run_dirs[1:], values[1:]):
+            if v != values[0]:
+                raise RunStoreError(f"cannot merge runs made with other settings ({key}: {run_dirs[0]} has "
+                                    f"{values[0]!r}, {d} has {v!r}): merge only the shards of one evaluation")
+
+
+def _union(run_dirs: list[Path]) -> tuple[dict, dict]:
+    """All inputs' samples and their scores by (problem, index); a pair in two inputs is an overlap."""
+    samples: dict[tuple[str, int], dict] = {}
+    scores: dict[tuple[str, int], dict] = {}
+    owner: dict[tuple[str, int], Path] = {}
+    overlaps = []
+    for d in run_dirs:
+        store = RunStore(Path(d))
+        mine, graded = latest_by_key(store.samples()), latest_by_key(store.scores())
+        for key, row in mine.items():
+            if key in owner:
+                overlaps.append((key, owner[key], d))
+                continue
+            owner[key], samples[key] = Path(d), row
+            if key in graded:
+                scores[key] = graded[key]
+    if overlaps:
+        shown = "; ".join(f"{k[0]}#{k[1]} in {a} and {b}" for k, a, b in overlaps[:SHOWN])
+        raise RunStoreError(f"{len(overlaps)} samples are stored by two inputs ({shown}): the same shard ran twice "
+                            "or a merged run is among the inputs; keep one copy of each shard")
+    return samples, scores
+
+
+def _gap_note(gaps: list[tuple[str, int]], configs: list[dict]) -> str:
+    """Which shards the missing pairs belong to, when the inputs are shards of one split."""
+    counts = {c.get("shard", "").partition("/")[2] for c in configs if c.get("shard")}
+    examples = ", ".join(f"{pid}#{i}" for pid, i in gaps[:SHOWN])
+    if len(counts) != 1:
+        return f"e.g. {examples}"
+    total = int(counts.pop())
+    by_shard = Counter(shard_of(pid, i, total) for pid, i in gaps)
+    have = {c["shard"] for c in configs}
+    parts = [f"shard {k}/{total}: {m} missing" + ("" if f"{k}/{total}" in have else " (not given)")
+             for k, m in sorted(by_shard.items())]
+    return "; ".join(parts) + f"; e.g. {examples}"
+
+
+def _create(out: Path, first: dict, run_dirs: list[Path], configs: list[dict]) -> RunStore:
+    if (out / CONFIG).exists() or (out.exists() and any(out.iterdir())):
+        raise RunStoreError(f"{out} already exists and is not empty: give --out a new directory")
+    sources = [{"run_dir": str(d), "shard": c.get("shard"), "backend": c.get("backend"),
+                "versions": c.get("versions"), "created": c.get("created")} for d, c in zip(run_dirs, configs)]
+    config = {**first, "shard": None, "merged_from": sources,
+              "created": min(c.get("created") or "" for c in configs) or first.get("created")}
+    return RunStore.open(out, config)
