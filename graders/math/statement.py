@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 
 # Inline math ($...$, \(...\)) does not span lines: a lone "$" across lines is far more often currency.
+# A `\[` or `\(` span ends before the next opener of its kind (they do not nest): an opener that never
+# closes then costs a scan to the next opener, not to the end of the text (quadratic on 1 MB of `\[`).
 MATH_ENV = re.compile(
-    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$|\\\(([^\n]+?)\\\)", re.DOTALL
+    r"\$\$(.+?)\$\$|\\\[((?:(?!\\\[).)+?)\\\]|(?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$"
+    r"|\\\(((?:(?!\\\()[^\n])+?)\\\)", re.DOTALL
 )
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[A-Za-z]{4,}\s*[:=]")

@@ -1,0 +1,34 @@
+"""Adversarial review of the reasoning-output rules (issue 10): text a response can write to get credit
+without being right, or to stall the caller's process. One adversarial property per test; each table
+row is a response written to exploit one rule of `graders.math.extract` / `graders.math.statement`.
+
+    python -m pytest tests/test_math_adversarial.py -q
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from graders.math import grade
+
+SLOW_OK = 20.0   # correctness, not speed: a loaded machine must not turn these into timeouts
+
+# About 1 MB each. Math openers that never close, then a last line with no number: the fallback looks
+# back over the whole response, and a regex that retried every opener to the end of the text was
+# quadratic (hours on 1 MB). Alternating boxes are one list of 110,000 items, built by front inserts.
+HOSTILE = [
+    "\\[ " * 333_000 + "\ndone.",
+    "\\( " * 333_000 + "\ndone.",
+    "\\[ " * 333_000 + "\ndone.</think>So",      # the same, read as the thinking's conclusion
+    "\\boxed{1}\\boxed{3}" * 55_000,
+]
+
+
+@pytest.mark.parametrize("response", HOSTILE, ids=["display", "inline", "thinking", "box_list"])
+def test_hostile_responses_are_linear_in_the_callers_process(response):
+    grade(gold="x+1", response="\\boxed{1+x}")   # start and warm the pool (a literal pair never does)
+    start = time.monotonic()
+    v = grade(gold="2", response=response, timeout_s=1.0)
+    # the worker's 1 s deadline, plus the caller's own linear pass over 1 MB on a loaded machine
+    assert time.monotonic() - start < 2.5 and not v.correct
