@@ -32,3 +32,23 @@ def test_hostile_responses_are_linear_in_the_callers_process(response):
     v = grade(gold="2", response=response, timeout_s=1.0)
     # the worker's 1 s deadline, plus the caller's own linear pass over 1 MB on a loaded machine
     assert time.monotonic() - start < 2.5 and not v.correct
+
+
+# (gold, response): a number word that opens a larger number or a fraction is not that number
+# ("three boxes contain neither" reads 3, tests/test_math_reasoning.py; these must not)
+NUMBER_WORD_PREFIXES = [
+    ("1", "The answer is one half."),
+    ("1", "The answer is one third of the total."),
+    ("2", "The answer is two-thirds."),
+    ("3", "The answer is three thousand."),
+    ("3", "The answer is three point five."),
+    ("3", "The answer is three and a half."),
+    ("2", "The answer is two plus three."),
+    ("21", "The answer is twenty one hundred."),
+    ("20", "The answer is twenty one hundred."),
+]
+
+
+@pytest.mark.parametrize("gold,response", NUMBER_WORD_PREFIXES)
+def test_number_word_that_opens_a_larger_number_is_not_credited(gold, response):
+    assert not grade(gold=gold, response=response, timeout_s=SLOW_OK).correct
