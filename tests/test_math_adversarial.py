@@ -52,3 +52,21 @@ NUMBER_WORD_PREFIXES = [
 @pytest.mark.parametrize("gold,response", NUMBER_WORD_PREFIXES)
 def test_number_word_that_opens_a_larger_number_is_not_credited(gold, response):
     assert not grade(gold=gold, response=response, timeout_s=SLOW_OK).correct
+
+
+# (gold, response): an anchor that denies a value states no answer; neither the value it denies nor an
+# earlier guess it would look back to is credited
+DENIALS = [
+    ("5", "The answer is not $5$."),
+    ("5", "The answer is certainly not $5$."),
+    ("5", "The final answer is definitely not 5, it is unclear."),
+    ("5", "The answer isn't 5."),
+    ("5", "Maybe 5. The answer is not 5."),
+    ("5", "Maybe $5$. So the answer is not $5$. That's the final answer."),
+]
+
+
+@pytest.mark.parametrize("gold,response", DENIALS)
+def test_an_anchor_that_denies_a_value_is_not_credited_with_it(gold, response):
+    v = grade(gold=gold, response=response, timeout_s=SLOW_OK)
+    assert not v.correct and v.rule == "anchor_negated", v

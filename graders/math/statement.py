@@ -28,6 +28,8 @@ _FILLER = re.compile(r"^(?:(?:indeed|exactly|just|still|also|then|now|actually|s
 _JUDGEMENT = re.compile(r"\s*(?:(?:indeed|still|also|probably|definitely)\s+)?(?:correct|right|wrong|incorrect|consistent|valid"
                         r"|verified|confirmed|reasonable|plausible|accurate|sound|solid|fine|ok(?:ay)?)\s*(?:[.,;:!]|$|(?:and|but|because|since|as)\b)",
                         re.IGNORECASE)
+_NEGATION = re.compile(r"\s*(?:(?:definitely|certainly|clearly|surely|obviously|probably|actually)\s+)?(?:not|never|n't)\b",
+                       re.IGNORECASE)
 _HOPE = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\n|\.(?=\s)|(?<!\d)\.$")
 _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -74,15 +76,27 @@ def number_word(statement: str) -> str | None:
     return str(value)
 
 
-def read_statement(line: str) -> str:
-    """The answer one statement gives, or "" when it gives none."""
+def _stated_value(line: str) -> str:
+    """The part of a statement that states its value: "The volume of $ABCD$ is indeed 120." -> "120."."""
     line = _HOPE.sub("", line)
-    # "The volume of $ABCD$ is 120." -> what follows the last " is " outside math that still has math or a
-    # number after it ("$1$ or $2$ (both are possible)" keeps its answer)
+    # what follows the last " is " outside math that still has math or a number after it ("$1$ or $2$
+    # (both are possible)" keeps its answer)
     spans = [e.span() for e in MATH_ENV.finditer(line)]
     cuts = [m.end() for m in _IS.finditer(line) if not any(a <= m.start() < b for a, b in spans)
             and (any(a >= m.end() for a, _ in spans) or re.search(r"\d", line[m.end():]))]
-    line = _FILLER.sub("", line[cuts[-1]:] if cuts else line.strip(" \t*:"))
+    return _FILLER.sub("", line[cuts[-1]:] if cuts else line.strip(" \t*:"))
+
+
+def negated(statement: str) -> bool:
+    """"The answer is not $5$", "... is definitely not 5": the statement denies a value, it states none."""
+    return _NEGATION.match(_stated_value(statement)) is not None
+
+
+def read_statement(line: str) -> str:
+    """The answer one statement gives, or "" when it gives none."""
+    line = _stated_value(line)
+    if _NEGATION.match(line):
+        return ""
     envs = list(MATH_ENV.finditer(line))
     if envs:
         # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words are one list ("or" keeps a hedge
@@ -107,7 +121,7 @@ def read_statement(line: str) -> str:
 def first_statement(after: str) -> tuple[str, str]:
     """What an anchor is followed by: (answer, status), status "ok", "ended" (the anchor's sentence ends
     with nothing in it: "that's the final answer."), "judged" ("our answer is correct": a verdict on an
-    answer given earlier) or "unclosed" (math opened and never closed)."""
+    answer given earlier), "negated" ("the answer is not 5") or "unclosed" (math opened and never closed)."""
     after = after.lstrip(" \t:*")
     if after[:1] in (".", "!", ",", ";", ")") or not after.strip():
         return "", "ended"
@@ -122,6 +136,8 @@ def first_statement(after: str) -> tuple[str, str]:
     start, end = _sentence_bounds(line)[0]
     if _JUDGEMENT.match(line[start:end]):
         return "", "judged"
+    if negated(line[start:end]):
+        return "", "negated"
     answer = read_statement(line[start:end])
     if answer:
         return answer, "ok"
