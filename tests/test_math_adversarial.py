@@ -70,3 +70,21 @@ DENIALS = [
 def test_an_anchor_that_denies_a_value_is_not_credited_with_it(gold, response):
     v = grade(gold=gold, response=response, timeout_s=SLOW_OK)
     assert not v.correct and v.rule == "anchor_negated", v
+
+
+# (gold, response): a hedge between math spans of the stated answer is a list of candidates, never
+# credit for the first one (box lists already keep "\boxed{2} or maybe \boxed{3}" a list)
+INLINE_HEDGES = [
+    ("5", "The answer is $5$ or possibly $6$."),
+    ("5", "The answer is $5$ (or $6$)."),
+    ("5", "The answer is either $5$, or perhaps $6$."),
+    ("5", "The final answer is \\(5\\) or maybe \\(6\\)."),
+    ("5", "## Answer\n\n$5$ or possibly $6$"),
+    ("5", "Answer $5$ maybe $6$"),
+    ("5", "It could be $5$ or possibly $6$. I think that's the final answer."),
+]
+
+
+@pytest.mark.parametrize("gold,response", INLINE_HEDGES)
+def test_a_hedged_stated_answer_is_not_credited_with_its_first_candidate(gold, response):
+    assert not grade(gold=gold, response=response, timeout_s=SLOW_OK).correct

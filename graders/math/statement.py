@@ -21,6 +21,9 @@ NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[A-Za-z]{4,}\s*[:=]")
 _DISPLAY_START = re.compile(r"\s*(?=\\\[|\$\$)")
 _LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
+# Between two math spans of one statement, a hedge ("$5$ or possibly $6$", "$5$ (or $6$)") keeps both: a
+# list, never credit for the first alone (as box lists do, graders.math.extract).
+_HEDGE_GAP = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise)\b", re.IGNORECASE)
 _IS = re.compile(r"\s(?:is|are|equals|=)\s")
 # Words that sit between "is" and the value without changing it: "is indeed 284", "is exactly 7".
 _FILLER = re.compile(r"^(?:(?:indeed|exactly|just|still|also|then|now|actually|simply|clearly|equal\s+to|given\s+by)\s+)+",
@@ -99,11 +102,12 @@ def read_statement(line: str) -> str:
         return ""
     envs = list(MATH_ENV.finditer(line))
     if envs:
-        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words are one list ("or" keeps a hedge
-        # a list); a lone letter after the first ("$5$ and $x$ must be positive") is prose about the answer
+        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words or a hedge are one list; a lone
+        # letter after the first ("$5$ and $x$ must be positive") is prose about the answer
         listed = [envs[0]]
         for env in envs[1:]:
-            if not _LIST_GAP.fullmatch(line[listed[-1].end() : env.start()]):
+            gap = line[listed[-1].end() : env.start()]
+            if not (_LIST_GAP.fullmatch(gap) or _HEDGE_GAP.search(gap)):
                 break
             listed.append(env)
         texts = [_env_text(e) for e in listed]
