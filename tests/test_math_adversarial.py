@@ -88,3 +88,19 @@ INLINE_HEDGES = [
 @pytest.mark.parametrize("gold,response", INLINE_HEDGES)
 def test_a_hedged_stated_answer_is_not_credited_with_its_first_candidate(gold, response):
     assert not grade(gold=gold, response=response, timeout_s=SLOW_OK).correct
+
+
+# (gold, boxed answer): with seconds on one side only, "1:10" may be a ratio and "1:10:00" is then another
+# one; the in-process time-of-day path must decide as the full comparison does (wrong), not as equal times
+SECONDS_ON_ONE_SIDE = [("1:10", "1:10:00"), ("4:30", "4:30:00"), ("12:30:00", "12:30")]
+
+
+@pytest.mark.parametrize("gold,answer", SECONDS_ON_ONE_SIDE)
+def test_time_with_seconds_on_one_side_is_decided_as_the_full_comparison(gold, answer):
+    from graders.math import compare_job
+    from graders.math.compare import CompareOptions
+    from graders.math.normalize import normalize
+
+    fast = grade(gold=gold, response=f"So it is $\\boxed{{{answer}}}$.", mode="reward", timeout_s=SLOW_OK)
+    (g, gp), (r, rp) = normalize(gold), normalize(answer)
+    assert fast.correct == (compare_job(g, r, CompareOptions(None, True, False), (gp, rp))[0] == "correct"), fast
