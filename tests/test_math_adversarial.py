@@ -104,3 +104,18 @@ def test_time_with_seconds_on_one_side_is_decided_as_the_full_comparison(gold, a
     fast = grade(gold=gold, response=f"So it is $\\boxed{{{answer}}}$.", mode="reward", timeout_s=SLOW_OK)
     (g, gp), (r, rp) = normalize(gold), normalize(answer)
     assert fast.correct == (compare_job(g, r, CompareOptions(None, True, False), (gp, rp))[0] == "correct"), fast
+
+
+# (gold, response): a next statement that opens with a hedge lists its value with the stated answer
+HEDGING_NEXT_STATEMENTS = [
+    ("5", "## Answer\n\n5\n\nor 6"),
+    ("5", "The answer is 5\n\nbut maybe 6"),
+    ("5", "The answer is: 5.\nAlternatively 6."),
+    ("5", "The final answer is $5$. Or maybe it is $6$."),
+    ("5", "The answer is $5$/$6$."),
+]
+
+
+@pytest.mark.parametrize("gold,response", HEDGING_NEXT_STATEMENTS)
+def test_a_stated_answer_hedged_by_the_next_statement_is_not_credited(gold, response):
+    assert not grade(gold=gold, response=response, timeout_s=SLOW_OK).correct

@@ -23,7 +23,10 @@ _DISPLAY_START = re.compile(r"\s*(?=\\\[|\$\$)")
 _LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
 # Between two math spans of one statement, a hedge ("$5$ or possibly $6$", "$5$ (or $6$)") keeps both: a
 # list, never credit for the first alone (as box lists do, graders.math.extract).
-_HEDGE_GAP = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise)\b", re.IGNORECASE)
+_HEDGE_GAP = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise)\b|/", re.IGNORECASE)
+# A next statement that opens with a hedge and goes straight on to a value ("The answer is 5.\nOr maybe 6.")
+_HEDGE_NEXT = re.compile(r"[\s.,;]*(?:but\s+)?(?:or|maybe|perhaps|possibly|alternatively|otherwise)\b[\s,]*(?:(?:maybe|perhaps"
+                         r"|possibly|it\s+is|it's)\b[\s,]*)*(?=-?\d|\$|\\[(\[])", re.IGNORECASE)
 _IS = re.compile(r"\s(?:is|are|equals|=)\s")
 # Words that sit between "is" and the value without changing it: "is indeed 284", "is exactly 7".
 _FILLER = re.compile(r"^(?:(?:indeed|exactly|just|still|also|then|now|actually|simply|clearly|equal\s+to|given\s+by)\s+)+",
@@ -135,7 +138,7 @@ def first_statement(after: str) -> tuple[str, str]:
     if display:
         env = MATH_ENV.match(after, display.end())
         if env:
-            return _env_text(env).strip(), "ok"
+            return _with_hedge(_env_text(env).strip(), after[env.end():]), "ok"
     line = after.split("\n", 1)[0][:300]
     start, end = _sentence_bounds(line)[0]
     if _JUDGEMENT.match(line[start:end]):
@@ -144,9 +147,20 @@ def first_statement(after: str) -> tuple[str, str]:
         return "", "negated"
     answer = read_statement(line[start:end])
     if answer:
-        return answer, "ok"
+        return _with_hedge(answer, after[end:]), "ok"
     opened = line.strip().startswith(("$", "\\(", "\\["))
     return "", "unclosed" if opened else "ended"
+
+
+def _with_hedge(answer: str, rest: str) -> str:
+    """The answer, listed with the value of a next statement that hedges it: a list is never credit for one."""
+    hedge = _HEDGE_NEXT.match(rest[:300])
+    if hedge is None:
+        return answer
+    line = rest[hedge.end():].split("\n", 1)[0][:300]
+    start, end = _sentence_bounds(line)[0]
+    other = read_statement(line[start:end])
+    return f"{answer}, {other}" if other else answer
 
 
 def statement_before(text: str, pos: int) -> str:
