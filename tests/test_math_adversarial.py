@@ -46,6 +46,9 @@ NUMBER_WORD_PREFIXES = [
     ("2", "The answer is two plus three."),
     ("21", "The answer is twenty one hundred."),
     ("20", "The answer is twenty one hundred."),
+    ("9", "The answer is nine out of ten."),
+    ("3", "The answer is three to one."),
+    ("3", "The answer is three by four."),
 ]
 
 

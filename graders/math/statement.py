@@ -41,10 +41,10 @@ _SENTENCE_END = re.compile(r"\n|\.(?=\s)|(?<!\d)\.$")
 _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-# Not the opening of a larger number or a fraction ("one half", "three thousand", "two-thirds", "twenty one
-# hundred" must not read 1, 3, 2 or 20), nor "one of".
+# Not the opening of a larger number, a fraction or a ratio ("one half", "three thousand", "two-thirds", "twenty
+# one hundred", "nine out of ten", "three to one" must not read 1, 3, 2, 20, 9 or 3), nor "one of".
 _NOT_WHOLE = (r"of|hundred|thousand|million|billion|trillion|point|half|halves|and\s+(?:a|one)\b|plus|minus|times|over"
-              r"|divided|squared|cubed|to\s+the|(?:third|quarter|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
+              r"|divided|squared|cubed|to|out|by|(?:third|quarter|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
               r"|twelfth|\w+teenth|\w+tieth|hundredth|thousandth|millionth)s?|" + "|".join(_TENS + _UNITS))
 _NUMBER_WORD = re.compile(r"^(%s)(?:[- ](%s))?\b(?![- ]+(?:%s)\b)" % ("|".join(_TENS + _UNITS), "|".join(_UNITS[1:10]), _NOT_WHOLE),
                           re.IGNORECASE)
