@@ -66,6 +66,8 @@ DENIALS = [
     ("5", "The answer isn't 5."),
     ("5", "Maybe 5. The answer is not 5."),
     ("5", "Maybe $5$. So the answer is not $5$. That's the final answer."),
+    # the write-up after the thinking denies what the thinking boxed: not read as a cut-off write-up
+    ("5", "<think>so \\boxed{5}.</think>\n\nThe answer is not 5"),
 ]
 
 

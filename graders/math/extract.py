@@ -69,7 +69,8 @@ RULES = {   # Extraction.how -> what the verdict's detail says
     "unfinished_thinking": "thinking never finished (no closing marker): no answer",
     "thinking_conclusion": "the thinking's conclusion (the solution after it was cut off)",
 }
-_STATED = ("boxed", "anchor", "anchor_after_box", "bold", "anchor_lookback")   # the solution gave its answer
+# the solution gave its answer (or denied one: its thinking's conclusion is then not read either)
+_STATED = ("boxed", "anchor", "anchor_after_box", "bold", "anchor_lookback", "anchor_negated")
 
 
 @dataclass(frozen=True)
