@@ -124,3 +124,16 @@ HEDGING_NEXT_STATEMENTS = [
 @pytest.mark.parametrize("gold,response", HEDGING_NEXT_STATEMENTS)
 def test_a_stated_answer_hedged_by_the_next_statement_is_not_credited(gold, response):
     assert not grade(gold=gold, response=response, timeout_s=SLOW_OK).correct
+
+
+# (gold, response): ... while a next statement about the answer, not another candidate, leaves it credited
+NOT_HEDGES = [
+    ("5", "The answer is $5$. Maybe $x$ is even, though."),
+    ("5", "The answer is $5$. Otherwise $6$ would be negative."),
+    ("5", "The answer is 5.\nOr, in other words, 5 apples."),
+]
+
+
+@pytest.mark.parametrize("gold,response", NOT_HEDGES)
+def test_a_remark_after_the_stated_answer_is_not_a_hedge(gold, response):
+    assert grade(gold=gold, response=response, timeout_s=SLOW_OK).correct

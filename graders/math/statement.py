@@ -25,7 +25,7 @@ _LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE
 # list, never credit for the first alone (as box lists do, graders.math.extract).
 _HEDGE_GAP = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise)\b|/", re.IGNORECASE)
 # A next statement that opens with a hedge and goes straight on to a value ("The answer is 5.\nOr maybe 6.")
-_HEDGE_NEXT = re.compile(r"[\s.,;]*(?:but\s+)?(?:or|maybe|perhaps|possibly|alternatively|otherwise)\b[\s,]*(?:(?:maybe|perhaps"
+_HEDGE_NEXT = re.compile(r"[\s.,;]*(?:but\s+)?(?:or|maybe|perhaps|possibly|alternatively)\b[\s,]*(?:(?:maybe|perhaps"
                          r"|possibly|it\s+is|it's)\b[\s,]*)*(?=-?\d|\$|\\[(\[])", re.IGNORECASE)
 _IS = re.compile(r"\s(?:is|are|equals|=)\s")
 # Words that sit between "is" and the value without changing it: "is indeed 284", "is exactly 7".
@@ -160,7 +160,8 @@ def _with_hedge(answer: str, rest: str) -> str:
     line = rest[hedge.end():].split("\n", 1)[0][:300]
     start, end = _sentence_bounds(line)[0]
     other = read_statement(line[start:end])
-    return f"{answer}, {other}" if other else answer
+    # a lone letter ("Maybe $x$ is even") is prose about the answer, not another one
+    return f"{answer}, {other}" if other and not re.fullmatch(r"\s*[A-Za-z]\s*", other) else answer
 
 
 def statement_before(text: str, pos: int) -> str:
