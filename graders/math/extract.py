@@ -64,11 +64,13 @@ RULES = {   # Extraction.how -> what the verdict's detail says
     "bold": "bold answer", "whole": "whole short response", "last_math": "last statement (its math)",
     "last_number": "last statement (its number)", "hedged": "hedged", "none": "no answer found",
     "truncated_box": "last box never closed (cut off)", "anchor_unclosed": "anchor followed by unclosed math",
+    "anchor_negated": "the anchor denies a value ('the answer is not 5'), states none",
     "cut_off": "cut off mid-expression, no final statement",
     "unfinished_thinking": "thinking never finished (no closing marker): no answer",
     "thinking_conclusion": "the thinking's conclusion (the solution after it was cut off)",
 }
-_STATED = ("boxed", "anchor", "anchor_after_box", "bold", "anchor_lookback")   # the solution gave its answer
+# the solution gave its answer (or denied one: its thinking's conclusion is then not read either)
+_STATED = ("boxed", "anchor", "anchor_after_box", "bold", "anchor_lookback", "anchor_negated")
 
 
 @dataclass(frozen=True)
@@ -148,13 +150,13 @@ def find_boxes(text: str) -> tuple[list[tuple[int, int, str]], bool]:
 
 def _last_group(text: str, boxes: list[tuple[int, int, str]]) -> list[str]:
     """The last box plus the boxes just before it that are items of the same listed answer."""
-    group = [boxes[-1]]
+    group = [boxes[-1]]   # right to left, reversed at the end: front inserts were quadratic on 100k boxes
     for prev in reversed(boxes[:-1]):
-        gap = text[prev[1] : group[0][0]]
-        if not _listed(gap) or prev[2].strip() == group[0][2].strip():
+        gap = text[prev[1] : group[-1][0]]
+        if not _listed(gap) or prev[2].strip() == group[-1][2].strip():
             break
-        group.insert(0, prev)
-    return [b[2] for b in group]
+        group.append(prev)
+    return [b[2] for b in reversed(group)]
 
 
 def _listed(gap: str) -> bool:
@@ -217,10 +219,13 @@ def _anchored(tail: str) -> Extraction | None:
     bold = bold_answer(tail)
     if bold is not None and all(bold.end() > m.end() for m in anchors):   # "The total is **80**.\n\nCheck: ..."
         return Extraction(bold.group(1).strip().strip("$").strip(), "bold")
-    # The last anchor that states an answer: "So, our answer is correct." judges an earlier one.
+    # The last anchor that states an answer: "So, our answer is correct." judges an earlier one, and "the
+    # answer is not 5" denies one; with no other anchor, a denial is no answer (not the 5 it names).
+    denied = False
     for anchor in sorted(anchors, key=lambda m: m.end(), reverse=True):
         answer, status = first_statement(tail[anchor.end():])
-        if status == "judged":
+        denied = denied or status == "negated"
+        if status in ("judged", "negated"):
             continue
         if answer:
             return Extraction(answer, "anchor")
@@ -229,7 +234,7 @@ def _anchored(tail: str) -> Extraction | None:
         closed = read_statement(statement_before(tail, anchor.start()))
         if closed:
             return Extraction(closed, "anchor_lookback")
-    return None
+    return Extraction(None, "anchor_negated") if denied else None
 
 
 def _last_statement(region: str, tail: str) -> Extraction:

@@ -204,12 +204,13 @@ def literal_value(item: str) -> tuple[Fraction, int | None] | None:
     return sign * Fraction(int(num), int(den)), None
 
 
-def clock_time(item: str) -> tuple[int, int, int, str] | None:
-    """(hours, minutes, seconds, "a"/"p"/"") of a normalised time of day (`4:30`, `4:30p`, `10:05:30`), else None."""
+def clock_time(item: str) -> tuple[int, int, int | None, str] | None:
+    """(hours, minutes, seconds, "a"/"p"/"") of a normalised time of day (`4:30`, `4:30p`, `10:05:30`), else None.
+    Seconds are None when not written: "1:10" and "1:10:00" are different ratios to the full comparison."""
     m = _CLOCK.match(item.strip())
     if not m:
         return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), (m.group(4) or "").lower()
+    return int(m.group(1)), int(m.group(2)), None if m.group(3) is None else int(m.group(3)), (m.group(4) or "").lower()
 
 
 def has_decimal(item: str) -> bool:

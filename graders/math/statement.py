@@ -11,13 +11,22 @@ from __future__ import annotations
 import re
 
 # Inline math ($...$, \(...\)) does not span lines: a lone "$" across lines is far more often currency.
+# A `\[` or `\(` span ends before the next opener of its kind (they do not nest): an opener that never
+# closes then costs a scan to the next opener, not to the end of the text (quadratic on 1 MB of `\[`).
 MATH_ENV = re.compile(
-    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|(?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$|\\\(([^\n]+?)\\\)", re.DOTALL
+    r"\$\$(.+?)\$\$|\\\[((?:(?!\\\[).)+?)\\\]|(?<!\\)\$((?:\\\$|[^$\n])+?)(?<!\\)\$"
+    r"|\\\(((?:(?!\\\()[^\n])+?)\\\)", re.DOTALL
 )
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[A-Za-z]{4,}\s*[:=]")
 _DISPLAY_START = re.compile(r"\s*(?=\\\[|\$\$)")
 _LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
+# Between two math spans of one statement, a hedge ("$5$ or possibly $6$", "$5$ (or $6$)") keeps both: a
+# list, never credit for the first alone (as box lists do, graders.math.extract).
+_HEDGE_GAP = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise)\b|/", re.IGNORECASE)
+# A next statement that opens with a hedge and goes straight on to a value ("The answer is 5.\nOr maybe 6.")
+_HEDGE_NEXT = re.compile(r"[\s.,;]*(?:but\s+)?(?:or|maybe|perhaps|possibly|alternatively)\b[\s,]*(?:(?:maybe|perhaps"
+                         r"|possibly|it\s+is|it's)\b[\s,]*)*(?=-?\d|\$|\\[(\[])", re.IGNORECASE)
 _IS = re.compile(r"\s(?:is|are|equals|=)\s")
 # Words that sit between "is" and the value without changing it: "is indeed 284", "is exactly 7".
 _FILLER = re.compile(r"^(?:(?:indeed|exactly|just|still|also|then|now|actually|simply|clearly|equal\s+to|given\s+by)\s+)+",
@@ -25,12 +34,20 @@ _FILLER = re.compile(r"^(?:(?:indeed|exactly|just|still|also|then|now|actually|s
 _JUDGEMENT = re.compile(r"\s*(?:(?:indeed|still|also|probably|definitely)\s+)?(?:correct|right|wrong|incorrect|consistent|valid"
                         r"|verified|confirmed|reasonable|plausible|accurate|sound|solid|fine|ok(?:ay)?)\s*(?:[.,;:!]|$|(?:and|but|because|since|as)\b)",
                         re.IGNORECASE)
+_NEGATION = re.compile(r"\s*(?:(?:definitely|certainly|clearly|surely|obviously|probably|actually)\s+)?(?:not|never|n't)\b",
+                       re.IGNORECASE)
 _HOPE = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\n|\.(?=\s)|(?<!\d)\.$")
 _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_NUMBER_WORD = re.compile(r"^(%s)(?:[- ](%s))?\b(?!\s+of\b)" % ("|".join(_TENS + _UNITS), "|".join(_UNITS[1:10])), re.IGNORECASE)
+# Not the opening of a larger number, a fraction or a ratio ("one half", "three thousand", "two-thirds", "twenty
+# one hundred", "nine out of ten", "three to one" must not read 1, 3, 2, 20, 9 or 3), nor "one of".
+_NOT_WHOLE = (r"of|hundred|thousand|million|billion|trillion|point|half|halves|and\s+(?:a|one)\b|plus|minus|times|over"
+              r"|divided|squared|cubed|to|out|by|(?:third|quarter|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh"
+              r"|twelfth|\w+teenth|\w+tieth|hundredth|thousandth|millionth)s?|" + "|".join(_TENS + _UNITS))
+_NUMBER_WORD = re.compile(r"^(%s)(?:[- ](%s))?\b(?![- ]+(?:%s)\b)" % ("|".join(_TENS + _UNITS), "|".join(_UNITS[1:10]), _NOT_WHOLE),
+                          re.IGNORECASE)
 # The response stops mid-expression: an operator or an opening bracket last, or brackets left open.
 _DANGLING = re.compile(r"[=+\-*/^(\[{,]\s*$")
 BOLD = re.compile(r"\*\*([^*\n]{1,120})\*\*")
@@ -65,22 +82,35 @@ def number_word(statement: str) -> str | None:
     return str(value)
 
 
-def read_statement(line: str) -> str:
-    """The answer one statement gives, or "" when it gives none."""
+def _stated_value(line: str) -> str:
+    """The part of a statement that states its value: "The volume of $ABCD$ is indeed 120." -> "120."."""
     line = _HOPE.sub("", line)
-    # "The volume of $ABCD$ is 120." -> what follows the last " is " outside math that still has math or a
-    # number after it ("$1$ or $2$ (both are possible)" keeps its answer)
+    # what follows the last " is " outside math that still has math or a number after it ("$1$ or $2$
+    # (both are possible)" keeps its answer)
     spans = [e.span() for e in MATH_ENV.finditer(line)]
     cuts = [m.end() for m in _IS.finditer(line) if not any(a <= m.start() < b for a, b in spans)
             and (any(a >= m.end() for a, _ in spans) or re.search(r"\d", line[m.end():]))]
-    line = _FILLER.sub("", line[cuts[-1]:] if cuts else line.strip(" \t*:"))
+    return _FILLER.sub("", line[cuts[-1]:] if cuts else line.strip(" \t*:"))
+
+
+def negated(statement: str) -> bool:
+    """"The answer is not $5$", "... is definitely not 5": the statement denies a value, it states none."""
+    return _NEGATION.match(_stated_value(statement)) is not None
+
+
+def read_statement(line: str) -> str:
+    """The answer one statement gives, or "" when it gives none."""
+    line = _stated_value(line)
+    if _NEGATION.match(line):
+        return ""
     envs = list(MATH_ENV.finditer(line))
     if envs:
-        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words are one list ("or" keeps a hedge
-        # a list); a lone letter after the first ("$5$ and $x$ must be positive") is prose about the answer
+        # "$12$ and $13$", "$x=1$, $y=2$": spans joined only by list words or a hedge are one list; a lone
+        # letter after the first ("$5$ and $x$ must be positive") is prose about the answer
         listed = [envs[0]]
         for env in envs[1:]:
-            if not _LIST_GAP.fullmatch(line[listed[-1].end() : env.start()]):
+            gap = line[listed[-1].end() : env.start()]
+            if not (_LIST_GAP.fullmatch(gap) or _HEDGE_GAP.search(gap)):
                 break
             listed.append(env)
         texts = [_env_text(e) for e in listed]
@@ -98,7 +128,7 @@ def read_statement(line: str) -> str:
 def first_statement(after: str) -> tuple[str, str]:
     """What an anchor is followed by: (answer, status), status "ok", "ended" (the anchor's sentence ends
     with nothing in it: "that's the final answer."), "judged" ("our answer is correct": a verdict on an
-    answer given earlier) or "unclosed" (math opened and never closed)."""
+    answer given earlier), "negated" ("the answer is not 5") or "unclosed" (math opened and never closed)."""
     after = after.lstrip(" \t:*")
     if after[:1] in (".", "!", ",", ";", ")") or not after.strip():
         return "", "ended"
@@ -108,16 +138,30 @@ def first_statement(after: str) -> tuple[str, str]:
     if display:
         env = MATH_ENV.match(after, display.end())
         if env:
-            return _env_text(env).strip(), "ok"
+            return _with_hedge(_env_text(env).strip(), after[env.end():]), "ok"
     line = after.split("\n", 1)[0][:300]
     start, end = _sentence_bounds(line)[0]
     if _JUDGEMENT.match(line[start:end]):
         return "", "judged"
+    if negated(line[start:end]):
+        return "", "negated"
     answer = read_statement(line[start:end])
     if answer:
-        return answer, "ok"
+        return _with_hedge(answer, after[end:]), "ok"
     opened = line.strip().startswith(("$", "\\(", "\\["))
     return "", "unclosed" if opened else "ended"
+
+
+def _with_hedge(answer: str, rest: str) -> str:
+    """The answer, listed with the value of a next statement that hedges it: a list is never credit for one."""
+    hedge = _HEDGE_NEXT.match(rest[:300])
+    if hedge is None:
+        return answer
+    line = rest[hedge.end():].split("\n", 1)[0][:300]
+    start, end = _sentence_bounds(line)[0]
+    other = read_statement(line[start:end])
+    # a lone letter ("Maybe $x$ is even") is prose about the answer, not another one
+    return f"{answer}, {other}" if other and not re.fullmatch(r"\s*[A-Za-z]\s*", other) else answer
 
 
 def statement_before(text: str, pos: int) -> str:
