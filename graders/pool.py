@@ -5,6 +5,11 @@ granularity, and cannot interrupt work that SymPy or GMP does in C. Here each ca
 worker process; when the deadline passes the worker is killed (SIGKILL) and replaced on next use.
 Workers start from a forkserver that has already imported the grading modules, so a replacement
 costs milliseconds, and forking never happens from the (possibly multi-threaded) caller.
+
+A deadline passes for one of two reasons, and the caller may need to tell them apart (a grader must
+not let a costly response mask its own 0, nor score a sample 0 because the host was busy): the worker
+computed for most of it, or it waited for a CPU. `DeadlineExceeded.cpu_bound` says which, from the
+worker's CPU time during the call (utime + stime in /proc/<pid>/stat, Linux; 10 ms granularity).
 """
 from __future__ import annotations
 
@@ -18,10 +23,24 @@ from multiprocessing.connection import Connection
 from typing import Any, Callable
 
 _MEMORY_LIMIT = 4 << 30   # a worker that tries to build a gigantic integer dies instead of the host swapping
+# A killed call that had used at least this share of its deadline in CPU time was computing, not starved.
+# A quarter, not all: on a host with four runnable processes per core a computing worker still gets it,
+# and the slowest real answers measured take milliseconds (README), far below a quarter of a second.
+CPU_BOUND_FRACTION = 0.25
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
 class DeadlineExceeded(Exception):
-    pass
+    """`cpu_s`: the worker's CPU seconds during the call (None where /proc could not be read)."""
+
+    def __init__(self, message: str, cpu_s: float | None = None, timeout_s: float | None = None):
+        super().__init__(message)
+        self.cpu_s, self.timeout_s = cpu_s, timeout_s
+
+    @property
+    def cpu_bound(self) -> bool:
+        """True when the call itself was costly; False when unknown or when the worker mostly waited (load)."""
+        return self.cpu_s is not None and self.timeout_s is not None and self.cpu_s >= CPU_BOUND_FRACTION * self.timeout_s
 
 
 class WorkerCrashed(Exception):
@@ -62,6 +81,15 @@ class _Slot:
             self.proc.start()
         child.close()
         self.conn = parent
+
+    def cpu_s(self) -> float | None:
+        """The worker's user + system CPU seconds so far; None if it is gone or /proc is unreadable."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()   # the command name may hold spaces and ')'
+        except (OSError, AttributeError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -114,10 +142,14 @@ class DeadlinePool:
         slot = self._idle.get()
         try:
             slot.ensure_started()
+            cpu_before = slot.cpu_s()
             slot.conn.send((fn, args))
             if not slot.conn.poll(timeout_s):
+                cpu_after = slot.cpu_s()
                 slot.kill()
-                raise DeadlineExceeded(f"no answer within {timeout_s:g} s")
+                used = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+                spent = "" if used is None else f" ({used:.2f} s of CPU)"
+                raise DeadlineExceeded(f"no answer within {timeout_s:g} s{spent}", used, timeout_s)
             status, value = slot.conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
             slot.kill()
