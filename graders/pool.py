@@ -13,6 +13,7 @@ worker's CPU time during the call (utime + stime in /proc/<pid>/stat, Linux; 10 
 """
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import queue
@@ -28,6 +29,7 @@ _MEMORY_LIMIT = 4 << 30   # a worker that tries to build a gigantic integer dies
 # and the slowest real answers measured take milliseconds (README), far below a quarter of a second.
 CPU_BOUND_FRACTION = 0.25
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+_START_S = 120.0   # a cold worker imports SymPy on a loaded host; only a hung start is an error
 
 
 class DeadlineExceeded(Exception):
@@ -47,11 +49,17 @@ class WorkerCrashed(Exception):
     pass
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
     except (ValueError, OSError):
         pass
+    # Already imported when this worker forked from a forkserver with this preload (free); not when another
+    # pool started the process-wide forkserver first. Either way, before "ready": a cold start must not be
+    # timed, nor counted as the first call's CPU.
+    for name in preload:
+        importlib.import_module(name)
+    conn.send(("ready", None))
     while True:
         try:
             fn, args = conn.recv()
@@ -67,8 +75,8 @@ def _serve(conn: Connection) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx):
-        self._ctx = ctx
+    def __init__(self, ctx, preload: tuple[str, ...] = ()):
+        self._ctx, self._preload = ctx, preload
         self.proc = None
         self.conn: Connection | None = None
 
@@ -76,11 +84,15 @@ class _Slot:
         if self.proc is not None and self.proc.is_alive():
             return
         parent, child = self._ctx.Pipe()
-        self.proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.proc = self._ctx.Process(target=_serve, args=(child, self._preload), daemon=True)
         with _main_file_hidden():
             self.proc.start()
         child.close()
         self.conn = parent
+        if not parent.poll(_START_S):
+            self.kill()
+            raise WorkerCrashed(f"grading worker did not start within {_START_S:g} s")
+        parent.recv()
 
     def cpu_s(self) -> float | None:
         """The worker's user + system CPU seconds so far; None if it is gone or /proc is unreadable."""
@@ -126,6 +138,7 @@ class DeadlinePool:
 
     def __init__(self, workers: int, preload: tuple[str, ...] = ()):
         self._ctx = multiprocessing.get_context("forkserver")
+        self._preload = tuple(preload)
         if preload:
             self._ctx.set_forkserver_preload(list(preload))
         self.workers = 0
@@ -135,7 +148,7 @@ class DeadlinePool:
 
     def grow(self, workers: int) -> None:
         for _ in range(workers - self.workers):
-            self._idle.put(_Slot(self._ctx))
+            self._idle.put(_Slot(self._ctx, self._preload))
         self.workers = max(self.workers, workers)
 
     def call(self, fn: Callable, args: tuple, timeout_s: float) -> Any:
