@@ -141,6 +141,7 @@ def connect():
         client = docker.from_env(timeout=60)
         client.ping()
     except docker.errors.DockerException as exc:
-        raise DockerUnavailable(f"no Docker engine answers ({exc}): start dockerd, or run "
+        where = f" at DOCKER_HOST={os.environ['DOCKER_HOST']}" if os.environ.get("DOCKER_HOST") else ""
+        raise DockerUnavailable(f"no Docker engine answers{where} ({exc}): start dockerd, or run "
                                 "`bash tools/setup_system.sh` as root on Debian") from None
     return client
