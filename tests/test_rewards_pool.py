@@ -135,3 +135,11 @@ def test_deadline_is_masked_and_counted():
 def test_huge_answer_is_cut_in_extra(pool):
     result = pool.submit("math", "\\boxed{" + "1" * 100_000 + "}", "1").result()
     assert result.score == 0.0 and len(result.extra["extracted"]) <= 300
+
+
+def test_on_timeout_zero_scores_a_deadline_zero():
+    # Opt-in: a policy cannot escape its 0 by writing an answer that exhausts the deadline.
+    slow = ("math", "\\boxed{\\sum_{k=0}^{n-1} F_{n-k-1} F_k}", "\\sum_{k=0}^{n-1} F_k F_{n-k-1}")
+    with RewardPool(workers=1, timeout_s=0.05) as p:
+        result = p.submit(*slow, {"on_timeout": "zero"}).result()
+    assert (result.score, result.correct, result.reason) == (0.0, False, "timeout")
