@@ -5,7 +5,7 @@ no `vf.Rubric`: a task's rewards are `@vf.reward` methods or functions plugged b
 config, called with the arguments their parameter names ask for out of {"task", "trace", "runtime"}, and
 awaited together. `task_reward(task, trace)` is such a function:
 
-    [taskset.task.rewards.correct]            # in the environment's TOML config
+    [env.taskset.task.rewards.correct]            # in the environment's TOML config
     fn = "graders.rewards.verifiers:task_reward"
 
 It reads the gold from the task data's `answer` field (a TaskData subclass or WireTaskData extra), the
