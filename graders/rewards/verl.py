@@ -1,10 +1,10 @@
 """verl: our reward as `custom_reward_function` (verl 0.9.1's call sites, read from its source).
 
-    custom_reward_function.path=$(python -c 'import graders.rewards.verl as m; print(m.__file__)')
-    custom_reward_function.name=compute_score            # naive, dapo, prime, and the reward loop (sync)
-    custom_reward_function.name=acompute_score           # the reward loop awaits an async function
-    custom_reward_function.name=compute_score_batch      # reward_model.reward_manager=batch
-    +custom_reward_function.reward_kwargs.workers=8      # pool settings: workers, timeout_s, backend, sandbox, code_mode
+    reward.custom_reward_function.path=pkg://graders.rewards.verl     # verl 0.9.1 (the legacy top-level
+    reward.custom_reward_function.name=compute_score        # custom_reward_function.* is moved here by verl)
+    # naive, dapo, prime and the reward loop call compute_score; the reward loop awaits acompute_score;
+    # reward.reward_manager.name=batch calls compute_score_batch
+    +reward.custom_reward_function.reward_kwargs.workers=8   # pool settings: workers, timeout_s, backend, sandbox, code_mode
 
 The grader follows `data_source` (`graders.rewards.routing`); `extra_info["reward_options"]` (a dict) gives
 one sample's options, e.g. {"reward": "strict", "tiers": [0, 0, 1, 2]}. Every call returns a dict with
