@@ -11,6 +11,8 @@ one sample's options, e.g. {"reward": "strict", "tiers": [0, 0, 1, 2]}. Every ca
 the same keys (`KEYS`), because verl appends each key to a per-sample list. verl cannot leave a sample
 out, so an undecided one (timeout, sandbox down, unparseable reference) gets score 0.0 with masked=1:
 watch the mean of `masked` in the logs; a rising value means rewards are being lost, not earned.
+The prime manager calls compute_score in up to 64 processes, each then starting its own pool: give it
+reward_kwargs.workers=1 there.
 """
 from __future__ import annotations
 
