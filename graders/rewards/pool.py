@@ -67,6 +67,8 @@ class _Stats:
         self.latency_sum = self.latency_max = 0.0
 
     def record(self, future: Future) -> None:
+        if future.cancelled():  # close() dropped it before it ran: not a call
+            return
         exc = future.exception()
         result = None if exc is not None else future.result()
         latency = float(result.extra.get("latency_s", 0.0)) if result is not None else 0.0
