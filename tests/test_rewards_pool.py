@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -143,3 +144,16 @@ def test_on_timeout_zero_scores_a_deadline_zero():
     with RewardPool(workers=1, timeout_s=0.05) as p:
         result = p.submit(*slow, {"on_timeout": "zero"}).result()
     assert (result.score, result.correct, result.reason) == (0.0, False, "timeout")
+
+
+def test_repeated_answers_reuse_a_finished_comparison_but_never_a_deadline():
+    # graders/pool.py call(cache=True): an RL group's repeated answers cost one worker round trip.
+    from graders.math import grade
+
+    # the slow sum of test_deadline_is_masked_and_counted with another index: its own cache entry
+    gold, response = "\\sum_{j=0}^{n-1} F_j F_{n-j-1}", "\\boxed{\\sum_{j=0}^{n-1} F_{n-j-1} F_j}"
+    assert grade(gold=gold, response=response, timeout_s=0.05).reason == "timeout"     # not kept
+    assert grade(gold=gold, response=response, timeout_s=60).reason == "correct"
+    start = time.monotonic()
+    assert grade(gold=gold, response=response, timeout_s=0.05).reason == "correct"     # kept: no worker
+    assert time.monotonic() - start < 0.05
