@@ -127,3 +127,9 @@ def test_one_endless_program_in_a_batch_of_256(pool):
     assert time.monotonic() - start <= clean_s + budget + 1.0
     assert results[n // 2].score == 0.0 and not results[n // 2].masked
     assert [r.score for i, r in enumerate(results) if i != n // 2] == [1.0] * (n - 1)
+
+
+def test_the_pools_math_deadline_does_not_cut_code():
+    # timeout_s is sized for math; a program's time is its budget_s, or every program would fail at 0.05 s.
+    with RewardPool(1, timeout_s=0.05, sandbox=LocalSandbox(1)) as p:
+        assert p.submit("code", ADD, REF).result().score == 1.0

@@ -56,7 +56,7 @@ def score_call(kind: str, response: str, reference: Any, options: Mapping, *, ti
                                          timeout_s=timeout_s)
     else:
         result = code_reward.code_reward(response=response, reference=reference, options=options,
-                                         sandbox=sandbox(), default_scheme=code_mode, timeout_s=timeout_s)
+                                         sandbox=sandbox(), default_scheme=code_mode)
     return replace(result, extra={**result.extra, "latency_s": time.perf_counter() - start})
 
 
@@ -137,8 +137,8 @@ def _make_sandbox(spec, workers: int):
 class RewardPool:
     def __init__(self, workers: int = 2, *, timeout_s: float | None = None, backend: str = "local",
                  sandbox: str = "docker", code_mode: str = "binary"):
-        """timeout_s: the per-call deadline (math: `graders.math.DEFAULT_TIMEOUT_S`; code: the whole sample's
-        budget, `code_reward.DEFAULT_BUDGET_S`). sandbox: "docker" | "local" | a Sandbox object.
+        """timeout_s: the math deadline per call (None: `graders.math.DEFAULT_TIMEOUT_S`); a code call is bounded
+        by its options' budget_s (`code_reward.DEFAULT_BUDGET_S`). sandbox: "docker" | "local" | a Sandbox object.
         code_mode: the default code reward, "binary" | "strict" | "soft" (a call's options may override)."""
         if not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive int, got {workers!r}")
