@@ -157,3 +157,13 @@ def test_repeated_answers_reuse_a_finished_comparison_but_never_a_deadline():
     start = time.monotonic()
     assert grade(gold=gold, response=response, timeout_s=0.05).reason == "correct"     # kept: no worker
     assert time.monotonic() - start < 0.05
+
+
+def test_score_runs_in_the_calling_thread_and_is_counted():
+    with RewardPool(workers=1) as p:
+        assert p.score("math", "\\boxed{3}", "3").score == 1.0
+        assert p.score("math", "\\boxed{1}", "\\frac{1}{").score is None
+        with pytest.raises(ValueError, match="unknown math reward options"):
+            p.score("math", "\\boxed{1}", "1", {"mdoe": "eval"})
+        stats = p.stats()
+    assert stats["calls"] == 2 and stats["masked"] == 1

@@ -111,10 +111,12 @@ class LocalBackend:
                 self._sandbox = _make_sandbox(self._sandbox_spec, self.workers)
             return self._sandbox
 
+    def run(self, kind: str, response: str, reference: Any, options: dict) -> RewardResult:
+        return score_call(kind, response, reference, options, timeout_s=self.timeout_s, sandbox=self.sandbox,
+                          code_mode=self.code_mode)
+
     def submit(self, kind: str, response: str, reference: Any, options: dict) -> Future:
-        executor = self._math if kind == "math" else self._code
-        return executor.submit(score_call, kind, response, reference, options, timeout_s=self.timeout_s,
-                               sandbox=self.sandbox, code_mode=self.code_mode)
+        return (self._math if kind == "math" else self._code).submit(self.run, kind, response, reference, options)
 
     def close(self) -> None:
         self._math.shutdown(wait=True, cancel_futures=True)
@@ -163,6 +165,20 @@ class RewardPool:
         future = self._backend.submit(kind, response, reference, options)
         future.add_done_callback(self._stats.record)
         return future
+
+    def score(self, kind: str, response: str, reference: Any, options: Mapping | None = None) -> RewardResult:
+        """One call in the calling thread, no hand-off to a pool thread: for serial callers (verl's naive
+        manager). The same deadlines hold (math's are in the worker pool, code's in the sandbox)."""
+        if not isinstance(self._backend, LocalBackend):
+            return self.submit(kind, response, reference, options).result()
+        options = check_call(kind, response, reference, options, self.code_mode)
+        done: Future = Future()
+        try:
+            done.set_result(self._backend.run(kind, response, reference, options))
+        except BaseException as exc:  # counted as an error, then raised to the caller as it is
+            done.set_exception(exc)
+        self._stats.record(done)
+        return done.result()
 
     def score_many(self, calls: Iterable[tuple[str, str, Any, Mapping | None]]) -> list[RewardResult]:
         futures = [self.submit(*call) for call in calls]

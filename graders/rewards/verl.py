@@ -46,7 +46,7 @@ def as_dict(result: RewardResult) -> dict:
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict:
     pool = pool_from(_settings(kwargs))
-    return as_dict(pool.submit(*_call(data_source, solution_str, ground_truth, extra_info)).result())
+    return as_dict(pool.score(*_call(data_source, solution_str, ground_truth, extra_info)))
 
 
 async def acompute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict:
