@@ -49,7 +49,7 @@ def check_call(kind: str, response: Any, reference: Any, options: Mapping | None
 
 def score_call(kind: str, response: str, reference: Any, options: Mapping, *, timeout_s: float | None,
                sandbox, code_mode: str) -> RewardResult:
-    """One reward, in the calling thread (module-level: Ray actors run it too)."""
+    """One reward, in the calling thread."""
     start = time.perf_counter()
     if kind == "math":
         result = math_reward.math_reward(response=response, reference=reference, options=options,

@@ -20,14 +20,12 @@ from graders.rewards.types import RewardResult
 
 class _RewardActor:
     def __init__(self, timeout_s: float | None, sandbox: str, code_mode: str):
-        from graders.rewards.pool import LocalBackend, score_call
+        from graders.rewards.pool import LocalBackend
 
         self._backend = LocalBackend(1, timeout_s, sandbox, code_mode)
-        self._score_call, self._timeout_s, self._code_mode = score_call, timeout_s, code_mode
 
     def score(self, kind: str, response: str, reference: Any, options: dict) -> RewardResult:
-        return self._score_call(kind, response, reference, options, timeout_s=self._timeout_s,
-                                sandbox=self._backend.sandbox, code_mode=self._code_mode)
+        return self._backend.run(kind, response, reference, options)
 
     def pid(self) -> int:
         import os
