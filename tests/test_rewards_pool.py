@@ -167,3 +167,10 @@ def test_score_runs_in_the_calling_thread_and_is_counted():
             p.score("math", "\\boxed{1}", "1", {"mdoe": "eval"})
         stats = p.stats()
     assert stats["calls"] == 2 and stats["masked"] == 1
+
+
+def test_the_adapters_pool_comes_back_after_close():
+    from graders.rewards.pool import get_pool
+
+    get_pool(1).close()
+    assert get_pool(1).score("math", "\\boxed{4}", "4").score == 1.0

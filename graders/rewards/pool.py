@@ -151,7 +151,7 @@ class RewardPool:
         if isinstance(sandbox, str) and sandbox not in SANDBOXES:
             raise ValueError(f"sandbox must be one of {SANDBOXES} or a Sandbox object, got {sandbox!r}")
         code_reward.check_options({}, code_mode)
-        self.code_mode = code_mode
+        self.code_mode, self.closed = code_mode, False
         self._stats = _Stats()
         if backend == "ray":
             from graders.rewards.ray_backend import RayBackend
@@ -193,6 +193,7 @@ class RewardPool:
         return self._stats.snapshot()
 
     def close(self) -> None:
+        self.closed = True
         self._backend.close()
 
     def __enter__(self) -> "RewardPool":
@@ -212,7 +213,7 @@ def get_pool(workers: int = 2, *, timeout_s: float | None = None, backend: str =
     key = (os.getpid(), workers, timeout_s, backend, sandbox, code_mode)
     with _pools_lock:
         pool = _pools.get(key)
-        if pool is None:
+        if pool is None or pool.closed:
             pool = _pools[key] = RewardPool(workers, timeout_s=timeout_s, backend=backend, sandbox=sandbox,
                                             code_mode=code_mode)
         return pool
