@@ -169,6 +169,32 @@ def test_adapters_in_a_spawned_process():
     assert all(ok(out) for out, (*_, ok) in zip(outs, ADAPTER_CALLS))
 
 
+def _run(fn, args: tuple, kwargs: dict):
+    """An async adapter called the way its framework awaits it (module-level: it travels to a child)."""
+    return asyncio.run(fn(*args, **kwargs))
+
+
+# The async twins, each awaited in a thread, after a pickle round trip and in a spawned process.
+ASYNC_CALLS = [
+    (verl.acompute_score, ("aime24", "\\boxed{5}", "5", None), {}, {"score": 1.0}),
+    (trl.areward, (["p"], ["\\boxed{5}"]), {"ground_truth": ["5"]}, [1.0]),
+    (vf_adapter.correct_answer, ("\\boxed{5}", "5"), {}, 1.0),
+]
+
+
+def test_async_adapters_from_a_thread_after_pickle_and_in_a_spawned_process():
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as child:
+        for fn, args, kwargs, expected in ASYNC_CALLS:
+            out: list = []
+            thread = threading.Thread(target=lambda: out.append(_run(pickle.loads(pickle.dumps(fn)), args, kwargs)))
+            thread.start()
+            thread.join()
+            spawned = child.apply(_run, (fn, args, kwargs))
+            for got in (out[0], spawned):
+                assert (got["score"] == expected["score"]) if isinstance(expected, dict) else got == expected
+
+
 def _batch(pathological: str | None, n: int = 256) -> tuple[list, list, list]:
     responses = [f"<think>...</think> \\boxed{{{i}}}" for i in range(n)]
     if pathological is not None:
