@@ -35,11 +35,12 @@ def gold_text(reference: Any) -> str:
     raise TypeError(f"a math reference must be the gold answer as a str, got {type(reference).__name__}")
 
 
-def warm() -> None:
-    """One comparison that needs a worker: starts the forkserver and a worker before the first batch."""
+def warm(index: int) -> None:
+    """A comparison that needs a worker (distinct per index: a repeated one is answered from the cache),
+    so the forkserver and the workers start before the first batch."""
     from graders.math import grade
 
-    grade(gold="x+1", response="\\boxed{1+x}", mode="reward", timeout_s=60)
+    grade(gold=f"x+{index + 1}", response=f"\\boxed{{{index + 1}+x}}", mode="reward", timeout_s=60)
 
 
 def math_reward(*, response: str, reference: Any, options: Mapping, timeout_s: float | None) -> RewardResult:

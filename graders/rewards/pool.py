@@ -102,8 +102,8 @@ class LocalBackend:
         self._math = ThreadPoolExecutor(workers, thread_name_prefix="mimo-reward-math")
         self._code = ThreadPoolExecutor(workers, thread_name_prefix="mimo-reward-code")
         shared_pool("math", workers, _PRELOAD)
-        for _ in range(workers):  # start the workers now (seconds), queued ahead of the first real calls
-            self._math.submit(math_reward.warm)
+        for index in range(workers):  # start the workers now (seconds), queued ahead of the first real calls
+            self._math.submit(math_reward.warm, index)
 
     def sandbox(self):
         with self._lock:
