@@ -57,10 +57,10 @@ class DockerSandbox:
         self._finalizer = weakref.finalize(self, _remove_all, self._slots, self._lock)
 
     def run(self, program: str, inputs: Sequence[str], limits: Limits = Limits(), *,
-            stop_on_error: bool = False) -> SandboxResult:
+            stop_on_error: bool = False, session: bool = False) -> SandboxResult:
         if self._closed:
             raise RuntimeError("DockerSandbox is closed")
-        request = encode_request(program, inputs, limits, stop_on_error)
+        request = encode_request(program, inputs, limits, stop_on_error, session)
         slot = self._idle.get()
         try:
             return self._run_in(slot, request, len(inputs), limits)
@@ -74,8 +74,17 @@ class DockerSandbox:
                 container = self._container(slot, limits.memory_mb)
                 deadline = time.monotonic() + request_deadline(limits, n)
                 line = container.request(request, deadline, reply_cap(limits, n))
-                results = parse_reply(line, n)
+                results, recycle = parse_reply(line, n)
                 meta = {"sandbox": "docker", "container": container.container.short_id, "attempts": attempt + 1}
+                if recycle:  # the verdicts stand; the replacement is made now, on this submission's time
+                    log.warning("recycling sandbox container %s: %s", meta["container"], recycle)
+                    meta["recycled"] = recycle
+                    _discard(slot)
+                    try:
+                        self._container(slot, limits.memory_mb)
+                    except Exception as exc:  # then the next request creates it
+                        log.warning("could not start the replacement container: %s", exc)
+                        _discard(slot)
                 return SandboxResult(results=results, meta=meta)
             except (SandboxBroken, ProtocolError) as exc:
                 error, deadline_passed = f"{type(exc).__name__}: {exc}", isinstance(exc, DeadlineExceeded)
