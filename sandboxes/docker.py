@@ -1,12 +1,13 @@
 """DockerSandbox: a thread-safe pool of hardened runner containers, one per worker (default: one per core).
 
-Covers: no network, read-only root with a small noexec tmpfs, cgroup memory = memory+swap limit, pids,
-CPU (1 core per container), nofile and fsize limits, all capabilities dropped but SETUID/SETGID/KILL,
-no-new-privileges, no logs, default seccomp; tests run as uid 65534 under the driver (see driver.py), with
-a wall deadline, a 1 MiB output cap, a kill sweep after every test, and scratch space emptied before every
-submission. The host wraps each submission in its own deadline, parses the reply strictly and recreates the
-container on any anomaly. Does not cover: kernel exploits (no gVisor), CPU-time fairness between workers
-beyond `--cpus`, or languages other than Python.
+Covers: no network, read-only root, small noexec tmpfs on /tmp and /dev/shm with inode caps, SysV shm
+capped by sysctls, cgroup memory = memory+swap limit, pids, CPU (1 core per container), nofile and fsize
+limits, all capabilities dropped but SETUID/SETGID/KILL (+SYS_RESOURCE where the engine allows it),
+no-new-privileges, no logs, default seccomp; tests run as uid 65534 under the driver (see driver.py and the
+guarantees in sandboxes/__init__.py). The host wraps each submission in its own deadline, reads at most a
+bounded reply, parses it strictly, and recreates the container on any anomaly or when the driver asks to
+be recycled. Does not cover: kernel exploits (no gVisor), CPU-time fairness between workers beyond
+`--cpus`, or languages other than Python.
 """
 from __future__ import annotations
 
