@@ -207,20 +207,25 @@ def test_deep_directory_tree_is_cleaned_without_recreating_the_container(sandbox
     assert after.results[0].stdout == "[]\n"
 
 
-# Writes straight to every pipe it holds (the result channel among them) until the sandbox stops it: NULs
-# that JSON-escape six-fold and astral characters that make the host's strings 4 bytes per character.
+# Writes straight to every pipe it holds (the result channel among them) lines just under the per-test cap
+# made of NULs (JSON-escaped six-fold) and one astral character (the host's str then takes 4 bytes per
+# character), until the per-sample cap stops it.
 FLOOD = """
 import os, stat
-chunk = ("\\x00" * 4096 + "\\U0001F600" * 1024).encode() + b"\\n"
+line = ("\\U0001F600" + "\\x00" * ((8 << 20) - 64)).encode() + b"\\n"
 fds = [fd for fd in range(3, 64) if os.path.exists(f"/proc/self/fd/{fd}") and stat.S_ISFIFO(os.fstat(fd).st_mode)]
 for fd in fds:
     os.set_blocking(fd, False)
 while True:
     for fd in fds:
-        try:
-            os.write(fd, chunk)
-        except OSError:
-            pass
+        view = memoryview(line)
+        while view:
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
 """
 TINY_LINES = """
 import os, stat
@@ -234,7 +239,7 @@ while True:
         except OSError:
             pass
 """
-BIG_EXPECTED = CodeReference(tests=(CodeTest("1\n", "7 " * (1 << 19) + "\n"),) * 2)
+BIG_EXPECTED = CodeReference(tests=(CodeTest("1\n", "7 " * (1 << 19) + "\n"),) * 6)  # 1 MiB each
 
 
 @pytest.mark.parametrize("mode", MODES)
