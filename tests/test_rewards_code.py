@@ -73,8 +73,13 @@ def test_strict_without_tiers_is_a_clear_error(pool):
 
 
 @pytest.mark.docker
-def test_unusable_reference_is_masked(pool):
-    result = pool.submit("code", ADD, '{"inputs": ["1"], "outputs": []}').result()
+@pytest.mark.parametrize("reference", [
+    '{"inputs": ["1"], "outputs": []}',                    # lengths differ
+    {"inputs": [[1, 2]], "outputs": [[3]]},                 # lists, not stdin text
+    "not json", {"tests": []}, 42,
+])
+def test_unusable_reference_is_masked(pool, reference):
+    result = pool.submit("code", ADD, reference).result()
     assert (result.score, result.reason) == (None, "bad_tests")
 
 

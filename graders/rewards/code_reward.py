@@ -48,9 +48,11 @@ def as_reference(reference: Any):
     if not isinstance(reference, Mapping):
         raise TypeError(f"code reference is a {type(reference).__name__}, not a CodeReference or a test dict")
     tiers = reference.get("tiers")
-    if "public_test_cases" in reference:
-        return reference_from_lcb_row(reference), tiers
-    return reference_from_input_output(reference), tiers
+    lcb_row = "public_test_cases" in reference
+    ref = reference_from_lcb_row(reference) if lcb_row else reference_from_input_output(reference)
+    if not all(isinstance(t.input, str) and isinstance(t.output, str) for t in ref.tests):
+        raise ValueError("every test input and output must be a str (stdin text / JSON lines)")
+    return ref, tiers
 
 
 def _tiers(options: Mapping, from_reference, n_tests: int) -> tuple[int, ...]:
