@@ -87,7 +87,7 @@ def code_reward(*, response: str, reference: Any, options: Mapping, sandbox, def
                     budget_s=options.get("budget_s", DEFAULT_BUDGET_S),
                     memory_mb=options.get("memory_mb", DEFAULT_MEMORY_MB))
     extra = {"verdicts": verdict.verdicts, "passed_tests": verdict.verdicts.count("AC"),
-             "tests": len(ref.tests), "scheme": scheme, "detail": verdict.infra_error or verdict.detail}
+             "tests": len(ref.tests), "scheme": scheme, "detail": (verdict.infra_error or verdict.detail)[:300]}
     if verdict.score is None:
         return RewardResult(None, None, verdict.reason, extra)
     score = verdict.score if tiers is None else reward(verdicts=verdict.verdicts, tiers=tiers, scheme=scheme,
