@@ -298,8 +298,7 @@ def _limit(memory_mb):
     resource.setrlimit(resource.RLIMIT_MSGQUEUE, (1 << 16, 1 << 16))
     if memory_mb:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
-    if CONTAINER:  # below the driver for the CPU: a test's spinning processes cannot starve its kill
-        os.nice(19)  # (a lone test is unaffected: weights compare only inside the container's cgroup)
+    if CONTAINER:
         os.setgroups([])
         os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
         os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)  # all uids non-zero: every capability is gone
