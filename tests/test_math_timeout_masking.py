@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 
 import pytest
@@ -75,24 +74,17 @@ def _grandchildren() -> list[int]:
 
 
 def test_starved_hostile_response_stays_masked():
-    grade(gold="x+1", response="\\boxed{1+x}")
-    done, stopped = threading.Event(), set()
-
-    def starve():   # the host gives the workers no CPU: stop each as soon as it exists
-        while not done.is_set():
-            for pid in _grandchildren():
-                if pid not in stopped:
-                    os.kill(pid, signal.SIGSTOP)
-                    stopped.add(pid)
-            time.sleep(0.002)
-
-    thread = threading.Thread(target=starve)
-    thread.start()
+    # Start every worker first (calls rotate through the slots; distinct pairs, since answers are cached):
+    # the host then gives them no CPU at all, as SIGSTOP does. A worker still starting is not stopped:
+    # the pool waits for it to be ready before the deadline starts.
+    for k in range(2 * (os.cpu_count() or 2) + 2):
+        grade(gold=f"x+{k + 1}", response=f"\\boxed{{{k + 1}+x}}")
+    stopped = _grandchildren()
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
     try:
         v = grade(gold="2", response=COSTLY[0], mode="reward", timeout_s=1.0)
     finally:
-        done.set()
-        thread.join()
         for pid in stopped:
             try:
                 os.kill(pid, signal.SIGCONT)

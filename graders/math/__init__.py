@@ -96,7 +96,7 @@ def _verdict(found: Extraction, correct: bool, reason: str, gold_norm: str | Non
 def _in_worker(said, gold_norm: str | None, resp_norm: str | None, job: tuple, timeout_s: float) -> MathVerdict:
     pool = shared_pool("math", _default_workers(), _PRELOAD)
     try:
-        reason, detail = pool.call(compare_job, job, timeout_s)
+        reason, detail = pool.call(compare_job, job, timeout_s, cache=job[3] is not None)  # short normalised pairs
     except DeadlineExceeded as exc:
         if not exc.cpu_bound:   # the worker waited for a CPU: the host's doing, masked
             return said(False, "timeout", gold_norm, resp_norm, note=f"{exc}, starved by host load", timed_out=True)
