@@ -33,6 +33,8 @@ DEFAULT_MEMORY_MB = 4096        # LCB sets none (its comment says 4 GB); a sandb
 OUTPUT_CAP_SLACK = 1 << 16      # captured output kept per test: 4 x expected + this
 DEATH_VERDICTS = {"timeout": "TLE", "memory": "MLE", "output_limit": "WA", "runtime_error": "RE", "ok": "RE"}
 STATUS_VERDICTS = {"timeout": "TLE", "memory": "MLE", "runtime_error": "RE"}
+RECORD_FIELDS = {"i": int, "status": str, "truncated": bool, "error": str, "time": (int, float),
+                 "compile": bool, "ready": bool}
 
 _default_lock = threading.Lock()
 _default_sandbox: Sandbox | None = None
@@ -186,11 +188,21 @@ def _parse_records(stdout: str) -> list[dict]:
     for line in stdout.split("\n"):
         try:
             record = json.loads(line)
-        except ValueError:  # a record cut by a kill or an output cap
+        except (ValueError, RecursionError):  # a record cut by a kill or an output cap, or nested to crash us
             continue
-        if isinstance(record, dict):
+        if isinstance(record, dict) and _well_formed(record):
             records.append(record)
     return records
+
+
+def _well_formed(record: dict) -> bool:
+    """The judged program runs in the harness's process and can write to its channel (fd 3): a forged record
+    may claim a wrong verdict (outputs are still compared here), but must never crash the host grader and so
+    turn the program's 0 into a masked sample."""
+    for key, kind in RECORD_FIELDS.items():
+        if key in record and (not isinstance(record[key], kind) or (kind is int and isinstance(record[key], bool))):
+            return False
+    return True
 
 
 def _outcome(record: dict, test, fn_name: str | None, options: CodeOptions) -> TestOutcome:
