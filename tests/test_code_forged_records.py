@@ -1,5 +1,5 @@
 """A judged program forging the harness's protocol records (it shares the harness's process, so it can write
-to the channel on fd 3): every forgery must end as the program's own failure (score 0), never as an
+to its channel): every forgery must end as the program's own failure (score 0), never as an
 exception in the host grader, which a reward pool would report as an error and mask. Found by the
 reward-hacking probes (graders/rewards/probes.py); LocalSandbox, as test_code_grader.py.
 
@@ -15,16 +15,19 @@ REFERENCE = CodeReference(tests=tuple(CodeTest(f"{i} {i + 1}\n", f"{2 * i + 1}\n
 
 
 def forge(line: bytes) -> str:
-    return f"import os\nos.write(3, {line!r} + b'\\n')\nos._exit(0)"
+    """Writes the line to every descriptor the harness may hold (its channel's number is not fixed), then ends."""
+    return (f"import os\nfor fd in range(3, 10):\n    try:\n        os.write(fd, {line!r} + b'\\n')\n"
+            "    except OSError:\n        pass\nos._exit(0)")
 
 
-# (name, the bytes the program writes as one record line); each once crashed _parse_records/_outcome.
+# (name, the bytes the program writes as one record line); the dict status and the deep nesting crashed the
+# host grader (TypeError, RecursionError) before the record check in graders/code/__init__.py:_record.
 FORGERIES = [
-    ("time_not_a_number", b'{"i": 0, "status": "ok", "out": "1\\n", "time": "x"}'),
-    ("time_a_list", b'{"i": 0, "status": "ok", "out": "1\\n", "time": [1]}'),
-    ("status_a_dict", b'{"i": 0, "status": {"a": 1}, "out": "1\\n"}'),
+    ("truncated_a_string", b'{"status": "ok", "out": "1\\n", "truncated": "no"}'),
+    ("error_a_list", b'{"status": "runtime_error", "error": [1]}'),
+    ("status_a_dict", b'{"status": {"a": 1}, "out": "1\\n"}'),
     ("nested_200k_deep", b"[" * 200_000 + b"]" * 200_000),
-    ("index_a_bool", b'{"i": true, "status": "ok", "out": "3\\n"}'),
+    ("ok_with_a_guessed_output", b'{"status": "ok", "out": "3\\n"}'),
 ]
 
 
