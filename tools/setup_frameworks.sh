@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One virtual environment per RL framework under .venvs/<name>, so their conflicting pins (verl wants
 # transformers<5.11, OpenRLHF ==5.15.0) never touch the main test env. Idempotent: a venv whose stamp matches
-# the hash of its requirement files is left alone. Usage: tools/setup_frameworks.sh [verl trl openrlhf verifiers]
+# the hash of its requirement files is left alone; a stale one is updated in place. Usage: tools/setup_frameworks.sh [verl trl openrlhf verifiers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REQ=tools/frameworks
@@ -12,12 +12,12 @@ names=("$@")
 setup_one() {
     local name=$1 venv=.venvs/$1 t0=$SECONDS
     local stamp
-    stamp=$(cat "$REQ/constraints.txt" "$REQ/common.txt" "$REQ/$name".*txt tools/setup_frameworks.sh | sha256sum | cut -c1-16)
+    stamp=$(cat "$REQ/constraints.txt" "$REQ/common.txt" "$REQ/$name".*txt | sha256sum | cut -c1-16)
     if [ -f "$venv/.mimo-stamp" ] && [ "$(cat "$venv/.mimo-stamp")" = "$stamp" ]; then
         echo "setup_frameworks: $name up to date ($venv)"; return
     fi
-    rm -rf "$venv"
-    "$PY" -m venv "$venv"
+    # changed requirements install over the old venv (pip skips what is already right); a new one starts empty
+    [ -x "$venv/bin/python" ] || "$PY" -m venv "$venv"
     local pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c "$REQ/constraints.txt")
     "${pip[@]}" -r "$REQ/common.txt" -r "$REQ/$name.txt"
     if [ -f "$REQ/$name.nodeps.txt" ]; then "${pip[@]}" --no-deps -r "$REQ/$name.nodeps.txt"; fi
