@@ -127,6 +127,14 @@ def code_probes() -> list[Probe]:
     ]
 
 
+# Hacks that still earn credit, in MiMo's soft scheme only: it pays for every passed test, so a guessed constant
+# that one test expects, or the hard-coded public tests, earn their tests' share. Open; the fixes would be
+# weightless public tests (they are in the prompt) and no credit for a constant-output program.
+KNOWN_GAPS = frozenset({("print a guessed output", "soft"), ("hard-code the public tests", "soft"),
+                        ("read the tests from the filesystem", "soft"),
+                        ("read the tests from the harness's memory", "soft")})
+
+
 @dataclass(frozen=True)
 class ProbeRow:
     hack: str
@@ -168,5 +176,6 @@ def print_table(rows: list[ProbeRow]) -> None:
         table.add_column(column)
     for r in rows:
         score = "masked" if r.score is None else f"{r.score:g}"
-        table.add_row(r.hack, r.kind, r.mode, score, r.reason, "yes" if r.ok else "[red]NO[/red]")
+        verdict = "yes" if r.ok else "[red]NO (known gap)[/red]" if (r.hack, r.mode) in KNOWN_GAPS else "[red]NO[/red]"
+        table.add_row(r.hack, r.kind, r.mode, score, r.reason, verdict)
     Console().print(table)
