@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+KNOWN_MISLABEL = "10{,}000"   # idx 72: response \\boxed{10000} stored as wrong (math_grader_heldout/README.md)
 DATA = ROOT.parent / "shared" / "data" / "math_grader_heldout" / "qwen25math_math_cot_100.jsonl"
 # name -> (manager, data_source, custom function in graders.rewards.verl or None = verl's default, extra_info)
 MATH_SCORERS = {
@@ -218,16 +219,20 @@ def agreement_rows(results: dict, labels: list[bool], pairs) -> list[list[str]]:
     """Each class of disagreement between our reward-mode adapter and a verl scorer, with who the labels favour."""
     from graders.math import grade
 
-    reasons = [grade(gold=g, response=r, mode="reward", timeout_s=10).reason for g, r in pairs]
+    verdicts = [grade(gold=g, response=r, mode="reward", timeout_s=10) for g, r in pairs]
+    reasons = [("hedged" if v.detail.startswith("hedged") else v.reason) for v in verdicts]
     ours = [a > 0 for a in results["ours, reward mode (naive)"][2]]
     rows = []
     for name in ("verl math_reward (default)", "verl math_dapo", "verl math_verify"):
         theirs = [a > 0 for a in results[name][2]]
-        classes = Counter((o, t, lab, why) for o, t, lab, why in zip(ours, theirs, labels, reasons) if o != t)
+        mislabel = [p[0] == KNOWN_MISLABEL for p in pairs]
+        classes = Counter((o, t, lab, why, bad) for o, t, lab, why, bad in
+                          zip(ours, theirs, labels, reasons, mislabel) if o != t)
         rows.append([name, f"{sum(o == t for o, t in zip(ours, theirs))}/800", "", ""])
-        for (o, t, lab, why), n in classes.most_common():
-            right = "ours" if o == lab else name.split()[1]
-            rows.append(["", f"{n}", f"ours {int(o)} ({why}), verl {int(t)}, label {int(lab)}", right])
+        for (o, t, lab, why, bad), n in classes.most_common():
+            right = "ours" if (o == lab) != bad else name.split()[1]
+            note = " (idx 72, a known wrong label)" if bad else ""
+            rows.append(["", f"{n}", f"ours {int(o)} ({why}), verl {int(t)}, label {int(lab)}{note}", right])
     return rows
 
 
