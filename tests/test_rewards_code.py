@@ -73,8 +73,13 @@ def test_strict_without_tiers_is_a_clear_error(pool):
 
 
 @pytest.mark.docker
-def test_unusable_reference_is_masked(pool):
-    result = pool.submit("code", ADD, '{"inputs": ["1"], "outputs": []}').result()
+@pytest.mark.parametrize("reference", [
+    '{"inputs": ["1"], "outputs": []}',                    # lengths differ
+    {"inputs": [[1, 2]], "outputs": [[3]]},                 # lists, not stdin text
+    "not json", {"tests": []}, 42,
+])
+def test_unusable_reference_is_masked(pool, reference):
+    result = pool.submit("code", ADD, reference).result()
     assert (result.score, result.reason) == (None, "bad_tests")
 
 
@@ -118,14 +123,17 @@ def test_one_endless_program_in_a_batch_of_256(pool):
     one_test = CodeReference(tests=(CodeTest("1 2\n", "3\n"),))
     calls = [("code", ADD, one_test, {"budget_s": budget})] * n
     pool.score_many(calls[:4])   # warm both containers
-    start = time.monotonic()
-    pool.score_many(calls)
-    clean_s = time.monotonic() - start
+    clean_s = []
+    for _ in range(2):           # the slower of two clean runs: a loaded machine varies by seconds
+        start = time.monotonic()
+        pool.score_many(calls)
+        clean_s.append(time.monotonic() - start)
     calls[n // 2] = ("code", LOOP, one_test, {"budget_s": budget})
     start = time.monotonic()
     results = pool.score_many(calls)
-    assert time.monotonic() - start <= clean_s + budget + 1.0
-    assert results[n // 2].score == 0.0 and not results[n // 2].masked
+    assert time.monotonic() - start <= max(clean_s) + budget + 1.0
+    endless = results[n // 2]
+    assert endless.score == 0.0 and not endless.masked and endless.extra["latency_s"] <= budget + 1.0
     assert [r.score for i, r in enumerate(results) if i != n // 2] == [1.0] * (n - 1)
 
 

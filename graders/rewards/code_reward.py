@@ -48,9 +48,11 @@ def as_reference(reference: Any):
     if not isinstance(reference, Mapping):
         raise TypeError(f"code reference is a {type(reference).__name__}, not a CodeReference or a test dict")
     tiers = reference.get("tiers")
-    if "public_test_cases" in reference:
-        return reference_from_lcb_row(reference), tiers
-    return reference_from_input_output(reference), tiers
+    lcb_row = "public_test_cases" in reference
+    ref = reference_from_lcb_row(reference) if lcb_row else reference_from_input_output(reference)
+    if not all(isinstance(t.input, str) and isinstance(t.output, str) for t in ref.tests):
+        raise ValueError("every test input and output must be a str (stdin text / JSON lines)")
+    return ref, tiers
 
 
 def _tiers(options: Mapping, from_reference, n_tests: int) -> tuple[int, ...]:
@@ -85,7 +87,7 @@ def code_reward(*, response: str, reference: Any, options: Mapping, sandbox, def
                     budget_s=options.get("budget_s", DEFAULT_BUDGET_S),
                     memory_mb=options.get("memory_mb", DEFAULT_MEMORY_MB))
     extra = {"verdicts": verdict.verdicts, "passed_tests": verdict.verdicts.count("AC"),
-             "tests": len(ref.tests), "scheme": scheme, "detail": verdict.infra_error or verdict.detail}
+             "tests": len(ref.tests), "scheme": scheme, "detail": (verdict.infra_error or verdict.detail)[:300]}
     if verdict.score is None:
         return RewardResult(None, None, verdict.reason, extra)
     score = verdict.score if tiers is None else reward(verdicts=verdict.verdicts, tiers=tiers, scheme=scheme,
