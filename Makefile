@@ -2,7 +2,7 @@
 PY ?= python3
 PIP = $(PY) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore
 
-.PHONY: demo test install-test system
+.PHONY: demo test install-test system frameworks
 
 install-test:
 	$(PIP) -e '.[test]'
@@ -16,5 +16,9 @@ demo:
 	$(PIP) -e '.[plot]'
 	mimo-eval demo
 
-test: install-test system
+# One venv per RL framework (.venvs/<name>, exact releases) for tests/test_frameworks.py. Idempotent.
+frameworks:
+	PY=$(PY) bash tools/setup_frameworks.sh
+
+test: install-test system frameworks
 	$(PY) -m pytest -q -ra $(PYTEST_ARGS)

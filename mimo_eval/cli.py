@@ -63,6 +63,18 @@ def _cmd_calibrate_tests(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reward_probes(args: argparse.Namespace) -> int:
+    from graders.rewards.pool import RewardPool
+    from graders.rewards.probes import print_table, run_probes
+
+    with RewardPool(args.workers, sandbox=args.sandbox) as pool:
+        rows = run_probes(pool, tuple(args.kinds))
+    print_table(rows)
+    failed = [r for r in rows if not r.ok]
+    print(f"{len(rows) - len(failed)}/{len(rows)} rows as required (hacks 0 or masked, controls 1)")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mimo_eval import __version__
 
@@ -100,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for one <problem_id>.json per problem")
     p.add_argument("--tiers", type=_positive_int, default=3, help="number of difficulty tiers K (MiMo Fig. 5: 3)")
     p.set_defaults(func=_cmd_calibrate_tests)
+    p = sub.add_parser("reward-probes", help="throw known reward hacks at every reward mode; table: hack, mode, score")
+    p.add_argument("--sandbox", choices=("docker", "local"), default="docker",
+                   help="where the code probes run (local: no isolation, for machines without Docker)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--kinds", nargs="+", choices=("math", "code"), default=["math", "code"])
+    p.set_defaults(func=_cmd_reward_probes)
     return parser
 
 

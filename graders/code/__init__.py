@@ -38,6 +38,7 @@ DEFAULT_MEMORY_MB = 4096        # LCB sets none (its comment says 4 GB); a sandb
 OUTPUT_CAP_BYTES = 8 << 20      # one test's record (JSON line) from the process under test; longer: WA
 RESULT_CAP_BYTES = 32 << 20     # all records of one sample: with base64 and decoding, host memory <= ~6x this
 EXPECTED_CAP_BYTES = 4 << 20    # an expected output longer than this could not fit a record: bad_tests
+RECORD_FIELDS = {"status": str, "truncated": bool, "error": str, "compile": bool, "ready": bool}
 DEATH_VERDICTS = {"timeout": "TLE", "memory": "MLE", "output_limit": "WA", "runtime_error": "RE", "ok": "RE"}
 STATUS_VERDICTS = {"memory": "MLE", "runtime_error": "RE"}
 
@@ -186,9 +187,16 @@ def _record(run) -> dict:
     """The JSON record a step answered with; {} for a line cut by a kill or a cap, or not JSON."""
     try:
         record = json.loads(run.stdout)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line nested 200k deep
         return {}
-    return record if isinstance(record, dict) else {}
+    return record if isinstance(record, dict) and _well_formed(record) else {}
+
+
+def _well_formed(record: dict) -> bool:
+    """The program under test shares the harness's process and can write its own line to the channel: a forged
+    record may claim a wrong verdict (outputs are still compared here), but must never crash the host grader,
+    which a reward pool would report as an error and mask instead of the program's 0."""
+    return all(isinstance(record[key], kind) for key, kind in RECORD_FIELDS.items() if key in record)
 
 
 def _outcome(run, test, fn_name: str | None, options: CodeOptions) -> TestOutcome:

@@ -2,8 +2,8 @@
 
     reward.custom_reward_function.path=pkg://graders.rewards.verl     # verl 0.9.1 (the legacy top-level
     reward.custom_reward_function.name=compute_score        # custom_reward_function.* is moved here by verl)
-    # naive, dapo, prime and the reward loop call compute_score; the reward loop awaits acompute_score;
-    # reward.reward_manager.name=batch calls compute_score_batch
+    # naive, dapo and the reward loop call compute_score; the reward loop awaits acompute_score;
+    # reward.reward_manager.name=batch calls compute_score_batch; name=prime needs compute_score_prime
     +reward.custom_reward_function.reward_kwargs.workers=8   # pool settings: workers, timeout_s, backend, sandbox, code_mode
 
 The grader follows `data_source` (`graders.rewards.routing`); `extra_info["reward_options"]` (a dict) gives
@@ -11,8 +11,11 @@ one sample's options, e.g. {"reward": "strict", "tiers": [0, 0, 1, 2]}. Every ca
 the same keys (`KEYS`), because verl appends each key to a per-sample list. verl cannot leave a sample
 out, so an undecided one (timeout, sandbox down, unparseable reference) gets score 0.0 with masked=1:
 watch the mean of `masked` in the logs; a rising value means rewards are being lost, not earned.
-The prime manager calls compute_score in up to 64 processes, each then starting its own pool: give it
-reward_kwargs.workers=1 there.
+The prime manager calls its function in up to 64 processes, each then starting its own pool: give it
+reward_kwargs.workers=1 there. It takes `float(result[0])` of anything but a number and scores the whole
+batch 0.0 when that raises (verl/workers/reward_manager/prime.py:80-88, :140-145), so it gets
+`compute_score_prime` (a float; masked samples are an uncounted 0.0 there), and only through pkg://: a
+function loaded from a file path cannot be pickled into its process pool, which also zeroes every sample.
 """
 from __future__ import annotations
 
@@ -64,3 +67,8 @@ def compute_score_batch(data_sources: Sequence, solution_strs: Sequence, ground_
     pool = pool_from(_settings(kwargs))
     calls = [_call(*row) for row in zip(data_sources, solution_strs, ground_truths, extra_infos)]
     return [as_dict(r) for r in pool.score_many(calls)]
+
+
+def compute_score_prime(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> float:
+    """verl's prime manager (positional call in a ProcessPool): the score alone, see the module docstring."""
+    return compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs)["score"]
