@@ -1,0 +1,200 @@
+"""The reward pool: reward calls from any thread or event loop, each with a hard deadline, counted.
+
+    from graders.rewards.pool import RewardPool
+    with RewardPool(workers=2) as pool:
+        results = pool.score_many([("math", response, "\\frac{1}{2}", None), ...])   # order kept
+
+Math runs `graders.math.grade` on `workers` threads; the SymPy work inside it runs in the shared forkserver
+deadline pool of `graders/pool.py` (grown here to `workers`), which kills and respawns a worker past the
+deadline, so no call outlives `timeout_s` (+ the linear-time extraction). Code runs `graders.code.grade` on
+its own `workers` threads feeding a sandbox with `workers` workers (Docker by default; "local" only when
+asked, with a warning; DOCKER_HOST picks a remote engine, as for every Docker client). A result whose score
+is None is masked: the caller must leave it out, never count it as 0 or 1. backend="ray" spreads the same
+calls over Ray actors (`graders.rewards.ray_backend`).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, Iterable, Mapping
+
+from graders.rewards import code_reward, math_reward
+from graders.rewards.routing import KINDS
+from graders.rewards.types import RewardResult
+
+BACKENDS = ("local", "ray")
+SANDBOXES = ("docker", "local")
+
+
+def check_call(kind: str, response: Any, reference: Any, options: Mapping | None, code_mode: str) -> dict:
+    """Caller mistakes fail here, in the caller's thread, with the fix in the message."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r} (graders.rewards.routing.kind_for "
+                         "maps a data_source to its kind)")
+    if not isinstance(response, str):
+        raise TypeError(f"response must be the model's text as a str, got {type(response).__name__}")
+    options = dict(options or {})
+    if kind == "math":
+        math_reward.check_options(options)
+        math_reward.gold_text(reference)
+    else:
+        code_reward.check_options(options, code_mode)
+    return options
+
+
+def score_call(kind: str, response: str, reference: Any, options: Mapping, *, timeout_s: float | None,
+               sandbox, code_mode: str) -> RewardResult:
+    """One reward, in the calling thread (module-level: Ray actors run it too)."""
+    start = time.perf_counter()
+    if kind == "math":
+        result = math_reward.math_reward(response=response, reference=reference, options=options,
+                                         timeout_s=timeout_s)
+    else:
+        result = code_reward.code_reward(response=response, reference=reference, options=options,
+                                         sandbox=sandbox(), default_scheme=code_mode, timeout_s=timeout_s)
+    return replace(result, extra={**result.extra, "latency_s": time.perf_counter() - start})
+
+
+class _Stats:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.calls = self.timeouts = self.errors = self.masked = 0
+        self.latency_sum = self.latency_max = 0.0
+
+    def record(self, future: Future) -> None:
+        exc = future.exception()
+        result = None if exc is not None else future.result()
+        latency = float(result.extra.get("latency_s", 0.0)) if result is not None else 0.0
+        with self._lock:
+            self.calls += 1
+            if result is None or result.reason in ("error", "infra_error"):
+                self.errors += 1
+            if result is None or result.score is None:
+                self.masked += 1
+            self.timeouts += result is not None and result.reason == "timeout"
+            self.latency_sum += latency
+            self.latency_max = max(self.latency_max, latency)
+
+    def snapshot(self) -> dict[str, float]:
+        with self._lock:
+            return {"calls": self.calls, "timeouts": self.timeouts, "errors": self.errors, "masked": self.masked,
+                    "latency_mean_s": self.latency_sum / self.calls if self.calls else 0.0,
+                    "latency_max_s": self.latency_max}
+
+
+class LocalBackend:
+    """Threads in this process; math's SymPy work in the shared deadline pool, code in one sandbox."""
+
+    def __init__(self, workers: int, timeout_s: float | None, sandbox, code_mode: str):
+        from graders.math import _PRELOAD
+        from graders.pool import shared_pool
+
+        self.workers, self.timeout_s, self.code_mode = workers, timeout_s, code_mode
+        self._sandbox_spec, self._sandbox, self._owns_sandbox = sandbox, None, isinstance(sandbox, str)
+        self._lock = threading.Lock()
+        self._math = ThreadPoolExecutor(workers, thread_name_prefix="mimo-reward-math")
+        self._code = ThreadPoolExecutor(workers, thread_name_prefix="mimo-reward-code")
+        shared_pool("math", workers, _PRELOAD)
+        for _ in range(workers):  # start the workers now (seconds), queued ahead of the first real calls
+            self._math.submit(math_reward.warm)
+
+    def sandbox(self):
+        with self._lock:
+            if self._sandbox is None:
+                self._sandbox = _make_sandbox(self._sandbox_spec, self.workers)
+            return self._sandbox
+
+    def submit(self, kind: str, response: str, reference: Any, options: dict) -> Future:
+        executor = self._math if kind == "math" else self._code
+        return executor.submit(score_call, kind, response, reference, options, timeout_s=self.timeout_s,
+                               sandbox=self.sandbox, code_mode=self.code_mode)
+
+    def close(self) -> None:
+        self._math.shutdown(wait=True, cancel_futures=True)
+        self._code.shutdown(wait=True, cancel_futures=True)
+        if self._sandbox is not None and self._owns_sandbox:
+            self._sandbox.close()
+
+
+def _make_sandbox(spec, workers: int):
+    if not isinstance(spec, str):
+        return spec  # a Sandbox object the caller built (and closes)
+    from graders.code import judge_sandbox
+
+    if spec == "local":
+        warnings.warn("RewardPool(sandbox='local'): judged programs run on this host WITHOUT isolation; "
+                      "use sandbox='docker' for anything a policy wrote", stacklevel=3)
+    return judge_sandbox(spec, workers)
+
+
+class RewardPool:
+    def __init__(self, workers: int = 2, *, timeout_s: float | None = None, backend: str = "local",
+                 sandbox: str = "docker", code_mode: str = "binary"):
+        """timeout_s: the per-call deadline (math: `graders.math.DEFAULT_TIMEOUT_S`; code: the whole sample's
+        budget, `code_reward.DEFAULT_BUDGET_S`). sandbox: "docker" | "local" | a Sandbox object.
+        code_mode: the default code reward, "binary" | "strict" | "soft" (a call's options may override)."""
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive int, got {workers!r}")
+        if timeout_s is not None and not timeout_s > 0:
+            raise ValueError(f"timeout_s must be > 0 (or None for the defaults), got {timeout_s!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if isinstance(sandbox, str) and sandbox not in SANDBOXES:
+            raise ValueError(f"sandbox must be one of {SANDBOXES} or a Sandbox object, got {sandbox!r}")
+        code_reward.check_options({}, code_mode)
+        self.code_mode = code_mode
+        self._stats = _Stats()
+        if backend == "ray":
+            from graders.rewards.ray_backend import RayBackend
+
+            self._backend = RayBackend(workers, timeout_s, sandbox, code_mode)
+        else:
+            self._backend = LocalBackend(workers, timeout_s, sandbox, code_mode)
+
+    def submit(self, kind: str, response: str, reference: Any, options: Mapping | None = None) -> Future:
+        options = check_call(kind, response, reference, options, self.code_mode)
+        future = self._backend.submit(kind, response, reference, options)
+        future.add_done_callback(self._stats.record)
+        return future
+
+    def score_many(self, calls: Iterable[tuple[str, str, Any, Mapping | None]]) -> list[RewardResult]:
+        futures = [self.submit(*call) for call in calls]
+        return [f.result() for f in futures]
+
+    async def ascore(self, kind: str, response: str, reference: Any, options: Mapping | None = None) -> RewardResult:
+        return await asyncio.wrap_future(self.submit(kind, response, reference, options))
+
+    def stats(self) -> dict[str, float]:
+        """Counters since creation: calls, timeouts, errors (worker/sandbox failures and calls that raised),
+        masked (score None), latency_mean_s, latency_max_s (per call, while it ran)."""
+        return self._stats.snapshot()
+
+    def close(self) -> None:
+        self._backend.close()
+
+    def __enter__(self) -> "RewardPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_pools_lock = threading.Lock()
+_pools: dict[tuple, RewardPool] = {}
+
+
+def get_pool(workers: int = 2, *, timeout_s: float | None = None, backend: str = "local",
+             sandbox: str = "docker", code_mode: str = "binary") -> RewardPool:
+    """The process-wide pool with these settings (the adapters' pool), rebuilt in a forked child."""
+    key = (os.getpid(), workers, timeout_s, backend, sandbox, code_mode)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = RewardPool(workers, timeout_s=timeout_s, backend=backend, sandbox=sandbox,
+                                            code_mode=code_mode)
+        return pool
