@@ -10,8 +10,9 @@
 - Dynamic sampling (§3.3): a group whose scored rollouts all got the same score (pass rate 0 or 1) has zero
   advantage and is dropped; masked rollouts (score None: timeout, infrastructure) count for nothing.
 - FIFO early termination: groups are judged in launch order; the step stops once `need` groups are kept, which
-  means every earlier-launched group has resolved. Groups launched after the last kept one are dropped and their
-  queued reward calls cancelled (waste, as in MiMo's Table 2).
+  means every earlier-launched group has resolved. Groups launched after the last kept one are dropped (waste, as
+  in MiMo's Table 2); their reward calls are left to finish and ignored, since cancelling a queued call trips the
+  pool's stats callback (graders/rewards/pool.py `_Stats.record` calls `exception()` on a cancelled future).
 - A guard: at most `max_gen_rounds` generation calls per step (verl's max_num_gen_batches); then the step trains
   on the groups it has, with a warning.
 Not Xiaomi's code (which is unpublished): the behaviour described in the report, re-implemented.
@@ -62,7 +63,7 @@ class Group:
     def resolve(self) -> float:
         """Wait for this group's rewards; returns the seconds spent blocked."""
         start = time.perf_counter()
-        results = [f.result() for f in self.futures]
+        results = [_result(f) for f in self.futures]
         self.scores = [r.score for r in results]
         self.correct = [r.correct for r in results]
         self.reasons = [r.reason for r in results]
@@ -149,9 +150,6 @@ class SeamlessScheduler:
 
     def _metrics(self, m: dict, kept: list[Group], judged: list[Group], dropped: deque, need: int,
                  total_s: float) -> dict[str, float]:
-        for group in dropped:  # FIFO early termination: launched after the last kept group
-            for f in group.futures:
-                f.cancel()
         g = self.group_size
         generated = g * (len(judged) + len(dropped))
         filtered = len(judged) - len(kept)  # kept is a subset of judged
@@ -177,6 +175,17 @@ class SeamlessScheduler:
 
     def load_state_dict(self, state: Mapping) -> None:
         self.judged, self.kept_total, self._seq = state["judged"], state["kept_total"], state["seq"]
+
+
+def _result(future: Future):
+    """A reward call that raised (a pool bug, not the response) is masked and said aloud, never scored."""
+    from graders.rewards.types import RewardResult
+
+    exc = future.exception()
+    if exc is None:
+        return future.result()
+    warnings.warn(f"reward call failed, sample masked: {type(exc).__name__}: {exc}", stacklevel=3)
+    return RewardResult(None, None, "infra_error", {"detail": f"{type(exc).__name__}: {exc}"[:300]})
 
 
 def _mean(xs: Sequence[float]) -> float:
