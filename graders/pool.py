@@ -14,10 +14,12 @@ import queue
 import resource
 import sys
 import threading
+from collections import OrderedDict
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
 _MEMORY_LIMIT = 4 << 30   # a worker that tries to build a gigantic integer dies instead of the host swapping
+CACHE_SIZE = 1 << 16      # answers kept per pool for call(cache=True)
 
 
 class DeadlineExceeded(Exception):
@@ -104,13 +106,33 @@ class DeadlinePool:
         self._idle: queue.Queue[_Slot] = queue.Queue()
         self.grow(workers)
         self.pid = os.getpid()
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def grow(self, workers: int) -> None:
         for _ in range(workers - self.workers):
             self._idle.put(_Slot(self._ctx))
         self.workers = max(self.workers, workers)
 
-    def call(self, fn: Callable, args: tuple, timeout_s: float) -> Any:
+    def call(self, fn: Callable, args: tuple, timeout_s: float, *, cache: bool = False) -> Any:
+        """cache=True: `fn` is pure and `args` small and hashable. A returned answer is kept (LRU, CACHE_SIZE)
+        and reused, so an RL group's repeated answers cost one worker round trip; a deadline or a crash
+        raises and is never kept (the next call tries again)."""
+        key = (fn, args) if cache else None
+        if key is not None:
+            with self._cache_lock:
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    return self._cache[key]
+        value = self._call(fn, args, timeout_s)
+        if key is not None:
+            with self._cache_lock:
+                self._cache[key] = value
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return value
+
+    def _call(self, fn: Callable, args: tuple, timeout_s: float) -> Any:
         slot = self._idle.get()
         try:
             slot.ensure_started()

@@ -6,7 +6,10 @@ Online (default): `Dockerfile` on python:3.11-slim-bookworm from a registry. Off
 rootfs from debootstrap (`--variant=minbase --include=python3`, docs and test suites stripped) is imported
 as the base, then the same Dockerfile adds the driver. The driver is baked into the image, not bind-mounted,
 so the image is self-contained (it also works with a remote or docker-in-docker engine that cannot see this
-file system); its sha256 is an image label, and DockerSandbox refuses an image whose driver is stale.
+file system). The tag carries the driver's hash (`mimo-eval-runner:<version>[-numpy]-<sha12>`), so a changed
+driver.py builds a new image next to the old one instead of replacing an image that other checkouts or running
+pools may still use; old tags are left for the user to prune (`docker image prune`, `docker rmi`). The full
+sha256 is also a label, and DockerSandbox refuses an image whose driver does not match.
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ def package_version() -> str:
 
 
 def image_name(numpy: bool = False) -> str:
-    return f"mimo-eval-runner:{package_version()}{'-numpy' if numpy else ''}"
+    return f"mimo-eval-runner:{package_version()}{'-numpy' if numpy else ''}-{driver_sha256()[:12]}"
 
 
 def driver_sha256() -> str:
@@ -72,28 +75,13 @@ def build(*, offline: bool, numpy: bool = False, force: bool = False, mirror: st
         log.info("%s is up to date", name)
         return name
     base = _offline_base(client, numpy, mirror) if offline else "python:3.11-slim-bookworm"
-    previous = _image_id(client, name)
     with tempfile.TemporaryDirectory() as ctx:
         shutil.copy(Path(__file__).with_name("Dockerfile"), ctx)
         shutil.copy(DRIVER_PATH, ctx)
         args = {"BASE": base, "WITH_NUMPY": str(int(numpy)), "DRIVER_SHA256": driver_sha256()}
         client.images.build(path=ctx, tag=name, buildargs=args, rm=True, forcerm=True, pull=False)
     log.info("built %s from %s", name, base)
-    if previous and previous != _image_id(client, name):
-        try:  # the stale image (old driver) is now untagged; drop it unless a container still uses it
-            client.images.remove(previous)
-        except docker.errors.APIError:
-            pass
     return name
-
-
-def _image_id(client, name: str) -> str | None:
-    import docker
-
-    try:
-        return client.images.get(name).id
-    except docker.errors.ImageNotFound:
-        return None
 
 
 def _offline_base(client, numpy: bool, mirror: str) -> str:

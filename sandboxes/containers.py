@@ -8,6 +8,7 @@ only SETUID/SETGID/KILL; each test drops to uid 65534 (see driver.py for why).
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -16,8 +17,17 @@ import uuid
 LABEL = "org.mimo-eval.sandbox"
 OWNER_LABEL = "org.mimo-eval.owner"  # "<host>:<pid>:<process start time>"
 POOL_LABEL = "org.mimo-eval.pool"    # one DockerSandbox's containers
+log = logging.getLogger(__name__)
 DRIVER_CMD = ["python3", "-I", "/judge/driver.py", "--container"]
-DRIVER_MEMORY_MB = 64  # the cgroup limit is the test's memory limit plus this, for the driver and tmpfs
+# The cgroup limit is the test's memory limit plus DRIVER_MEMORY_MB: the driver (~30 MB) and its buffers for
+# one submission's kept output (16 MiB, ~3x while encoding) plus all scratch a test can fill and leave (tmpfs
+# /tmp and /dev/shm, SysV shm, POSIX mqueues), so what a test leaves behind can never make the cgroup OOM once
+# the test is dead; while it lives, the OOM killer prefers it (oom_score_adj 1000).
+SHM_MB = 16
+SYSV_SHM_MB = 16
+SCRATCH_INODES = 4096  # files per scratch mount: bounds what cleaning after a submission can cost
+DRIVER_MEMORY_MB = 192
+_no_sys_resource: list[bool] = []  # set once the engine refused CAP_SYS_RESOURCE (e.g. not in its bounding set)
 
 
 class SandboxBroken(RuntimeError):
@@ -50,6 +60,15 @@ def remove_orphans(client) -> int:
     return removed
 
 
+def _remove_named(client, name: str) -> None:
+    import docker
+
+    try:
+        client.containers.get(name).remove(force=True)
+    except docker.errors.NotFound:
+        pass
+
+
 class Container:
     """A runner container plus the socket of its driver's exec; one request at a time."""
 
@@ -59,16 +78,20 @@ class Container:
 
         self.client, self.memory_mb = client, memory_mb
         mem = f"{memory_mb + DRIVER_MEMORY_MB}m"
-        self.container = client.containers.run(
-            image, ["sleep", "infinity"], detach=True, init=True, name=f"mimo-sbx-{uuid.uuid4().hex[:12]}",
-            labels={LABEL: "1", OWNER_LABEL: owner_id(), POOL_LABEL: pool}, network_mode="none", read_only=True,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={tmpfs_mb}m,mode=1777"}, shm_size="16m",
+        scratch = f"rw,nosuid,nodev,noexec,nr_inodes={SCRATCH_INODES},mode=1777"
+        options = dict(
+            detach=True, init=True, labels={LABEL: "1", OWNER_LABEL: owner_id(), POOL_LABEL: pool},
+            network_mode="none", read_only=True, ipc_mode="private",  # private: /dev/shm is ours to mount
+            tmpfs={"/tmp": f"{scratch},size={tmpfs_mb}m", "/dev/shm": f"{scratch},size={SHM_MB}m"},
+            sysctls={"kernel.shmmax": str(SYSV_SHM_MB << 20), "kernel.shmall": str(SYSV_SHM_MB << 8),
+                     "kernel.shmmni": "64", "kernel.msgmni": "16", "kernel.sem": "64 256 32 16"},
             mem_limit=mem, memswap_limit=mem, pids_limit=pids, nano_cpus=int(cpus * 1e9),
-            cap_drop=["ALL"], cap_add=["SETUID", "SETGID", "KILL"], security_opt=["no-new-privileges"],
+            cap_drop=["ALL"], security_opt=["no-new-privileges"],
             ulimits=[docker.types.Ulimit(name="nofile", soft=256, hard=256),
                      docker.types.Ulimit(name="fsize", soft=16 << 20, hard=16 << 20)],
             log_config=docker.types.LogConfig(type="none"),
             environment={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
+        self.container = self._start(client, image, options)
         try:
             exec_id = client.api.exec_create(self.container.id, DRIVER_CMD, stdin=True, stdout=True,
                                              stderr=True, tty=False)["Id"]
@@ -78,6 +101,28 @@ class Container:
             raise
         self._keepalive = sock  # holds the HTTP response that owns the hijacked connection
         self.sock = getattr(sock, "_sock", sock)
+
+    @staticmethod
+    def _start(client, image: str, options: dict):
+        """CAP_SYS_RESOURCE lets the driver take oom_score_adj -1000 and pin the tests' floor at 1000; an
+        engine whose bounding set lacks it refuses the container, and then it runs without (logged once)."""
+        import docker
+
+        caps = ["SETUID", "SETGID", "KILL"]
+        if not _no_sys_resource:
+            name = f"mimo-sbx-{uuid.uuid4().hex[:12]}"
+            try:
+                return client.containers.run(image, ["sleep", "infinity"], name=name,
+                                             cap_add=caps + ["SYS_RESOURCE"], **options)
+            except docker.errors.APIError as exc:
+                _remove_named(client, name)  # created, never started
+                if "caps" not in str(exc):
+                    raise
+                _no_sys_resource.append(True)
+                log.warning("engine refuses CAP_SYS_RESOURCE (%s): the driver runs without oom_score_adj -1000; "
+                            "the tests still get 1000", exc)
+        return client.containers.run(image, ["sleep", "infinity"], name=f"mimo-sbx-{uuid.uuid4().hex[:12]}",
+                                     cap_add=caps, **options)
 
     def set_memory(self, memory_mb: int) -> None:
         if memory_mb != self.memory_mb:

@@ -1,12 +1,13 @@
 """DockerSandbox: a thread-safe pool of hardened runner containers, one per worker (default: one per core).
 
-Covers: no network, read-only root with a small noexec tmpfs, cgroup memory = memory+swap limit, pids,
-CPU (1 core per container), nofile and fsize limits, all capabilities dropped but SETUID/SETGID/KILL,
-no-new-privileges, no logs, default seccomp; tests run as uid 65534 under the driver (see driver.py), with
-a wall deadline, a 1 MiB output cap, a kill sweep after every test, and scratch space emptied before every
-submission. The host wraps each submission in its own deadline, parses the reply strictly and recreates the
-container on any anomaly. Does not cover: kernel exploits (no gVisor), CPU-time fairness between workers
-beyond `--cpus`, or languages other than Python.
+Covers: no network, read-only root, small noexec tmpfs on /tmp and /dev/shm with inode caps, SysV shm
+capped by sysctls, cgroup memory = memory+swap limit, pids, CPU (1 core per container), nofile and fsize
+limits, all capabilities dropped but SETUID/SETGID/KILL (+SYS_RESOURCE where the engine allows it),
+no-new-privileges, no logs, default seccomp; tests run as uid 65534 under the driver (see driver.py and the
+guarantees in sandboxes/__init__.py). The host wraps each submission in its own deadline, reads at most a
+bounded reply, parses it strictly, and recreates the container on any anomaly or when the driver asks to
+be recycled. Does not cover: kernel exploits (no gVisor), CPU-time fairness between workers beyond
+`--cpus`, or languages other than Python.
 """
 from __future__ import annotations
 
@@ -57,10 +58,10 @@ class DockerSandbox:
         self._finalizer = weakref.finalize(self, _remove_all, self._slots, self._lock)
 
     def run(self, program: str, inputs: Sequence[str], limits: Limits = Limits(), *,
-            stop_on_error: bool = False) -> SandboxResult:
+            stop_on_error: bool = False, session: bool = False) -> SandboxResult:
         if self._closed:
             raise RuntimeError("DockerSandbox is closed")
-        request = encode_request(program, inputs, limits, stop_on_error)
+        request = encode_request(program, inputs, limits, stop_on_error, session)
         slot = self._idle.get()
         try:
             return self._run_in(slot, request, len(inputs), limits)
@@ -74,8 +75,17 @@ class DockerSandbox:
                 container = self._container(slot, limits.memory_mb)
                 deadline = time.monotonic() + request_deadline(limits, n)
                 line = container.request(request, deadline, reply_cap(limits, n))
-                results = parse_reply(line, n)
+                results, recycle = parse_reply(line, n)
                 meta = {"sandbox": "docker", "container": container.container.short_id, "attempts": attempt + 1}
+                if recycle:  # the verdicts stand; the replacement is made now, on this submission's time
+                    log.warning("recycling sandbox container %s: %s", meta["container"], recycle)
+                    meta["recycled"] = recycle
+                    _discard(slot)
+                    try:
+                        self._container(slot, limits.memory_mb)
+                    except Exception as exc:  # then the next request creates it
+                        log.warning("could not start the replacement container: %s", exc)
+                        _discard(slot)
                 return SandboxResult(results=results, meta=meta)
             except (SandboxBroken, ProtocolError) as exc:
                 error, deadline_passed = f"{type(exc).__name__}: {exc}", isinstance(exc, DeadlineExceeded)
@@ -141,6 +151,7 @@ def connect():
         client = docker.from_env(timeout=60)
         client.ping()
     except docker.errors.DockerException as exc:
-        raise DockerUnavailable(f"no Docker engine answers ({exc}): start dockerd, or run "
+        where = f" at DOCKER_HOST={os.environ['DOCKER_HOST']}" if os.environ.get("DOCKER_HOST") else ""
+        raise DockerUnavailable(f"no Docker engine answers{where} ({exc}): start dockerd, or run "
                                 "`bash tools/setup_system.sh` as root on Debian") from None
     return client

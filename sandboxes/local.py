@@ -33,8 +33,8 @@ class LocalSandbox:
                     "use the Docker sandbox for untrusted code")
 
     def run(self, program: str, inputs: Sequence[str], limits: Limits = Limits(), *,
-            stop_on_error: bool = False) -> SandboxResult:
-        request = encode_request(program, inputs, limits, stop_on_error)
+            stop_on_error: bool = False, session: bool = False) -> SandboxResult:
+        request = encode_request(program, inputs, limits, stop_on_error, session)
         with self._slots, tempfile.TemporaryDirectory(prefix="mimo-sbx-") as workdir:
             try:
                 proc = subprocess.run(
@@ -45,7 +45,7 @@ class LocalSandbox:
         if proc.returncode != 0:
             return _infra(f"local driver exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-500:]}")
         try:
-            results = parse_reply(proc.stdout, len(inputs))
+            results, _ = parse_reply(proc.stdout, len(inputs))  # no scratch to recycle: a fresh driver each time
         except ProtocolError as exc:
             return _infra(str(exc))
         return SandboxResult(results=results, meta={"sandbox": "local"})

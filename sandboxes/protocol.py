@@ -1,6 +1,8 @@
 """Host side of the driver protocol (see driver.py): encode one request, parse one reply strictly."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from pathlib import Path
 from typing import Sequence
@@ -13,21 +15,27 @@ RESULT_KEYS = {"status", "stdout", "stderr", "exit_code", "wall_s", "peak_memory
 # Per-test slack for fork, kill sweep and reaping, and per-request slack for start-up and cleaning.
 TEST_SLACK_S = 0.5
 REQUEST_SLACK_S = 5.0
+STDERR_TAIL = 64 << 10          # the driver's stderr tail per test (driver.py)
+PER_RESULT_BYTES = 256          # status, exit code, times and JSON punctuation of one result
+MAX_TOTAL_OUTPUT = 64 << 20     # no caller may ask the host to hold more than this per submission
 
 
 class ProtocolError(RuntimeError):
     """The driver's reply was not what the protocol promises: treat the sandbox as broken."""
 
 
-def encode_request(program: str, inputs: Sequence[str], limits: Limits, stop_on_error: bool) -> bytes:
+def encode_request(program: str, inputs: Sequence[str], limits: Limits, stop_on_error: bool,
+                   session: bool = False) -> bytes:
     if not isinstance(program, str) or isinstance(inputs, str) or any(not isinstance(x, str) for x in inputs):
         raise TypeError("program must be a str and inputs a sequence of str (one stdin per test)")
     if not (limits.time_s > 0 and limits.memory_mb >= 0 and limits.output_bytes > 0
-            and (limits.budget_s is None or limits.budget_s > 0)):
-        raise ValueError(f"limits out of range: {limits} (time_s, output_bytes, budget_s > 0; memory_mb >= 0)")
+            and 0 < limits.total_output_bytes <= MAX_TOTAL_OUTPUT and (limits.budget_s is None or limits.budget_s > 0)):
+        raise ValueError(f"limits out of range: {limits} (time_s, output_bytes, budget_s > 0; memory_mb >= 0; "
+                         f"0 < total_output_bytes <= {MAX_TOTAL_OUTPUT})")
     req = {"program": program, "inputs": list(inputs), "time_s": limits.time_s,
            "memory_mb": limits.memory_mb, "output_bytes": limits.output_bytes,
-           "budget_s": limits.budget_s, "stop_on_error": stop_on_error}
+           "total_output_bytes": limits.total_output_bytes, "budget_s": limits.budget_s,
+           "stop_on_error": stop_on_error, "session": session}
     return json.dumps(req).encode() + b"\n"
 
 
@@ -40,11 +48,14 @@ def request_deadline(limits: Limits, n_tests: int) -> float:
 
 
 def reply_cap(limits: Limits, n_tests: int) -> int:
-    """Most bytes a well-behaved reply can take: two capped streams per test, JSON-escaped (x6 worst case)."""
-    return n_tests * (2 * limits.output_bytes * 6 + 4096) + 65536
+    """Most bytes a reply can take: the submission's kept output (plus one stderr tail per test, which the
+    driver may overshoot by) base64-encoded, plus fixed fields per test. Independent of the expected outputs."""
+    kept = limits.total_output_bytes + STDERR_TAIL
+    return kept * 4 // 3 + n_tests * PER_RESULT_BYTES + 65536
 
 
-def parse_reply(line: bytes, n_tests: int) -> tuple[RunResult, ...]:
+def parse_reply(line: bytes, n_tests: int) -> tuple[tuple[RunResult, ...], str | None]:
+    """(results, recycle): `recycle` is the driver's reason why its container must not serve again."""
     try:
         reply = json.loads(line)
     except ValueError as exc:
@@ -52,10 +63,12 @@ def parse_reply(line: bytes, n_tests: int) -> tuple[RunResult, ...]:
     if not isinstance(reply, dict) or reply.get("ok") is not True:
         error = reply.get("error") if isinstance(reply, dict) else None
         raise ProtocolError(f"driver failed: {error or str(reply)[:500]}")
-    results = reply.get("results")
+    results, recycle = reply.get("results"), reply.get("recycle")
     if not isinstance(results, list) or len(results) != n_tests:
         raise ProtocolError(f"expected {n_tests} results, got {type(results).__name__}")
-    return tuple(_parse_result(r) for r in results)
+    if recycle is not None and not isinstance(recycle, str):
+        raise ProtocolError(f"malformed recycle field: {str(recycle)[:200]}")
+    return tuple(_parse_result(r) for r in results), recycle
 
 
 def _parse_result(r: object) -> RunResult:
@@ -67,5 +80,9 @@ def _parse_result(r: object) -> RunResult:
           and (r["peak_memory_kb"] is None or type(r["peak_memory_kb"]) is int))
     if not ok:
         raise ProtocolError(f"malformed result: {str(r)[:200]}")
-    return RunResult(status=r["status"], stdout=r["stdout"], stderr=r["stderr"], exit_code=r["exit_code"],
+    try:
+        stdout, stderr = (base64.b64decode(r[k], validate=True).decode("utf-8", "replace") for k in ("stdout", "stderr"))
+    except (binascii.Error, ValueError):
+        raise ProtocolError(f"malformed result streams: {str(r)[:200]}") from None
+    return RunResult(status=r["status"], stdout=stdout, stderr=stderr, exit_code=r["exit_code"],
                      wall_s=float(r["wall_s"]), peak_memory_kb=r["peak_memory_kb"])

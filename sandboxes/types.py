@@ -18,10 +18,11 @@ RunStatus = Literal[
 
 @dataclass(frozen=True)
 class Limits:
-    time_s: float = 6.0              # wall clock per test (LiveCodeBench: 6 s)
-    memory_mb: int = 1024            # whole container/process tree (Docker: cgroup memory+swap = this + 64 MiB
-                                     # for the driver, and RLIMIT_AS = this per test; 0 = cgroup only)
-    output_bytes: int = 1 << 20      # per stream, per test
+    time_s: float = 6.0              # wall clock per test, measured and enforced by the driver (LCB: 6 s)
+    memory_mb: int = 1024            # whole container/process tree (Docker: cgroup memory+swap = this + 192 MiB
+                                     # for the driver and scratch, and RLIMIT_AS = this per test; 0 = cgroup only)
+    output_bytes: int = 1 << 20      # stdout per test (over it: "output_limit"); stderr keeps its last 64 KiB
+    total_output_bytes: int = 16 << 20  # stdout + stderr kept over the whole submission: bounds host memory
     budget_s: float | None = None    # wall clock for the whole submission; None = no cap beyond per-test limits
 
 
@@ -29,7 +30,7 @@ class Limits:
 class RunResult:
     status: RunStatus
     stdout: str = ""
-    stderr: str = ""                 # truncated to the output cap
+    stderr: str = ""                 # its last 64 KiB
     exit_code: int | None = None
     wall_s: float = 0.0
     peak_memory_kb: int | None = None  # max RSS of the test process (forked: includes ~10 MB of the driver's pages)
@@ -54,9 +55,13 @@ class Sandbox(Protocol):
         limits: Limits = Limits(),
         *,
         stop_on_error: bool = False,
+        session: bool = False,
     ) -> SandboxResult:
         """Run Python `program` once per stdin string in `inputs`; with stop_on_error, tests after
-        the first non-"ok" status come back as "skipped"."""
+        the first non-"ok" status come back as "skipped". With `session`, ONE process gets the inputs in
+        turn: input k is written to its stdin only after it answered input k-1 with one line on stdout
+        (that line is result k's stdout), each within `time_s` as measured by the sandbox; after the
+        first step that is not "ok" the process is gone and the rest are "skipped"."""
         ...
 
     def close(self) -> None: ...

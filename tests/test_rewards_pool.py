@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -135,3 +136,41 @@ def test_deadline_is_masked_and_counted():
 def test_huge_answer_is_cut_in_extra(pool):
     result = pool.submit("math", "\\boxed{" + "1" * 100_000 + "}", "1").result()
     assert result.score == 0.0 and len(result.extra["extracted"]) <= 300
+
+
+def test_on_timeout_zero_scores_a_deadline_zero():
+    # Opt-in: a policy cannot escape its 0 by writing an answer that exhausts the deadline.
+    slow = ("math", "\\boxed{\\sum_{k=0}^{n-1} F_{n-k-1} F_k}", "\\sum_{k=0}^{n-1} F_k F_{n-k-1}")
+    with RewardPool(workers=1, timeout_s=0.05) as p:
+        result = p.submit(*slow, {"on_timeout": "zero"}).result()
+    assert (result.score, result.correct, result.reason) == (0.0, False, "timeout")
+
+
+def test_repeated_answers_reuse_a_finished_comparison_but_never_a_deadline():
+    # graders/pool.py call(cache=True): an RL group's repeated answers cost one worker round trip.
+    from graders.math import grade
+
+    # the slow sum of test_deadline_is_masked_and_counted with another index: its own cache entry
+    gold, response = "\\sum_{j=0}^{n-1} F_j F_{n-j-1}", "\\boxed{\\sum_{j=0}^{n-1} F_{n-j-1} F_j}"
+    assert grade(gold=gold, response=response, timeout_s=0.05).reason == "timeout"     # not kept
+    assert grade(gold=gold, response=response, timeout_s=60).reason == "correct"
+    start = time.monotonic()
+    assert grade(gold=gold, response=response, timeout_s=0.05).reason == "correct"     # kept: no worker
+    assert time.monotonic() - start < 0.05
+
+
+def test_score_runs_in_the_calling_thread_and_is_counted():
+    with RewardPool(workers=1) as p:
+        assert p.score("math", "\\boxed{3}", "3").score == 1.0
+        assert p.score("math", "\\boxed{1}", "\\frac{1}{").score is None
+        with pytest.raises(ValueError, match="unknown math reward options"):
+            p.score("math", "\\boxed{1}", "1", {"mdoe": "eval"})
+        stats = p.stats()
+    assert stats["calls"] == 2 and stats["masked"] == 1
+
+
+def test_the_adapters_pool_comes_back_after_close():
+    from graders.rewards.pool import get_pool
+
+    get_pool(1).close()
+    assert get_pool(1).score("math", "\\boxed{4}", "4").score == 1.0

@@ -163,3 +163,66 @@ def test_cgroup_oom_kills_the_test_not_the_driver(sandbox):
     # memory_mb=0 turns RLIMIT_AS off, so only the cgroup limit (0 + 64 MiB for the driver) stops it.
     r = run_hostile(sandbox, "a = []\nwhile True:\n    a.append(bytearray(1 << 20))", Limits(time_s=5, memory_mb=0))
     assert (r.status, r.exit_code) == ("memory", -9)
+
+
+def test_setsid_fork_bomb_cannot_stop_the_sweep(sandbox):
+    # children leave the process group, then fill the pid limit: the driver kills by uid without forking
+    program = ("import os\nfor _ in range(400):\n    try:\n        if os.fork() == 0:\n            os.setsid()\n"
+               "            while True:\n                try:\n                    os.fork()\n"
+               "                except OSError:\n                    pass\n    except OSError:\n        pass\n"
+               "print('spawned')")
+    r = run_hostile(sandbox, program)
+    assert r.status in ("ok", "timeout")  # the parent shares one CPU with its bomb; assert_contained: none survived
+
+
+def test_session_step_time_is_the_drivers_not_the_programs(sandbox):
+    program = ("import signal, sys, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.alarm(0)\n"
+               "for line in sys.stdin:\n    time.sleep(float(line))\n    print('done', flush=True)")
+    res = sandbox.run(program, ["0.1\n", "2.5\n", "0\n"], Limits(time_s=1.0, memory_mb=256), session=True)
+    statuses = [r.status for r in res.results]
+    assert statuses == ["ok", "timeout", "skipped"] and 1.0 <= res.results[1].wall_s < 1.3, res.results
+    assert_contained(sandbox)
+
+
+def test_session_input_arrives_only_after_the_previous_answer(sandbox):
+    program = ("import os, sys\nfirst = sys.stdin.readline()\nos.set_blocking(0, False)\n"
+               "try:\n    ahead = os.read(0, 1 << 16)\nexcept BlockingIOError:\n    ahead = b''\n"
+               "print(repr(first), repr(ahead), flush=True)\nprint(repr(sys.stdin.readline()), flush=True)")
+    res = sandbox.run(program, ["a\n", "b\n"], Limits(time_s=2.0, memory_mb=256), session=True)
+    assert [r.stdout for r in res.results] == ["'a\\n' b''\n", "'b\\n'\n"]  # "b" came only after line 1
+    assert_contained(sandbox)
+
+
+def test_scratch_inodes_are_bounded(sandbox):
+    program = ("n = 0\nfor top in ('/tmp', '/dev/shm'):\n    for i in range(100000):\n        try:\n"
+               "            open(f'{top}/f{i}', 'w').close()\n        except OSError:\n            break\n"
+               "        n += 1\nprint(n <= 2 * 4096)")
+    assert run_hostile(sandbox, program).stdout == "True\n"
+
+
+def test_sysv_shm_is_released_at_the_end_of_its_submission(sandbox):
+    program = "import ctypes\nprint(ctypes.CDLL(None).shmget(0x5eed, 1 << 20, 0o1600) >= 0)"
+    assert run_hostile(sandbox, program).stdout == "True\n"
+    container = sandbox.client.containers.get(sandbox.home)
+    left = container.exec_run(["cat", "/proc/sysvipc/shm"]).output.decode().strip().splitlines()
+    assert len(left) == 1, left  # header only, before any other request ran
+
+
+def test_sysv_shm_total_is_bounded(sandbox):
+    program = ("import ctypes\nlibc = ctypes.CDLL(None)\nprint(libc.shmget(1, 17 << 20, 0o1600) < 0, "
+               "sum(libc.shmget(k, 8 << 20, 0o1600) >= 0 for k in range(2, 10)))")
+    assert run_hostile(sandbox, program).stdout == "True 2\n"  # kernel.shmmax/shmall: 16 MiB in all
+
+
+def test_deep_directory_tree_is_removed(sandbox):
+    program = ("import os\nos.chdir('/tmp')\nfor _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\n"
+               "os.chmod('/tmp/d', 0)\nprint('deep')")
+    assert run_hostile(sandbox, program).stdout == "deep\n"  # assert_contained: same container, no retry
+    assert sandbox.run("import os\nprint(os.listdir('/tmp'))", [""], LIMITS).results[0].stdout == "[]\n"
+
+
+def test_total_output_is_capped_per_submission(sandbox):
+    limits = Limits(time_s=2.0, memory_mb=256, total_output_bytes=5 << 19)  # 2.5 MiB
+    res = sandbox.run("print('x' * ((1 << 20) - 1))", [""] * 5, limits)
+    assert [r.status for r in res.results] == ["ok", "ok", "output_limit", "skipped", "skipped"]
+    assert sum(len(r.stdout) for r in res.results) <= limits.total_output_bytes

@@ -132,7 +132,7 @@ def test_factory():
         get_sandbox("firejail")
 
 
-GOOD = {"status": "ok", "stdout": "1\n", "stderr": "", "exit_code": 0, "wall_s": 0.01, "peak_memory_kb": 9}
+GOOD = {"status": "ok", "stdout": "MQo=", "stderr": "", "exit_code": 0, "wall_s": 0.01, "peak_memory_kb": 9}  # "1\n"
 BAD_REPLIES = [
     b"not json",
     b'{"ok": false, "error": "boom"}',
@@ -142,6 +142,8 @@ BAD_REPLIES = [
     json.dumps({"ok": True, "results": [{**GOOD, "exit_code": "0"}]}).encode(),
     json.dumps({"ok": True, "results": [{**GOOD, "exit_code": True}]}).encode(),
     json.dumps([GOOD]).encode(),
+    json.dumps({"ok": True, "results": [{**GOOD, "stdout": "1\n"}]}).encode(),  # streams travel base64-encoded
+    json.dumps({"ok": True, "results": [GOOD], "recycle": 1}).encode(),
 ]
 
 
@@ -152,5 +154,5 @@ def test_reply_parser_is_strict(line):
 
 
 def test_reply_parser_accepts_a_good_reply():
-    [r] = parse_reply(json.dumps({"ok": True, "results": [GOOD]}).encode(), 1)
-    assert (r.status, r.stdout, r.peak_memory_kb) == ("ok", "1\n", 9)
+    [r], recycle = parse_reply(json.dumps({"ok": True, "results": [GOOD], "recycle": None}).encode(), 1)
+    assert recycle is None and (r.status, r.stdout, r.peak_memory_kb) == ("ok", "1\n", 9)

@@ -3,6 +3,7 @@
     python tools/bench_code.py                    # MiMo v5 window (279 problems) + SandboxFusion full tests
     python tools/bench_code.py --all-879          # also every v5 problem's public tests
     python tools/bench_code.py --sandbox local    # LocalSandbox instead of the default (Docker if it answers)
+    python tools/bench_code.py --verdicts results/bench_code_verdicts.json   # also every sample's verdicts
 
 Data: /work/shared/data/code_grader_heldout (see its README). The official o1-mini verdicts
 (`eval_all`: code_list = the code LCB ran, graded_list = its verdict, metadata error_code) are joined to the
@@ -183,7 +184,7 @@ def table_md(table: Table) -> list[str]:
             + ["| " + " | ".join(col[i] for col in cells) + " |" for i in range(len(cells[0]))])
 
 
-def run_set(name: str, pairs, sandbox, workers: int, console: Console, md: list[str]) -> None:
+def run_set(name: str, pairs, sandbox, workers: int, console: Console, md: list[str], dump: dict) -> None:
     rows = [r for r, _ in pairs]
     started = time.perf_counter()
     verdicts = grade_many([(ref, r["code_list"][0]) for r, ref in pairs], code_is_extracted=True,
@@ -202,6 +203,8 @@ def run_set(name: str, pairs, sandbox, workers: int, console: Console, md: list[
         if v.passed != p:
             md.append(f"- ours {'pass' if v.passed else 'fail'}, plain {'pass' if p else 'fail'}: {r['question_id']}"
                       f" (official {official_verdict(r)}; ours {[o.verdict for o in v.per_test]})")
+    dump[name] = {r["question_id"]: [o.verdict for o in v.per_test] if v.per_test else [v.reason]
+                  for r, v in zip(rows, verdicts)}
     misses = [(r["question_id"], v.per_test) for r, v in zip(rows, verdicts) if r["graded_list"][0] and not v.passed]
     for qid, per_test in misses:
         md.append(f"- false negative {qid}: {[(o.verdict, o.detail[:120]) for o in per_test]}")
@@ -224,13 +227,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--all-879", action="store_true", help="also judge all 879 v5 problems' public tests")
     parser.add_argument("--out", type=Path, default=Path("results/bench_code.md"))
+    parser.add_argument("--verdicts", type=Path, help="write {set: {question_id: per-test verdicts}} as JSON")
     args = parser.parse_args()
     from graders.code import judge_sandbox
 
     console = Console()
     sandbox = judge_sandbox(args.sandbox, workers=args.workers)
     kind = type(sandbox).__name__
-    official_rows = json.loads(EVAL_ALL.read_text())
+    official_rows, dump = json.loads(EVAL_ALL.read_text()), {}
     md = ["# Code grader vs LiveCodeBench's official judge (o1-mini-2024-09-12, n=1)", "",
           f"Command: `python tools/bench_code.py{' --all-879' if args.all_879 else ''} --sandbox {args.sandbox}`"
           f" -> sandbox **{kind}**, {args.workers} workers, timeout 6 s per test.", "",
@@ -239,16 +243,19 @@ def main() -> None:
           "metadata names a *public* test as the failing input, ours must fail too (two-sided row). The anchor "
           "is a plain judge in the same sandbox: each test as `python program < input`, LCB's line compare.", ""]
     run_set("MiMo v5 window, 279 problems, public tests", joined(DATA / "lcb_v5window_279_public_tests.json",
-            official_rows), sandbox, args.workers, console, md)
+            official_rows), sandbox, args.workers, console, md, dump)
     run_set("SandboxFusion rows, full packed tests", sandboxfusion_set(official_rows), sandbox, args.workers,
-            console, md)
+            console, md, dump)
     if args.all_879:
         run_set("all v5 problems, 879, public tests", joined(DATA / "rllm_lcb_v5_879_public_tests.json",
-                official_rows), sandbox, args.workers, console, md)
+                official_rows), sandbox, args.workers, console, md, dump)
     sandbox.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(md) + "\n")
     console.print(f"wrote {args.out}")
+    if args.verdicts:
+        args.verdicts.write_text(json.dumps(dump, indent=0, sort_keys=True) + "\n")
+        console.print(f"wrote {args.verdicts}")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,16 @@ Modes:
   "all_tests" (rewards): the same semantics, but every test runs and gets a verdict (AC WA TLE RE MLE CE),
       within `budget_s` for the sample; tests the budget did not reach are SKIP.
 
-All tests of a sample run in one sandboxed process, which keeps LCB's cross-test state (one `Solution()`
-instance, module globals). If that process dies (hard timeout, memory, segfault), "lcb" stops there (the
-judge scores the whole sample as failed); "all_tests" records the verdict for the test it died in and
-starts a fresh process at the next test (state from earlier tests is then lost: a documented difference).
-A sandbox failure gives reason "infra_error" and score None (masked), never a 0.
+All tests of a sample run in one sandboxed process (a sandbox session), which keeps LCB's cross-test state
+(one `Solution()` instance, module globals). The sandbox hands that process one test input at a time and
+measures and enforces each test's time itself, so a TLE cannot be dodged from inside (LCB's in-process alarm
+could be). The expected outputs never leave this host process: the process under test gets the code and the
+inputs, output caps are constants (OUTPUT_CAP_BYTES per test, RESULT_CAP_BYTES per sample), and every
+comparison happens here. If that process dies (timeout, memory, segfault), "lcb" stops there (the judge
+scores the whole sample as failed); "all_tests" records the verdict for the test it died in and starts a
+fresh process at the next test (state from earlier tests is then lost: a documented difference).
+A sandbox failure gives reason "infra_error" and score None (masked), never a 0; tests whose expected
+outputs do not fit the caps give "bad_tests" (masked).
 """
 from __future__ import annotations
 
@@ -30,9 +35,11 @@ from sandboxes.types import Limits, Sandbox
 HARNESS_SOURCE = Path(__file__).with_name("lcb_harness.py").read_text()
 DEFAULT_TIMEOUT_S = 6           # LCB's --timeout
 DEFAULT_MEMORY_MB = 4096        # LCB sets none (its comment says 4 GB); a sandbox needs one
-OUTPUT_CAP_SLACK = 1 << 16      # captured output kept per test: 4 x expected + this
+OUTPUT_CAP_BYTES = 8 << 20      # one test's record (JSON line) from the process under test; longer: WA
+RESULT_CAP_BYTES = 32 << 20     # all records of one sample: with base64 and decoding, host memory <= ~6x this
+EXPECTED_CAP_BYTES = 4 << 20    # an expected output longer than this could not fit a record: bad_tests
 DEATH_VERDICTS = {"timeout": "TLE", "memory": "MLE", "output_limit": "WA", "runtime_error": "RE", "ok": "RE"}
-STATUS_VERDICTS = {"timeout": "TLE", "memory": "MLE", "runtime_error": "RE"}
+STATUS_VERDICTS = {"memory": "MLE", "runtime_error": "RE"}
 
 _default_lock = threading.Lock()
 _default_sandbox: Sandbox | None = None
@@ -105,6 +112,10 @@ def _reference_problem(reference: CodeReference) -> str:
     """Tests the judge itself could not run: reported as bad_tests (masked), not as the model's failure."""
     if not reference.tests:
         return "no tests"
+    sizes = [len(t.output.encode("utf-8", "surrogatepass")) for t in reference.tests]
+    if max(sizes) > EXPECTED_CAP_BYTES or 2 * sum(sizes) > RESULT_CAP_BYTES:
+        return (f"expected outputs too large for the output caps (largest {max(sizes)} bytes, total {sum(sizes)}; "
+                f"caps {EXPECTED_CAP_BYTES} per test, {RESULT_CAP_BYTES // 2} per sample)")
     if reference.fn_name is None:
         return ""
     if not reference.fn_name.isidentifier():
@@ -131,28 +142,19 @@ def _run(reference, code, mode, sandbox, timeout_s, options, budget_s, memory_mb
             time_s = min(time_s, deadline - time.monotonic())
             if time_s <= 0:
                 break
-        records, run = _run_once(sandbox, reference, code, start, mode, timeout_s, options, time_s, memory_mb)
-        compiled = next((r for r in records if "compile" in r), None)
-        if compiled is None or not compiled["compile"]:
-            verdict = "CE" if compiled is not None else DEATH_VERDICTS.get(run.status, "RE")
-            detail = compiled["error"] if compiled is not None else _died(run)
-            outcomes[start:] = [TestOutcome(verdict, detail=detail)] * (n - start)
+        steps = _run_once(sandbox, reference, code, start, mode, timeout_s, options, time_s, memory_mb)
+        compiled, runs = steps[1], steps[2:]
+        if compiled.status != "ok" or not _record(compiled).get("compile"):
+            detail = _record(compiled).get("error") or _died(compiled)
+            verdict = "CE" if compiled.status == "ok" else DEATH_VERDICTS.get(compiled.status, "RE")
+            outcomes[start:] = [TestOutcome(verdict, compiled.wall_s, str(detail))] * (n - start)
             break
-        done: list[dict] = []
-        for record in records:  # in order and contiguous; anything else on the channel is ignored
-            if record.get("i") == len(done):
-                done.append(record)
-        for record in done:
-            index = start + record["i"]
-            if index < n:
-                outcomes[index] = _outcome(record, tests[index], reference.fn_name, options)
-        start += len(done)
-        if start >= n or mode == "lcb":
-            if start < n and (not done or done[-1]["status"] == "ok"):
-                outcomes[start] = TestOutcome(DEATH_VERDICTS.get(run.status, "RE"), detail=_died(run))
-            break
-        outcomes[start] = TestOutcome(DEATH_VERDICTS.get(run.status, "RE"), detail=_died(run))
-        start += 1
+        ran = [r for r in runs if r.status != "skipped"]
+        for offset, run in enumerate(ran):
+            outcomes[start + offset] = _outcome(run, tests[start + offset], reference.fn_name, options)
+        start += len(ran)
+        if start >= n or mode == "lcb" or not ran or ran[-1].status == "ok":
+            break  # done, or the budget ran out (the rest stay SKIP)
     if mode == "lcb":
         first_failure = next((i for i, o in enumerate(outcomes) if o is None or o.verdict != "AC"), n)
         outcomes[first_failure + 1:] = [None] * (n - first_failure - 1)
@@ -160,45 +162,46 @@ def _run(reference, code, mode, sandbox, timeout_s, options, budget_s, memory_mb
 
 
 def _run_once(sandbox, reference, code, start, mode, timeout_s, options, time_s, memory_mb):
-    tests = reference.tests[start:]
-    caps = [4 * len(t.output) + OUTPUT_CAP_SLACK for t in tests]
-    payload = {"code": code, "fn_name": reference.fn_name, "inputs": [t.input for t in tests], "caps": caps,
-               "timeout": int(timeout_s), "stop_after_failure": mode == "lcb",
-               "stdout_buffer": options.stdout_buffer}
-    limits = Limits(time_s=time_s, memory_mb=memory_mb, output_bytes=6 * sum(caps) + (1 << 20))
+    """One session: [ready, compile, test start, test start+1, ...] results, each step timed by the sandbox."""
+    setup = {"code": code, "fn_name": reference.fn_name, "out_cap": OUTPUT_CAP_BYTES,
+             "stop_after_failure": mode == "lcb", "stdout_buffer": options.stdout_buffer}
+    steps = [json.dumps(setup) + "\n", "{}\n"] + [json.dumps(t.input) + "\n" for t in reference.tests[start:]]
+    limits = Limits(time_s=float(timeout_s), memory_mb=memory_mb, output_bytes=OUTPUT_CAP_BYTES + 2,
+                    total_output_bytes=RESULT_CAP_BYTES, budget_s=time_s)
     try:
-        result = sandbox.run(HARNESS_SOURCE, [json.dumps(payload) + "\n"], limits)
+        result = sandbox.run(HARNESS_SOURCE, steps, limits, session=True)
     except Exception as exc:  # whatever the sandbox raises is its failure, not the program's
         raise _InfraError(f"sandbox raised {exc!r}") from exc
     if result.infra_error:
         raise _InfraError(result.infra_error)
-    if len(result.results) != 1 or result.results[0].status in ("compile_error", "skipped"):
+    if len(result.results) != len(steps) or result.results[0].status in ("compile_error", "skipped"):
         raise _InfraError(f"sandbox returned {result.results!r:.300}")
-    run = result.results[0]
-    records = _parse_records(run.stdout)
-    if not any(r.get("ready") for r in records):
-        raise _InfraError(f"harness did not start ({run.status}): {run.stderr[-500:]}")
-    return records, run
+    ready = result.results[0]
+    if ready.status != "ok" or _record(ready).get("ready") is not True:  # no program code has run yet
+        raise _InfraError(f"harness did not start ({ready.status}): {ready.stderr[-500:]}")
+    return result.results
 
 
-def _parse_records(stdout: str) -> list[dict]:
-    records = []
-    for line in stdout.split("\n"):
-        try:
-            record = json.loads(line)
-        except ValueError:  # a record cut by a kill or an output cap
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
+def _record(run) -> dict:
+    """The JSON record a step answered with; {} for a line cut by a kill or a cap, or not JSON."""
+    try:
+        record = json.loads(run.stdout)
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
-def _outcome(record: dict, test, fn_name: str | None, options: CodeOptions) -> TestOutcome:
-    wall = float(record.get("time") or 0.0)
+def _outcome(run, test, fn_name: str | None, options: CodeOptions) -> TestOutcome:
+    """A test's verdict from its step: the sandbox's status and time, then the record's status, then the
+    comparison (here, on the host)."""
+    wall = run.wall_s
+    if run.status != "ok":
+        return TestOutcome(DEATH_VERDICTS.get(run.status, "RE"), wall, _died(run))
+    record = _record(run)
+    if record.get("truncated"):
+        return TestOutcome("WA", wall, f"output over the per-test cap ({OUTPUT_CAP_BYTES} bytes)")
     if record.get("status") != "ok":
         return TestOutcome(STATUS_VERDICTS.get(record.get("status"), "RE"), wall, str(record.get("error", "")))
-    if record.get("truncated"):
-        return TestOutcome("WA", wall, "output far longer than expected (over the per-test cap)")
     if fn_name is None:
         ok, why = compare_stdout(expected=test.output, actual=str(record.get("out", "")),
                                  float_tolerance=options.float_tolerance)

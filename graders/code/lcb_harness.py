@@ -1,13 +1,15 @@
 """LiveCodeBench's test runner, as a program that runs *inside* the sandbox (standard library only).
 
-`graders/code/__init__.py` hands this file's source to `Sandbox.run` with one stdin: a JSON payload holding the
-extracted code, the test inputs (not the expected outputs), the per-test timeout and output caps. All tests
+`graders/code/__init__.py` hands this file's source to `Sandbox.run(..., session=True)`: one process answers
+a sequence of steps, each one JSON line on stdin answered by one JSON line on stdout, and the sandbox writes
+step k only after step k-1 was answered, timing and killing each step itself (no `signal.alarm` here: a program
+cannot stretch or forge its time). Nothing derived from the expected outputs is ever sent here. All tests
 run in this one process, in order, as in LCB's judge (`lcb_runner/evaluation/testing_util.py`, the version
 that produced the official o1-mini verdicts), so state carries between tests exactly as there: module
 globals, the one shared `Solution()` instance, the recursion limit. Reproduced:
   * stdin programs: `if __name__ == '__main__':` inlined when it is the last statement, imports hoisted, the
     rest wrapped in `def wrapped_function()`, the import prelude in front (`sys.setrecursionlimit(50000)`);
-  * per test: `signal.alarm(6)`, stdout captured in a StringIO (no `.buffer`; its `close` is LCB's
+  * per test: stdout captured in a StringIO (no `.buffer`; its `close` is LCB's
     one-argument lambda), `SystemExit` swallowed, and the judge's stacked `unittest.mock.patch`es entered
     in the judge's order: `sys.stdin.read/readlines/readline` are patched on the *previous* stdin object
     (an empty devnull file, like a multiprocessing child's), then `sys.stdin` becomes a plain
@@ -25,17 +27,19 @@ globals, the one shared `Solution()` instance, the recursion limit. Reproduced:
 Not here: comparison. Outputs go back to the host, which compares (the program cannot grade itself).
 Return values travel in a tagged JSON encoding that keeps list/tuple/set/dict and int/float apart.
 
-Protocol: JSON lines on the original stdout: {"ready"}, {"compile": ok, "error"}, then one record per test
-{"i", "status": ok|runtime_error|timeout|memory, "out", "truncated", "error", "time"}. The program's own
-writes to fd 1 go to /dev/null, as LCB's went to the judge's own stdout.
+Steps: (1) {"code", "fn_name", "stdout_buffer", "out_cap"} -> {"ready": true} once set up, before any
+program code runs; (2) {} -> {"compile": ok, "error"}; (3) one per test, the input as a JSON string ->
+{"status": ok|runtime_error|memory, "out", "truncated", "error"}, a record longer than `out_cap` (a constant
+of the grader, not of the answers) sent as truncated. After a failed compile or a non-ok test (with
+`stop_after_failure`) the process exits. The program's own writes to fd 1 go to /dev/null, as LCB's went to
+the judge's own stdout. Where LCB's alarm raised inside the program, the sandbox's kill is a TLE here even
+if the program catches every exception (the verdicts this changes are listed in results/bench_code.md).
 """
 import ast
 import io
 import json
 import os
-import signal
 import sys
-import time
 import types
 from contextlib import ExitStack
 
@@ -48,14 +52,6 @@ ERROR_CHARS = 300
 ENCODE_DEPTH = 200
 _held_fds = []   # the write end of fd 0's pipe, kept open so reads on fd 0 block
 _mock_open = []  # unittest.mock.mock_open, imported only for code that may reach builtins.open (~50 ms)
-
-
-class TimeoutException(Exception):
-    """Raised by the alarm; the judge recognises a TLE by this name in repr(exc)."""
-
-
-def _on_alarm(signum, frame):
-    raise TimeoutException
 
 
 def inline_main_guard(code):
@@ -82,18 +78,14 @@ def wrap_stdin_program(code):
         return code
 
 
-def compile_entry(code, fn_name, timeout):
-    """Exec the program as module `tmp_sol` under the alarm; return its entry point."""
-    signal.alarm(timeout)
-    try:
-        module = types.ModuleType("tmp_sol", "")
-        exec(code, module.__dict__)
-        owner = module.Solution() if "class Solution" in code else module
-        if not hasattr(owner, fn_name):
-            raise AttributeError(f"entry point {fn_name!r} not found")
-        return getattr(owner, fn_name)
-    finally:
-        signal.alarm(0)
+def compile_entry(code, fn_name):
+    """Exec the program as module `tmp_sol`; return its entry point."""
+    module = types.ModuleType("tmp_sol", "")
+    exec(code, module.__dict__)
+    owner = module.Solution() if "class Solution" in code else module
+    if not hasattr(owner, fn_name):
+        raise AttributeError(f"entry point {fn_name!r} not found")
+    return getattr(owner, fn_name)
 
 
 class _BufferedStringIO(io.StringIO):
@@ -116,8 +108,6 @@ class _BufferedStringIO(io.StringIO):
 
 
 def _failure(exc):
-    if "timeoutexception" in repr(exc).lower():
-        return "timeout"
     return "memory" if isinstance(exc, MemoryError) else "runtime_error"
 
 
@@ -156,7 +146,7 @@ def _fake_open(test_input):
     return lazy_mock_open
 
 
-def run_stdin_test(method, test_input, timeout, stdout_buffer):
+def run_stdin_test(method, test_input, stdout_buffer):
     import builtins
     lines = iter(test_input.split("\n"))
     stdin = lambda: sys.stdin  # noqa: E731
@@ -170,8 +160,6 @@ def run_stdin_test(method, test_input, timeout, stdout_buffer):
     captured = _BufferedStringIO() if stdout_buffer else io.StringIO()
     captured.close = lambda x: 1
     saved, sys.stdout = sys.stdout, captured
-    signal.alarm(timeout)
-    started = time.time()
     try:
         with ExitStack() as stack:
             for p in patches:
@@ -180,27 +168,19 @@ def run_stdin_test(method, test_input, timeout, stdout_buffer):
                 method()
             except SystemExit:
                 pass
-        return {"status": "ok", "out": captured.getvalue(), "time": time.time() - started}
+        return {"status": "ok", "out": captured.getvalue()}
     except Exception as exc:
-        return {"status": _failure(exc), "error": repr(exc)[:ERROR_CHARS], "time": time.time() - started}
+        return {"status": _failure(exc), "error": repr(exc)[:ERROR_CHARS]}
     finally:
-        signal.alarm(0)
         sys.stdout = saved
 
 
-def run_call_test(method, test_input, timeout):
-    signal.alarm(timeout)
-    started = time.time()
+def run_call_test(method, test_input):
     try:
         args = [json.loads(line) for line in test_input.split("\n")]
-        value = method(*args)
-        elapsed = time.time() - started
-        signal.alarm(0)
-        return {"status": "ok", "out": encode_value(value), "time": elapsed}
+        return {"status": "ok", "out": encode_value(method(*args))}
     except Exception as exc:
-        return {"status": _failure(exc), "error": repr(exc)[:ERROR_CHARS], "time": time.time() - started}
-    finally:
-        signal.alarm(0)
+        return {"status": _failure(exc), "error": repr(exc)[:ERROR_CHARS]}
 
 
 def encode_value(value, depth=0):
@@ -227,15 +207,12 @@ def encode_value(value, depth=0):
     return {"O": repr(value)[:ERROR_CHARS]}
 
 
-def _cap(record, cap):
-    text = record.get("out")
-    if not isinstance(text, str):
-        text = json.dumps(text)
-        if len(text) > cap:
-            record["out"], record["truncated"] = {"O": "<return value over the output cap>"}, True
-    elif len(text) > cap:
-        record["out"], record["truncated"] = text[:cap], True
-    return record
+def _encode(record, cap):
+    """One line; a record over the cap (a constant of the grader) goes as truncated, without its output."""
+    line = json.dumps(record, ensure_ascii=False)
+    if len(line) > cap:
+        line = json.dumps({"status": record["status"], "out": None, "truncated": True})
+    return line + "\n"
 
 
 def _detach_std_streams():
@@ -279,44 +256,48 @@ def _disable_like_the_judge():
         sys.modules[name] = None
 
 
-def run(payload, emit):
-    timeout, fn_name = payload["timeout"], payload.get("fn_name")
+def run(setup, steps, emit):
+    fn_name = setup.get("fn_name")
     emit({"ready": True})
+    next(steps)  # the compile step: the sandbox's clock for it starts now
     try:
         if fn_name is None:
-            method = compile_entry(wrap_stdin_program(inline_main_guard(payload["code"])),
-                                   "wrapped_function", timeout)
+            method = compile_entry(wrap_stdin_program(inline_main_guard(setup["code"])), "wrapped_function")
         else:
-            method = compile_entry(PRELUDE + "\n\n" + payload["code"], fn_name, timeout)
+            method = compile_entry(PRELUDE + "\n\n" + setup["code"], fn_name)
     except BaseException as exc:  # SystemExit at import time ends the judge's child too: a failure
         emit({"compile": False, "error": repr(exc)[:ERROR_CHARS]})
         return
     emit({"compile": True})
-    for i, (test_input, cap) in enumerate(zip(payload["inputs"], payload["caps"])):
+    for test_input in steps:
         if fn_name is None:
-            record = run_stdin_test(method, test_input, timeout, payload.get("stdout_buffer", False))
+            record = run_stdin_test(method, test_input, setup.get("stdout_buffer", False))
         else:
-            record = run_call_test(method, test_input, timeout)
-        emit(_cap(dict(record, i=i), cap))
-        if record["status"] != "ok" and payload.get("stop_after_failure", True):
+            record = run_call_test(method, test_input)
+        emit(record)
+        if record["status"] != "ok" and setup.get("stop_after_failure", True):
             return
 
 
 def main():
-    with open(0, "rb", closefd=False) as stdin:
-        payload = json.loads(stdin.readline())  # one line: do not wait for EOF
-    channel = os.fdopen(os.dup(1), "w", encoding="ascii")
+    control = os.fdopen(os.dup(0), "rb")  # the sandbox's steps; fd 0 itself becomes an empty pipe
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8", errors="surrogateescape")
+    setup = json.loads(control.readline())
+    cap = setup["out_cap"]
 
     def emit(record):
-        channel.write(json.dumps(record) + "\n")
+        channel.write(_encode(record, cap))
         channel.flush()
+
+    def steps():
+        for line in control:  # one line per step, written only after the previous answer
+            yield json.loads(line)
 
     _detach_std_streams()
     sys.set_int_max_str_digits(50000)
-    signal.signal(signal.SIGALRM, _on_alarm)
-    _preload_like_the_judge(payload["code"])
+    _preload_like_the_judge(setup["code"])
     _disable_like_the_judge()
-    run(payload, emit)
+    run(setup, steps(), emit)
 
 
 if __name__ == "__main__":

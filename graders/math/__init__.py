@@ -83,7 +83,7 @@ def grade(
 def _in_worker(extracted: str, gold_norm: str | None, resp_norm: str | None, job: tuple, timeout_s: float) -> MathVerdict:
     pool = shared_pool("math", _default_workers(), _PRELOAD)
     try:
-        reason, detail = pool.call(compare_job, job, timeout_s)
+        reason, detail = pool.call(compare_job, job, timeout_s, cache=job[3] is not None)  # short normalised pairs
     except DeadlineExceeded as exc:
         return MathVerdict(False, "timeout", extracted, gold_norm, resp_norm, timed_out=True, detail=str(exc))
     except WorkerCrashed as exc:

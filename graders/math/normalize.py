@@ -5,6 +5,7 @@ regexes), so the cost is linear in the answer's length.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -131,7 +132,22 @@ def _unbreak_matrix(m: re.Match, labelled_columns: bool = False) -> str:
 
 def normalize(answer: str, *, labelled_columns: bool = False) -> tuple[str, bool]:
     """Normalised answer text and whether it carried a percent sign. `labelled_columns`: read a column
-    `a \\\\ 13 \\\\ b \\\\ 14` as the labelled values (a, b) = (13, 14); for a response, when the gold is no matrix."""
+    `a \\\\ 13 \\\\ b \\\\ 14` as the labelled values (a, b) = (13, 14); for a response, when the gold is no matrix.
+    Short answers are cached: an RL group repeats its gold and most of its answers."""
+    if len(answer) <= CACHED_CHARS:
+        return _normalize_cached(answer, labelled_columns)
+    return _normalize(answer, labelled_columns)
+
+
+CACHED_CHARS = 500
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _normalize_cached(answer: str, labelled_columns: bool) -> tuple[str, bool]:
+    return _normalize(answer, labelled_columns)
+
+
+def _normalize(answer: str, labelled_columns: bool) -> tuple[str, bool]:
     s = answer
     if "\\begin" not in s:
         s = _DOUBLED.sub(r"\\", s)

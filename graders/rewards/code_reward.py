@@ -6,7 +6,8 @@ The reference is a `graders.types.CodeReference`, or the layouts datasets ship: 
   reward: "binary" (all tests pass) | "strict" | "soft" (test-difficulty rewards, `graders.difficulty`);
   tiers: per-test tier list or a `TestTiers`; or tiers_dir + problem_id (files from `mimo-eval calibrate-tests`);
       a reference dict may carry "tiers" itself;
-  weights, test_timeout_s (per test, LCB's 6 s), budget_s (the whole sample), memory_mb, float_tolerance.
+  weights, test_timeout_s (per test, LCB's 6 s), budget_s (the whole sample, DEFAULT_BUDGET_S; not the pool's
+      timeout_s, which is sized for math: a 1 s budget would fail every program), memory_mb, float_tolerance.
 "binary" runs LCB's judge (stops at the first failure); strict/soft run every test ("all_tests"). The budget
 bounds how long one sample can hold a sandbox worker; tests it did not reach are failures (SKIP), so a slow
 program earns its own 0. A sandbox failure or unusable tests is masked (score None), never a 0 or a 1.
@@ -47,9 +48,11 @@ def as_reference(reference: Any):
     if not isinstance(reference, Mapping):
         raise TypeError(f"code reference is a {type(reference).__name__}, not a CodeReference or a test dict")
     tiers = reference.get("tiers")
-    if "public_test_cases" in reference:
-        return reference_from_lcb_row(reference), tiers
-    return reference_from_input_output(reference), tiers
+    lcb_row = "public_test_cases" in reference
+    ref = reference_from_lcb_row(reference) if lcb_row else reference_from_input_output(reference)
+    if not all(isinstance(t.input, str) and isinstance(t.output, str) for t in ref.tests):
+        raise ValueError("every test input and output must be a str (stdin text / JSON lines)")
+    return ref, tiers
 
 
 def _tiers(options: Mapping, from_reference, n_tests: int) -> tuple[int, ...]:
@@ -67,8 +70,7 @@ def _tiers(options: Mapping, from_reference, n_tests: int) -> tuple[int, ...]:
     return tiers
 
 
-def code_reward(*, response: str, reference: Any, options: Mapping, sandbox, default_scheme: str,
-                timeout_s: float | None) -> RewardResult:
+def code_reward(*, response: str, reference: Any, options: Mapping, sandbox, default_scheme: str) -> RewardResult:
     from graders.code import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, grade
     from graders.difficulty import reward
     from graders.types import CodeOptions
@@ -82,10 +84,10 @@ def code_reward(*, response: str, reference: Any, options: Mapping, sandbox, def
     verdict = grade(reference=ref, response=response, mode="lcb" if scheme == "binary" else "all_tests",
                     sandbox=sandbox, timeout_s=int(options.get("test_timeout_s", DEFAULT_TIMEOUT_S)),
                     options=CodeOptions(float_tolerance=options.get("float_tolerance")),
-                    budget_s=options.get("budget_s", timeout_s or DEFAULT_BUDGET_S),
+                    budget_s=options.get("budget_s", DEFAULT_BUDGET_S),
                     memory_mb=options.get("memory_mb", DEFAULT_MEMORY_MB))
     extra = {"verdicts": verdict.verdicts, "passed_tests": verdict.verdicts.count("AC"),
-             "tests": len(ref.tests), "scheme": scheme, "detail": verdict.infra_error or verdict.detail}
+             "tests": len(ref.tests), "scheme": scheme, "detail": (verdict.infra_error or verdict.detail)[:300]}
     if verdict.score is None:
         return RewardResult(None, None, verdict.reason, extra)
     score = verdict.score if tiers is None else reward(verdicts=verdict.verdicts, tiers=tiers, scheme=scheme,

@@ -1,7 +1,10 @@
 """kind "math": the reference is the gold answer string, the grader `graders.math.grade`, in "reward" mode by
 default (a box is required after `</think>`; different boxed answers are a hedge and score 0). Options:
-mode ("reward" | "eval"), timeout_s, decimals, strict, allow_set_relation_comp (see `graders.math.grade`).
-An unparseable gold, a deadline or a crashed worker is masked (score None), never scored."""
+mode ("reward" | "eval"), timeout_s, decimals, strict, allow_set_relation_comp (see `graders.math.grade`),
+on_timeout ("mask" | "zero"). An unparseable gold, a deadline or a crashed worker is masked (score None),
+never scored. A masked sample gets no advantage, which beats a wrong answer's negative one, so a policy could
+learn to write answers that exhaust the deadline (10,000 nested braces) when unsure: on_timeout="zero"
+scores a timeout 0 instead (still reason "timeout"), for runs whose `timeouts` counter starts to climb."""
 from __future__ import annotations
 
 import numbers
@@ -10,13 +13,15 @@ from typing import Any, Mapping
 from graders.rewards.types import RewardResult
 
 EXTRA_CHARS = 300   # results travel to logs and per-sample lists: a 1 MB box is cut here
-OPTIONS = frozenset({"mode", "timeout_s", "decimals", "strict", "allow_set_relation_comp"})
+OPTIONS = frozenset({"mode", "timeout_s", "decimals", "strict", "allow_set_relation_comp", "on_timeout"})
 
 
 def check_options(options: Mapping) -> None:
     unknown = set(options) - OPTIONS
     if unknown:
         raise ValueError(f"unknown math reward options {sorted(unknown)}; known: {sorted(OPTIONS)}")
+    if options.get("on_timeout", "mask") not in ("mask", "zero"):
+        raise ValueError(f"on_timeout must be 'mask' or 'zero', got {options['on_timeout']!r}")
     if options.get("mode", "reward") not in ("reward", "eval"):
         raise ValueError(f"math reward mode must be 'reward' or 'eval', got {options['mode']!r}")
 
@@ -30,19 +35,21 @@ def gold_text(reference: Any) -> str:
     raise TypeError(f"a math reference must be the gold answer as a str, got {type(reference).__name__}")
 
 
-def warm() -> None:
-    """One comparison that needs a worker: starts the forkserver and a worker before the first batch."""
+def warm(index: int) -> None:
+    """A comparison that needs a worker (distinct per index: a repeated one is answered from the cache),
+    so the forkserver and the workers start before the first batch."""
     from graders.math import grade
 
-    grade(gold="x+1", response="\\boxed{1+x}", mode="reward", timeout_s=60)
+    grade(gold=f"x+{index + 1}", response=f"\\boxed{{{index + 1}+x}}", mode="reward", timeout_s=60)
 
 
 def math_reward(*, response: str, reference: Any, options: Mapping, timeout_s: float | None) -> RewardResult:
     from graders.math import DEFAULT_TIMEOUT_S, grade
 
     settings = {"mode": "reward", "timeout_s": timeout_s or DEFAULT_TIMEOUT_S, **options}
+    on_timeout = settings.pop("on_timeout", "mask")
     verdict = grade(gold=gold_text(reference), response=response, **settings)
-    score = verdict.score
+    score = 0.0 if verdict.timed_out and on_timeout == "zero" else verdict.score
     extracted = verdict.extracted if verdict.extracted is None else verdict.extracted[:EXTRA_CHARS]
     extra = {"extracted": extracted, "detail": verdict.detail[:EXTRA_CHARS], "mode": settings["mode"]}
     return RewardResult(score=score, correct=None if score is None else verdict.correct,

@@ -49,14 +49,14 @@ def check_call(kind: str, response: Any, reference: Any, options: Mapping | None
 
 def score_call(kind: str, response: str, reference: Any, options: Mapping, *, timeout_s: float | None,
                sandbox, code_mode: str) -> RewardResult:
-    """One reward, in the calling thread (module-level: Ray actors run it too)."""
+    """One reward, in the calling thread."""
     start = time.perf_counter()
     if kind == "math":
         result = math_reward.math_reward(response=response, reference=reference, options=options,
                                          timeout_s=timeout_s)
     else:
         result = code_reward.code_reward(response=response, reference=reference, options=options,
-                                         sandbox=sandbox(), default_scheme=code_mode, timeout_s=timeout_s)
+                                         sandbox=sandbox(), default_scheme=code_mode)
     return replace(result, extra={**result.extra, "latency_s": time.perf_counter() - start})
 
 
@@ -67,6 +67,8 @@ class _Stats:
         self.latency_sum = self.latency_max = 0.0
 
     def record(self, future: Future) -> None:
+        if future.cancelled():  # close() dropped it before it ran: not a call
+            return
         exc = future.exception()
         result = None if exc is not None else future.result()
         latency = float(result.extra.get("latency_s", 0.0)) if result is not None else 0.0
@@ -100,8 +102,8 @@ class LocalBackend:
         self._math = ThreadPoolExecutor(workers, thread_name_prefix="mimo-reward-math")
         self._code = ThreadPoolExecutor(workers, thread_name_prefix="mimo-reward-code")
         shared_pool("math", workers, _PRELOAD)
-        for _ in range(workers):  # start the workers now (seconds), queued ahead of the first real calls
-            self._math.submit(math_reward.warm)
+        for index in range(workers):  # start the workers now (seconds), queued ahead of the first real calls
+            self._math.submit(math_reward.warm, index)
 
     def sandbox(self):
         with self._lock:
@@ -109,10 +111,12 @@ class LocalBackend:
                 self._sandbox = _make_sandbox(self._sandbox_spec, self.workers)
             return self._sandbox
 
+    def run(self, kind: str, response: str, reference: Any, options: dict) -> RewardResult:
+        return score_call(kind, response, reference, options, timeout_s=self.timeout_s, sandbox=self.sandbox,
+                          code_mode=self.code_mode)
+
     def submit(self, kind: str, response: str, reference: Any, options: dict) -> Future:
-        executor = self._math if kind == "math" else self._code
-        return executor.submit(score_call, kind, response, reference, options, timeout_s=self.timeout_s,
-                               sandbox=self.sandbox, code_mode=self.code_mode)
+        return (self._math if kind == "math" else self._code).submit(self.run, kind, response, reference, options)
 
     def close(self) -> None:
         self._math.shutdown(wait=True, cancel_futures=True)
@@ -135,8 +139,8 @@ def _make_sandbox(spec, workers: int):
 class RewardPool:
     def __init__(self, workers: int = 2, *, timeout_s: float | None = None, backend: str = "local",
                  sandbox: str = "docker", code_mode: str = "binary"):
-        """timeout_s: the per-call deadline (math: `graders.math.DEFAULT_TIMEOUT_S`; code: the whole sample's
-        budget, `code_reward.DEFAULT_BUDGET_S`). sandbox: "docker" | "local" | a Sandbox object.
+        """timeout_s: the math deadline per call (None: `graders.math.DEFAULT_TIMEOUT_S`); a code call is bounded
+        by its options' budget_s (`code_reward.DEFAULT_BUDGET_S`). sandbox: "docker" | "local" | a Sandbox object.
         code_mode: the default code reward, "binary" | "strict" | "soft" (a call's options may override)."""
         if not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive int, got {workers!r}")
@@ -147,7 +151,7 @@ class RewardPool:
         if isinstance(sandbox, str) and sandbox not in SANDBOXES:
             raise ValueError(f"sandbox must be one of {SANDBOXES} or a Sandbox object, got {sandbox!r}")
         code_reward.check_options({}, code_mode)
-        self.code_mode = code_mode
+        self.code_mode, self.closed = code_mode, False
         self._stats = _Stats()
         if backend == "ray":
             from graders.rewards.ray_backend import RayBackend
@@ -162,6 +166,20 @@ class RewardPool:
         future.add_done_callback(self._stats.record)
         return future
 
+    def score(self, kind: str, response: str, reference: Any, options: Mapping | None = None) -> RewardResult:
+        """One call in the calling thread, no hand-off to a pool thread: for serial callers (verl's naive
+        manager). The same deadlines hold (math's are in the worker pool, code's in the sandbox)."""
+        if not isinstance(self._backend, LocalBackend):
+            return self.submit(kind, response, reference, options).result()
+        options = check_call(kind, response, reference, options, self.code_mode)
+        done: Future = Future()
+        try:
+            done.set_result(self._backend.run(kind, response, reference, options))
+        except BaseException as exc:  # counted as an error, then raised to the caller as it is
+            done.set_exception(exc)
+        self._stats.record(done)
+        return done.result()
+
     def score_many(self, calls: Iterable[tuple[str, str, Any, Mapping | None]]) -> list[RewardResult]:
         futures = [self.submit(*call) for call in calls]
         return [f.result() for f in futures]
@@ -175,6 +193,7 @@ class RewardPool:
         return self._stats.snapshot()
 
     def close(self) -> None:
+        self.closed = True
         self._backend.close()
 
     def __enter__(self) -> "RewardPool":
@@ -194,7 +213,7 @@ def get_pool(workers: int = 2, *, timeout_s: float | None = None, backend: str =
     key = (os.getpid(), workers, timeout_s, backend, sandbox, code_mode)
     with _pools_lock:
         pool = _pools.get(key)
-        if pool is None:
+        if pool is None or pool.closed:
             pool = _pools[key] = RewardPool(workers, timeout_s=timeout_s, backend=backend, sandbox=sandbox,
                                             code_mode=code_mode)
         return pool
