@@ -76,6 +76,8 @@ exec python -m verl.trainer.main_ppo "${{OVERRIDES[@]}}" \\
 
 
 def export_verl(cfg: RLConfig, out: Path) -> list[Path]:
+    if cfg.model == "llama-config":
+        raise ConfigError("model: export verl needs a Hub id or a directory (verl loads the model by path)")
     out.mkdir(parents=True, exist_ok=True)
     reward_fn = out / "reward_fn.py"
     reward_fn.write_text(REWARD_FN.format(routes=json.dumps(dict(cfg.reward_routes))))
