@@ -18,7 +18,7 @@ What a submission (one `run` call) can and cannot affect, with DockerSandbox (Lo
     cleaning fails, or processes outlive the sweep, the verdicts stand and the container is replaced, on
     this submission's time.
   * Not the driver: it keeps CAP_KILL/SETUID/SETGID (tests drop to 65534 with no capabilities and no
-    groups), tests run at nice 19 (they cannot starve its kill) with oom_score_adj 1000. Where the engine
+    groups) with oom_score_adj 1000; its kill is one kill(-1) made as soon as it wakes at the deadline. Where the engine
     grants CAP_SYS_RESOURCE the driver takes -1000 and the tests' floor is pinned at 1000; where it does
     not (logged: "engine refuses CAP_SYS_RESOURCE"), a test may lower itself to the driver's 0, and a test
     that fills the cgroup while keeping its own RSS below the driver's could have the driver OOM-killed:

@@ -2,7 +2,7 @@
 
 Protocol: one JSON request per line on stdin, one JSON reply per line on stdout, until EOF.
   request: {"program", "inputs", "time_s", "memory_mb", "output_bytes", "total_output_bytes", "budget_s",
-            "stop_on_error", "session"}
+            "stop_on_error", "session", "reply_within_s"}
   reply:   {"ok": true, "results": [{"status", "stdout", "stderr", "exit_code", "wall_s", "peak_memory_kb"}],
             "recycle": null | "why the container must not serve another request"}
            {"ok": false, "error": "..."}  when the driver itself could not do its job
@@ -36,11 +36,13 @@ import traceback
 SANDBOX_UID = 65534
 FILE_SIZE_LIMIT = 16 << 20
 STDERR_TAIL = 64 << 10
-SWEEP_S = 2.0
+SWEEP_S = 2.0          # most time spent killing and reaping after one test
+CLEAN_RESERVE_S = 0.5  # kept before the reply deadline for the end-of-request cleaning
 SCRATCH_DIRS = ("/tmp", "/dev/shm", "/dev/mqueue")
 PR_SET_CHILD_SUBREAPER = 36
 CONTAINER = "--container" in sys.argv
 _unclean = []  # why this request leaves the container unfit for the next one (then the host recycles it)
+_reply_by = [float("inf")]  # monotonic time by which the reply must be written (the host stops waiting after)
 
 
 # Standard-library modules that judged programs (and graders' wrappers) import on every test. Importing
@@ -74,6 +76,7 @@ def main():
 
 def handle(req):
     started, inputs = time.monotonic(), req["inputs"]
+    _reply_by[0] = started + req["reply_within_s"]
     try:
         code = compile(req["program"], "main.py", "exec")
     except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
@@ -86,16 +89,19 @@ def handle(req):
     for stdin in inputs:
         left = _budget_left(req, started)
         stop = req.get("stop_on_error") and results and results[-1]["status"] != "ok"
-        if stop or (left is not None and left <= 0) or out_left[0] <= 0:
+        if stop or left <= 0 or out_left[0] <= 0:
             results.append(result("skipped"))
             continue
-        time_s = req["time_s"] if left is None else min(req["time_s"], left)
+        time_s = min(req["time_s"], left)
         results.append(run_test(code, stdin, time_s, req, out_left))
     return results
 
 
 def _budget_left(req, started):
-    return None if req.get("budget_s") is None else req["budget_s"] - (time.monotonic() - started)
+    """Seconds the next test may still take: the submission's budget, and the reply deadline less what a
+    sweep and the cleaning may need (so a bomb in every test ends in skipped tests, not a host timeout)."""
+    left = _reply_by[0] - time.monotonic() - SWEEP_S - CLEAN_RESERVE_S
+    return left if req.get("budget_s") is None else min(left, req["budget_s"] - (time.monotonic() - started))
 
 
 def result(status, out=b"", err=b"", exit_code=None, wall_s=0.0, peak_memory_kb=None):
@@ -165,7 +171,7 @@ class Child:
             sent = os.write(self.w_in, self.data[:1 << 16])
         except BrokenPipeError:  # the program stopped reading: not an error
             sent = len(self.data)
-        self.data = self.data[sent:]
+        self.data = self.data[sent:]  # a memoryview: no copy of what is left
 
     def close_stdin(self):
         if self.w_in is not None:
@@ -173,22 +179,21 @@ class Child:
             self.w_in = None
 
     def finish(self):
-        """Kill, reap and sweep; (exit code, rusage, oom-killed)."""
+        """Kill, reap and sweep; (exit code or None, rusage or None, oom-killed)."""
         _kill_group(self.pid)
-        _, status, usage = os.wait4(self.pid, 0)
         self.close_stdin()
         for fd in (self.r_out, self.r_err, self.pidfd):
             os.close(fd)
         _check_started(self.ready)
-        sweep(self.pid)
+        status, usage = sweep(self.pid)
         oom = CONTAINER and _oom_kills() > self.oom_before
-        return os.waitstatus_to_exitcode(status), usage, oom
+        return (None if status is None else os.waitstatus_to_exitcode(status)), usage, oom
 
 
 def run_test(code, stdin, time_s, req, out_left):
     t0 = time.monotonic()
     child = Child(code, req)
-    child.data = stdin.encode("utf-8", "surrogatepass")
+    child.data = memoryview(stdin.encode("utf-8", "surrogatepass"))  # O(1) slices
     cap = min(req["output_bytes"], out_left[0])
 
     def fed():
@@ -204,7 +209,7 @@ def run_test(code, stdin, time_s, req, out_left):
     out_left[0] -= len(out) + len(err)
     if outcome is None:
         outcome = _classify(exit_code, err, oom)
-    return result(outcome, out, err, exit_code, wall, usage.ru_maxrss)
+    return result(outcome, out, err, exit_code, wall, usage.ru_maxrss if usage else None)
 
 
 def run_session(code, inputs, req, started, out_left):
@@ -213,14 +218,19 @@ def run_session(code, inputs, req, started, out_left):
     try:
         for stdin in inputs:
             left = _budget_left(req, started)
-            if left is not None and left <= 0:
+            if left <= 0:
                 break
             t0 = time.monotonic()
             cap = min(req["output_bytes"], out_left[0])
-            child.data = stdin.encode("utf-8", "surrogatepass")
-            outcome = child.pump(t0 + (req["time_s"] if left is None else min(req["time_s"], left)),
-                                 pos + cap, lambda: child.out.find(b"\n", pos) >= 0)
-            end = child.out.find(b"\n", pos)
+            child.data = memoryview(stdin.encode("utf-8", "surrogatepass"))  # O(1) slices
+            scan = [pos]  # where the newline search resumes: each byte is searched once
+
+            def answered():
+                end = child.out.find(b"\n", scan[0])
+                scan[0] = len(child.out) if end < 0 else end
+                return end >= 0
+            outcome = child.pump(t0 + min(req["time_s"], left), pos + cap, answered)
+            end = child.out.find(b"\n", scan[0])
             if outcome is None and end < 0:
                 outcome = "exited"  # the child died without answering this input
             line = bytes(child.out[pos:end + 1] if end >= 0 else child.out[pos:pos + cap])
@@ -238,7 +248,7 @@ def run_session(code, inputs, req, started, out_left):
         if status == "exited":
             status = _classify(exit_code, err, oom)
             status = "runtime_error" if status == "ok" else status
-        reply[-1] = result(status, results[-1][1], err, exit_code, results[-1][2], usage.ru_maxrss)
+        reply[-1] = result(status, results[-1][1], err, exit_code, results[-1][2], usage.ru_maxrss if usage else None)
     return reply + [result("skipped") for _ in inputs[len(results):]]
 
 
@@ -288,8 +298,7 @@ def _limit(memory_mb):
     resource.setrlimit(resource.RLIMIT_MSGQUEUE, (1 << 16, 1 << 16))
     if memory_mb:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
-    if CONTAINER:  # below the driver for the CPU: a test's spinning processes cannot starve its kill
-        os.nice(19)  # (a lone test is unaffected: weights compare only inside the container's cgroup)
+    if CONTAINER:
         os.setgroups([])
         os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
         os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)  # all uids non-zero: every capability is gone
@@ -342,26 +351,30 @@ def _kill_group(pid):
         pass
 
 
-def sweep(pgid):
-    """Kill and reap everything a test left behind (setsid daemons, fork bombs); the driver is their
-    subreaper, so once waitpid says there are no children, nothing of the test is left. If some outlive
-    SWEEP_S (dying processes need CPU to exit), the verdicts stand and the container is recycled."""
-    _kill_group(pgid)
-    if _reap_all(time.monotonic() + 0.002):
-        return
-    end = time.monotonic() + SWEEP_S
-    while time.monotonic() < end:
+def sweep(pid):
+    """Kill and reap the test's process `pid` and everything it left behind (setsid daemons, fork bombs);
+    returns pid's (wait status, rusage), None if it was not reaped. The driver is their subreaper, so once
+    waitpid says there are no children, nothing of the test is left. Bounded by SWEEP_S and the reply
+    deadline (dying processes need CPU to exit): past that the verdicts stand and the container is recycled."""
+    end = min(time.monotonic() + SWEEP_S, _reply_by[0] - CLEAN_RESERVE_S)
+    found = [None, None]
+    _kill_group(pid)
+    if _reap_all(time.monotonic() + 0.002, pid, found):
+        return found
+    while True:
         if CONTAINER:
             _kill_sandbox_uid()
         else:
-            for pid in _children():
+            for child in _children():
                 try:
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(child, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        if _reap_all(min(end, time.monotonic() + 0.02)):
-            return
-    _unclean.append(f"processes of a test survived {SWEEP_S} s of kill sweeps")  # its verdict stands
+        if _reap_all(min(end, time.monotonic() + 0.02), pid, found):
+            return found
+        if time.monotonic() >= end:
+            _unclean.append("processes of a test outlived the kill sweep")
+            return found
 
 
 def _kill_sandbox_uid():
@@ -378,13 +391,16 @@ def _kill_sandbox_uid():
         os.setresuid(0, 0, 0)
 
 
-def _reap_all(until):
+def _reap_all(until, pid, found):
+    """Reap children until none is left (True) or `until` (False); `pid`'s status and rusage go to found."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            reaped, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return True
-        if pid == 0:
+        if reaped == pid:
+            found[:] = [status, usage]
+        if reaped == 0:
             if time.monotonic() >= until:
                 return False
             time.sleep(0.0005)

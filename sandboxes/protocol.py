@@ -15,6 +15,7 @@ RESULT_KEYS = {"status", "stdout", "stderr", "exit_code", "wall_s", "peak_memory
 # Per-test slack for fork, kill sweep and reaping, and per-request slack for start-up and cleaning.
 TEST_SLACK_S = 0.5
 REQUEST_SLACK_S = 5.0
+REPLY_MARGIN_S = 1.0            # the driver replies this long before the host stops waiting (transport)
 STDERR_TAIL = 64 << 10          # the driver's stderr tail per test (driver.py)
 PER_RESULT_BYTES = 256          # status, exit code, times and JSON punctuation of one result
 MAX_TOTAL_OUTPUT = 64 << 20     # no caller may ask the host to hold more than this per submission
@@ -35,7 +36,8 @@ def encode_request(program: str, inputs: Sequence[str], limits: Limits, stop_on_
     req = {"program": program, "inputs": list(inputs), "time_s": limits.time_s,
            "memory_mb": limits.memory_mb, "output_bytes": limits.output_bytes,
            "total_output_bytes": limits.total_output_bytes, "budget_s": limits.budget_s,
-           "stop_on_error": stop_on_error, "session": session}
+           "stop_on_error": stop_on_error, "session": session,
+           "reply_within_s": request_deadline(limits, len(inputs)) - REPLY_MARGIN_S}
     return json.dumps(req).encode() + b"\n"
 
 

@@ -33,7 +33,7 @@ program code runs; (2) {} -> {"compile": ok, "error"}; (3) one per test, the inp
 of the grader, not of the answers) sent as truncated. After a failed compile or a non-ok test (with
 `stop_after_failure`) the process exits. The program's own writes to fd 1 go to /dev/null, as LCB's went to
 the judge's own stdout. Where LCB's alarm raised inside the program, the sandbox's kill is a TLE here even
-if the program catches every exception (the verdicts this changes are listed in results/bench_code.md).
+if the program catches every exception (the verdicts this changes: results/bench_code_changes.md).
 """
 import ast
 import io
