@@ -11,8 +11,7 @@
   advantage and is dropped; masked rollouts (score None: timeout, infrastructure) count for nothing.
 - FIFO early termination: groups are judged in launch order; the step stops once `need` groups are kept, which
   means every earlier-launched group has resolved. Groups launched after the last kept one are dropped (waste, as
-  in MiMo's Table 2); their reward calls are left to finish and ignored, since cancelling a queued call trips the
-  pool's stats callback (graders/rewards/pool.py `_Stats.record` calls `exception()` on a cancelled future).
+  in MiMo's Table 2) and their queued reward calls cancelled; calls already running finish and are ignored.
 - A guard: at most `max_gen_rounds` generation calls per step (verl's max_num_gen_batches); then the step trains
   on the groups it has, with a warning.
 Not Xiaomi's code (which is unpublished): the behaviour described in the report, re-implemented.
@@ -150,6 +149,9 @@ class SeamlessScheduler:
 
     def _metrics(self, m: dict, kept: list[Group], judged: list[Group], dropped: deque, need: int,
                  total_s: float) -> dict[str, float]:
+        for group in dropped:  # FIFO early termination: launched after the last kept group
+            for f in group.futures:
+                f.cancel()
         g = self.group_size
         generated = g * (len(judged) + len(dropped))
         filtered = len(judged) - len(kept)  # kept is a subset of judged
