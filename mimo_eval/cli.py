@@ -73,6 +73,30 @@ def _cmd_reward_probes(args: argparse.Namespace) -> int:
     failed = [r for r in rows if not r.ok]
     print(f"{len(rows) - len(failed)}/{len(rows)} rows as required (hacks 0 or masked, controls 1)")
     return 1 if failed else 0
+def _cmd_train(args: argparse.Namespace) -> int:
+    from mimo_eval.rl.cli import train_main
+
+    return train_main(args)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from mimo_eval.rl.cli import export_main
+
+    return export_main(args)
+
+
+def _add_rl_commands(sub) -> None:
+    p = sub.add_parser("train", help="GRPO with MiMo's recipe on one machine (extra [rl]); resumes in output_dir")
+    p.add_argument("config", type=Path, help="YAML file of RLConfig keys (see examples/rl_toy.yaml)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config key (YAML value), e.g. --set steps=10; repeatable")
+    p.set_defaults(func=_cmd_train)
+    p = sub.add_parser("export", help="write a verl or TRL launch with the same recipe, data and reward")
+    p.add_argument("target", choices=("verl", "trl"))
+    p.add_argument("config", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder to write the launch files into")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.set_defaults(func=_cmd_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--kinds", nargs="+", choices=("math", "code"), default=["math", "code"])
     p.set_defaults(func=_cmd_reward_probes)
+    _add_rl_commands(sub)
     return parser
 
 

@@ -187,7 +187,8 @@ def test_session_step_time_is_the_drivers_not_the_programs(sandbox):
 def test_session_input_arrives_only_after_the_previous_answer(sandbox):
     program = ("import os, sys\nfirst = sys.stdin.readline()\nos.set_blocking(0, False)\n"
                "try:\n    ahead = os.read(0, 1 << 16)\nexcept BlockingIOError:\n    ahead = b''\n"
-               "print(repr(first), repr(ahead), flush=True)\nprint(repr(sys.stdin.readline()), flush=True)")
+               "print(repr(first), repr(ahead), flush=True)\nos.set_blocking(0, True)\n"  # wait for line 2
+               "print(repr(sys.stdin.readline()), flush=True)")
     res = sandbox.run(program, ["a\n", "b\n"], Limits(time_s=2.0, memory_mb=256), session=True)
     assert [r.stdout for r in res.results] == ["'a\\n' b''\n", "'b\\n'\n"]  # "b" came only after line 1
     assert_contained(sandbox)

@@ -1,0 +1,173 @@
+"""The rollout scheduler (mimo_eval/rl/scheduler.py) and the easy pool (data.py) with a fake engine and grader.
+
+    python -m pytest -q tests/test_rl_scheduler.py
+
+The fake engine answers each problem with scripted outcomes (the ground truth itself is "pass rate" a group
+should get); the fake grader is a thread pool returning RewardResult, optionally blocking on events so overlap is
+checked by event order, not wall-clock. One property per test.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from graders.rewards.types import RewardResult
+from mimo_eval.rl.data import EasyPool, Problem, PromptCursor
+from mimo_eval.rl.scheduler import Rollout, SeamlessScheduler
+
+G = 4
+
+
+def _problems(pass_counts: list[int]) -> list[Problem]:
+    """Problem i's group gets pass_counts[i] correct rollouts out of G."""
+    return [Problem(i, ({"role": "user", "content": str(i)},), "fake", k, {}) for i, k in enumerate(pass_counts)]
+
+
+class FakeEngine:
+    def __init__(self, events: list | None = None, started: list[threading.Event] | None = None):
+        self.calls, self.events, self.started = [], events, started
+
+    def generate(self, prompts, n):
+        i = len(self.calls)
+        self.calls.append([p[0] for p in prompts])
+        if self.events is not None:
+            self.events.append(("gen_start", i))
+        if self.started is not None and i < len(self.started):
+            self.started[i].set()
+        out = [[Rollout((j,), f"{p[0]}:{j}", False) for j in range(n)] for p in prompts]
+        if self.events is not None:
+            self.events.append(("gen_end", i))
+        return out
+
+    def sleep(self):
+        pass
+
+    def sync_weights(self):
+        pass
+
+
+class FakeGrader:
+    """rollout j of problem p is correct iff j < pass_counts[p]; `score=None` for problems in `masked`."""
+
+    def __init__(self, pass_counts, masked=(), wait_for=None, events=None):
+        self.pass_counts, self.masked, self.wait_for, self.events = pass_counts, set(masked), wait_for, events
+        self.executor = ThreadPoolExecutor(4)
+
+    def submit(self, kind, response, reference, options=None):
+        return self.executor.submit(self._grade, response)
+
+    def _grade(self, response):
+        p, j = (int(x) for x in response.split(":"))
+        if self.wait_for is not None:
+            self.wait_for(p)
+        if self.events is not None:
+            self.events.append(("reward_end", p))
+        if p in self.masked:
+            return RewardResult(None, None, "timeout", {})
+        ok = j < self.pass_counts[p]
+        return RewardResult(float(ok), ok, "correct" if ok else "wrong", {})
+
+
+def _scheduler(pass_counts, *, chunk=2, rounds=10, alpha=0.0, grader=None, engine=None, seed=0):
+    problems = _problems(pass_counts)
+    return SeamlessScheduler(
+        engine=engine or FakeEngine(), rewards=grader or FakeGrader(pass_counts), problems=problems,
+        encode=lambda p: (p.index,), kind_for=lambda s: "math", cursor=_InOrder(len(problems), 0),
+        pool=EasyPool(alpha, seed), group_size=G, chunk=chunk, max_gen_rounds=rounds)
+
+
+class _InOrder(PromptCursor):
+    """Problems in index order, so a test knows which prompt each launch draws."""
+
+    def _shuffled(self, epoch):
+        return list(range(self.size))
+
+
+def test_only_mixed_groups_are_kept():
+    collected = _scheduler([0, 2, 4, 1, 3, 0, 4, 2]).collect(4)
+    assert [g.problem.index for g in collected.groups] == [1, 3, 4, 7]
+    assert collected.metrics["frac_reward_zero_std"] == pytest.approx(4 / 8)
+
+
+def test_refills_to_a_full_batch():
+    """Half of every chunk is uninformative: more chunks are launched until 3 groups are kept."""
+    sched = _scheduler([0, 2] * 10, chunk=2)
+    collected = sched.collect(3)
+    assert len(collected.groups) == 3 and collected.metrics["num_gen_rounds"] >= 3
+
+
+def test_fifo_early_termination_keeps_launch_order():
+    """The batch is the first `need` informative groups in launch order, every earlier one resolved; a later group
+    whose reward finished first is not taken in its place."""
+    late = threading.Event()
+    def wait_for(p):
+        if p == 0:
+            late.wait(5)  # problem 0's reward is the slowest
+        else:
+            late.set()
+    counts = [2, 2, 2, 2]
+    sched = _scheduler(counts, chunk=4, grader=FakeGrader(counts, wait_for=wait_for))
+    collected = sched.collect(2)
+    assert [g.problem.index for g in collected.groups] == [0, 1]
+    assert all(len(g.scores) == G for g in collected.groups)
+
+
+def test_round_guard_stops_and_trains_on_what_exists():
+    sched = _scheduler([0, 4, 0, 4, 2, 0, 0, 0, 0, 0], chunk=2, rounds=3)
+    with pytest.warns(UserWarning, match="max_gen_rounds"):
+        collected = sched.collect(4)
+    assert collected.metrics["num_gen_rounds"] == 3 and [g.problem.index for g in collected.groups] == [4]
+
+
+def test_masked_rollouts_do_not_make_a_group_informative():
+    """A group of one pass and three timeouts has a single scored sample: no baseline, dropped, masks counted."""
+    counts = [1, 2]
+    sched = _scheduler(counts, chunk=2, rounds=1, grader=FakeGrader(counts, masked={0}))
+    with pytest.warns(UserWarning):
+        collected = sched.collect(2)
+    assert [g.problem.index for g in collected.groups] == [1] and collected.metrics["reward/masked"] == G
+
+
+def test_easy_pool_draw_frequency():
+    """MiMo's alpha = 0.1: over 10,000 seeded draws from a non-empty pool, 0.10 +- 0.01 come from it."""
+    pool = EasyPool(0.1, seed=1234)
+    pool.update(3, True)
+    cursor = PromptCursor(50, seed=0)
+    drawn = sum(pool.draw(cursor)[1] for _ in range(10_000))
+    assert drawn / 10_000 == pytest.approx(0.10, abs=0.01)
+
+
+def test_easy_pool_stores_solved_and_drops_regressed():
+    sched = _scheduler([4, 2, 4, 0], chunk=4, rounds=1)
+    with pytest.warns(UserWarning):
+        sched.collect(4)
+    assert sched.pool.members == [0, 2]
+    sched.pool.update(0, solved_by_all=False)
+    assert sched.pool.members == [2]
+
+
+def test_reward_work_overlaps_generation():
+    """Rewards of chunk 0 finish only after chunk 1's generation started: the grader blocks until then (5 s
+    timeout), so a scheduler that waited for chunk 0's rewards before launching chunk 1 records the miss."""
+    events, started = [], [threading.Event() for _ in range(3)]
+    def wait_for(p):
+        if p < 2 and not started[1].wait(5):
+            events.append(("no_overlap", p))
+    counts = [2] * 8
+    sched = _scheduler(counts, chunk=2, engine=FakeEngine(events, started),
+                       grader=FakeGrader(counts, wait_for=wait_for, events=events))
+    sched.collect(4)
+    assert ("no_overlap", 0) not in events and ("no_overlap", 1) not in events
+    assert events.index(("gen_start", 1)) < min(events.index(("reward_end", 0)), events.index(("reward_end", 1)))
+
+
+def test_cursor_crosses_epochs_and_resumes():
+    """An epoch boundary reshuffles and continues (verl #5725 stopped there); a restored cursor continues alike."""
+    a = PromptCursor(5, seed=3)
+    first = [a.next() for _ in range(5)]
+    b = PromptCursor(5, seed=3)
+    b.load_state_dict(a.state_dict())
+    assert sorted(first) == list(range(5))
+    assert [a.next() for _ in range(7)] == [b.next() for _ in range(7)]
