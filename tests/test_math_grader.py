@@ -369,7 +369,8 @@ PATHOLOGICAL = [
 @pytest.mark.parametrize("response", PATHOLOGICAL, ids=["tower9", "tower2", "factorial", "braces", "1MB", "open_boxes", "dollars", "words_box", "pm_box",
                               "spaces_box"])
 def test_pathological_inputs_return_within_deadline(response):
-    grade(gold="1", response="\\boxed{1}")     # warm the pool so the timing is the call's own
+    # warm the pool so the timing is the call's own (a literal pair is decided in-process: no worker)
+    grade(gold="x+1", response="\\boxed{1+x}")
     start = time.monotonic()
     v = grade(gold="2", response=response, timeout_s=1.0)
     assert time.monotonic() - start < 1.5
