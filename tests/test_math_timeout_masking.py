@@ -30,7 +30,8 @@ COSTLY = ["\\boxed{" + NEST + "}", "\\boxed{" + POLY + "}"]
 
 @pytest.fixture(scope="module")
 def pool():
-    p = DeadlinePool(1)
+    # the math preload: the forkserver is process-wide, and the first pool to start it sets what it imports
+    p = DeadlinePool(1, ("graders.math.warm",))
     yield p
     p.close()
 
