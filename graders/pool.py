@@ -5,9 +5,15 @@ granularity, and cannot interrupt work that SymPy or GMP does in C. Here each ca
 worker process; when the deadline passes the worker is killed (SIGKILL) and replaced on next use.
 Workers start from a forkserver that has already imported the grading modules, so a replacement
 costs milliseconds, and forking never happens from the (possibly multi-threaded) caller.
+
+A deadline passes for one of two reasons, and the caller may need to tell them apart (a grader must
+not let a costly response mask its own 0, nor score a sample 0 because the host was busy): the worker
+computed for most of it, or it waited for a CPU. `DeadlineExceeded.cpu_bound` says which, from the
+worker's CPU time during the call (utime + stime in /proc/<pid>/stat, Linux; 10 ms granularity).
 """
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import queue
@@ -20,21 +26,42 @@ from typing import Any, Callable
 
 _MEMORY_LIMIT = 4 << 30   # a worker that tries to build a gigantic integer dies instead of the host swapping
 CACHE_SIZE = 1 << 16      # answers kept per pool for call(cache=True)
+# A killed call that had used at least this share of its deadline in CPU time was computing, not starved.
+# A quarter, not all: on a host with four runnable processes per core a computing worker still gets it,
+# and the slowest real answers measured take milliseconds (README), far below a quarter of a second.
+CPU_BOUND_FRACTION = 0.25
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+_START_S = 120.0   # a cold worker imports SymPy on a loaded host; only a hung start is an error
 
 
 class DeadlineExceeded(Exception):
-    pass
+    """`cpu_s`: the worker's CPU seconds during the call (None where /proc could not be read)."""
+
+    def __init__(self, message: str, cpu_s: float | None = None, timeout_s: float | None = None):
+        super().__init__(message)
+        self.cpu_s, self.timeout_s = cpu_s, timeout_s
+
+    @property
+    def cpu_bound(self) -> bool:
+        """True when the call itself was costly; False when unknown or when the worker mostly waited (load)."""
+        return self.cpu_s is not None and self.timeout_s is not None and self.cpu_s >= CPU_BOUND_FRACTION * self.timeout_s
 
 
 class WorkerCrashed(Exception):
     pass
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
     except (ValueError, OSError):
         pass
+    # Already imported when this worker forked from a forkserver with this preload (free); not when another
+    # pool started the process-wide forkserver first. Either way, before "ready": a cold start must not be
+    # timed, nor counted as the first call's CPU.
+    for name in preload:
+        importlib.import_module(name)
+    conn.send(("ready", None))
     while True:
         try:
             fn, args = conn.recv()
@@ -50,8 +77,8 @@ def _serve(conn: Connection) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx):
-        self._ctx = ctx
+    def __init__(self, ctx, preload: tuple[str, ...] = ()):
+        self._ctx, self._preload = ctx, preload
         self.proc = None
         self.conn: Connection | None = None
 
@@ -59,11 +86,24 @@ class _Slot:
         if self.proc is not None and self.proc.is_alive():
             return
         parent, child = self._ctx.Pipe()
-        self.proc = self._ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.proc = self._ctx.Process(target=_serve, args=(child, self._preload), daemon=True)
         with _main_file_hidden():
             self.proc.start()
         child.close()
         self.conn = parent
+        if not parent.poll(_START_S):
+            self.kill()
+            raise WorkerCrashed(f"grading worker did not start within {_START_S:g} s")
+        parent.recv()
+
+    def cpu_s(self) -> float | None:
+        """The worker's user + system CPU seconds so far; None if it is gone or /proc is unreadable."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()   # the command name may hold spaces and ')'
+        except (OSError, AttributeError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -100,6 +140,7 @@ class DeadlinePool:
 
     def __init__(self, workers: int, preload: tuple[str, ...] = ()):
         self._ctx = multiprocessing.get_context("forkserver")
+        self._preload = tuple(preload)
         if preload:
             self._ctx.set_forkserver_preload(list(preload))
         self.workers = 0
@@ -111,7 +152,7 @@ class DeadlinePool:
 
     def grow(self, workers: int) -> None:
         for _ in range(workers - self.workers):
-            self._idle.put(_Slot(self._ctx))
+            self._idle.put(_Slot(self._ctx, self._preload))
         self.workers = max(self.workers, workers)
 
     def call(self, fn: Callable, args: tuple, timeout_s: float, *, cache: bool = False) -> Any:
@@ -136,10 +177,14 @@ class DeadlinePool:
         slot = self._idle.get()
         try:
             slot.ensure_started()
+            cpu_before = slot.cpu_s()
             slot.conn.send((fn, args))
             if not slot.conn.poll(timeout_s):
+                cpu_after = slot.cpu_s()
                 slot.kill()
-                raise DeadlineExceeded(f"no answer within {timeout_s:g} s")
+                used = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+                spent = "" if used is None else f" ({used:.2f} s of CPU)"
+                raise DeadlineExceeded(f"no answer within {timeout_s:g} s{spent}", used, timeout_s)
             status, value = slot.conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError) as exc:
             slot.kill()

@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-MathReason = Literal["correct", "wrong", "no_answer", "gold_unparseable", "timeout", "error"]
+# timeout: the deadline passed while the worker waited for a CPU (host load), masked; response_too_costly:
+# it passed while the worker computed on the response (graders.pool.CPU_BOUND_FRACTION), a 0 like wrong.
+MathReason = Literal["correct", "wrong", "no_answer", "gold_unparseable", "timeout", "response_too_costly", "error"]
 
 
 @dataclass(frozen=True)

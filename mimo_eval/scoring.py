@@ -18,7 +18,7 @@ from mimo_eval.metrics import SampleScore
 log = logging.getLogger(__name__)
 
 MATH_OUTCOME = {"correct": "correct", "wrong": "wrong", "no_answer": "no_answer", "timeout": "timeout",
-                "error": "error", "gold_unparseable": "error"}
+                "response_too_costly": "timeout", "error": "error", "gold_unparseable": "error"}
 CODE_OUTCOME = {"passed": "correct", "failed": "wrong", "no_code": "no_answer", "bad_tests": "error",
                 "infra_error": "error"}
 

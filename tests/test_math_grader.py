@@ -369,7 +369,8 @@ PATHOLOGICAL = [
 @pytest.mark.parametrize("response", PATHOLOGICAL, ids=["tower9", "tower2", "factorial", "braces", "1MB", "open_boxes", "dollars", "words_box", "pm_box",
                               "spaces_box"])
 def test_pathological_inputs_return_within_deadline(response):
-    grade(gold="1", response="\\boxed{1}")     # warm the pool so the timing is the call's own
+    # warm the pool so the timing is the call's own (a literal pair is decided in-process: no worker)
+    grade(gold="x+1", response="\\boxed{1+x}")
     start = time.monotonic()
     v = grade(gold="2", response=response, timeout_s=1.0)
     assert time.monotonic() - start < 1.5
@@ -384,9 +385,10 @@ def test_reference_with_many_stray_braces_is_linear():
 
 
 def test_deadline_kills_a_slow_comparison():
-    # A symbolic sum that SymPy cannot settle in 0.05 s: the verdict says timeout, never wrong or right.
+    # A symbolic sum that SymPy cannot settle in 0.05 s: the verdict says it timed out, never right. Which
+    # side is blamed depends on where the CPU went (tests/test_math_timeout_masking.py covers each).
     v = grade(gold="\\sum_{k=0}^{n-1} F_k F_{n-k-1}", response=boxed("\\sum_{k=0}^{n-1} F_{n-k-1} F_k"), timeout_s=0.05)
-    assert v.reason == "timeout" and v.timed_out and v.score is None
+    assert v.timed_out and not v.correct and v.reason in ("timeout", "response_too_costly", "gold_unparseable")
     assert grade(gold="2", response=boxed("2")).correct      # the pool recovered
 
 

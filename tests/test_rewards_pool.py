@@ -123,13 +123,16 @@ def test_from_asyncio(pool):
 
 
 def test_deadline_is_masked_and_counted():
-    # A symbolic sum SymPy cannot settle in 0.05 s (as in test_math_grader): timeout, masked, counted.
+    # A symbolic sum SymPy cannot settle in 0.05 s (as in test_math_grader): never a 1; which side is blamed
+    # depends on where the CPU went (tests/test_math_timeout_masking.py); a starved timeout is masked, counted.
     with RewardPool(workers=1, timeout_s=0.05) as p:
         result = p.submit("math", "\\boxed{\\sum_{k=0}^{n-1} F_{n-k-1} F_k}", "\\sum_{k=0}^{n-1} F_k F_{n-k-1}").result()
-        assert (result.score, result.reason, result.timed_out) == (None, "timeout", True)
+        assert result.reason in ("timeout", "response_too_costly", "gold_unparseable") and result.score != 1.0
+        assert (result.score is None) == (result.reason != "response_too_costly")
         assert p.submit("math", "\\boxed{2}", "2").result().score == 1.0
         stats = p.stats()
-    assert stats["calls"] == 2 and stats["timeouts"] == 1 and stats["masked"] == 1 and stats["errors"] == 0
+    assert stats["calls"] == 2 and stats["timeouts"] == (result.reason == "timeout") and stats["errors"] == 0
+    assert stats["masked"] == (result.score is None)
     assert stats["latency_max_s"] >= stats["latency_mean_s"] > 0
 
 
@@ -143,7 +146,8 @@ def test_on_timeout_zero_scores_a_deadline_zero():
     slow = ("math", "\\boxed{\\sum_{k=0}^{n-1} F_{n-k-1} F_k}", "\\sum_{k=0}^{n-1} F_k F_{n-k-1}")
     with RewardPool(workers=1, timeout_s=0.05) as p:
         result = p.submit(*slow, {"on_timeout": "zero"}).result()
-    assert (result.score, result.correct, result.reason) == (0.0, False, "timeout")
+    assert (result.score, result.correct) == (0.0, False)
+    assert result.reason in ("timeout", "response_too_costly", "gold_unparseable")
 
 
 def test_repeated_answers_reuse_a_finished_comparison_but_never_a_deadline():
@@ -152,7 +156,7 @@ def test_repeated_answers_reuse_a_finished_comparison_but_never_a_deadline():
 
     # the slow sum of test_deadline_is_masked_and_counted with another index: its own cache entry
     gold, response = "\\sum_{j=0}^{n-1} F_j F_{n-j-1}", "\\boxed{\\sum_{j=0}^{n-1} F_{n-j-1} F_j}"
-    assert grade(gold=gold, response=response, timeout_s=0.05).reason == "timeout"     # not kept
+    assert grade(gold=gold, response=response, timeout_s=0.05).timed_out     # not kept
     assert grade(gold=gold, response=response, timeout_s=60).reason == "correct"
     start = time.monotonic()
     assert grade(gold=gold, response=response, timeout_s=0.05).reason == "correct"     # kept: no worker

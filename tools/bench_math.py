@@ -4,7 +4,8 @@
 
 Sections: (1) Math-Verify's own 269 labelled test pairs, (2) the 800 Qwen2.5-Math responses
 (agreement with Math-Verify and with the stored labels), (3) MathArena's 55 human-corrected parser
-failures, (4) speed on the 800 (each grader in a fresh process, one call at a time, every pair once;
+failures, (7) the 800 in reward mode at the default deadline (which real responses time out, and
+how), (4) speed on the 800 (each grader in a fresh process, one call at a time, every pair once;
 throughput with 2 workers), (5) the pathological inputs of issue #3 and (6) 665 real reasoning-model
 outputs (tools/bench_math_reasoning.py). Prints rich tables and writes them as Markdown.
 """
@@ -217,6 +218,19 @@ def section_pathological(out: list[str], console: Console) -> None:
            ["input", "ours s", "ours verdict", "Math-Verify s", "MV verdict"], rows)
 
 
+def section_deadline(pairs: list[tuple[str, str]], out: list[str], console: Console) -> None:
+    """The 800 at the default 1 s deadline, reward mode: how many real responses the deadline decides, and
+    how many right ones a CPU-bound deadline turns into a 0 (`response_too_costly`; starved stays masked)."""
+    generous = grade_many(pairs, workers=2, mode="reward", progress=False, timeout_s=CORRECTNESS_TIMEOUT_S)
+    tight = grade_many(pairs, workers=2, mode="reward", progress=False, timeout_s=1.0)
+    count = lambda reason: sum(v.reason == reason for v in tight)  # noqa: E731
+    lost = sum(g.score == 1.0 and t.score == 0.0 for g, t in zip(generous, tight))
+    _table(console, out, "7. The 800 in reward mode at the default 1 s deadline", ["measure", "value"], [
+        ["response_too_costly (score 0)", count("response_too_costly")], ["timeout, starved (masked)", count("timeout")],
+        [f"reward 1.0 at {CORRECTNESS_TIMEOUT_S:g} s, 0.0 at 1 s", lost],
+    ])
+
+
 def _table(console: Console, out: list[str], title: str, header: list[str], rows: list[list]) -> None:
     table = Table(title=title)
     for h in header:
@@ -249,6 +263,7 @@ def main() -> None:
         section_mv_tests(args.data, out, console)
         pairs = section_qwen(args.data, out, console)
         section_matharena(args.data, out, console)
+        section_deadline(pairs, out, console)
         if not args.skip_speed:
             section_speed(args.data, pairs, out, console)
             section_pathological(out, console)

@@ -13,9 +13,12 @@ closing marker only, and one that never closes it has no answer (`graders.math.e
 
 Every call has a hard deadline (default 1 s) enforced by killing a worker process, so `grade` is safe
 from threads and asyncio; plain numbers are decided in-process without a worker. The verdict says
-why (correct / wrong / no_answer / gold_unparseable / timeout / error); `grade` never raises on
-string content. Limits: answers are compared as mathematics, not as prose; `\\log` is base 10,
-`e` is Euler's number and `i` the imaginary unit, as in latex2sympy2_extended.
+why (correct / wrong / no_answer / gold_unparseable / timeout / response_too_costly / error); a deadline
+the worker spent computing (not waiting for a CPU) on the response is `response_too_costly`, a 0, so a
+slow-to-grade answer cannot mask itself; one spent starved by host load stays a masked `timeout`
+(eval counts both as timeouts). `grade` never raises on string content. Limits: answers are compared
+as mathematics, not as prose; `\\log` is base 10, `e` is Euler's number and `i` the imaginary unit,
+as in latex2sympy2_extended.
 """
 from __future__ import annotations
 
@@ -95,10 +98,31 @@ def _in_worker(said, gold_norm: str | None, resp_norm: str | None, job: tuple, t
     try:
         reason, detail = pool.call(compare_job, job, timeout_s, cache=job[3] is not None)  # short normalised pairs
     except DeadlineExceeded as exc:
-        return said(False, "timeout", gold_norm, resp_norm, note=str(exc), timed_out=True)
+        if not exc.cpu_bound:   # the worker waited for a CPU: the host's doing, masked
+            return said(False, "timeout", gold_norm, resp_norm, note=f"{exc}, starved by host load", timed_out=True)
+        reason, detail = _blame(pool, job, timeout_s, exc)
+        return said(False, reason, gold_norm, resp_norm, note=detail, timed_out=True)
     except WorkerCrashed as exc:
         return said(False, "error", gold_norm, resp_norm, note=str(exc))
     return said(reason == "correct", reason, gold_norm, resp_norm, note=detail)
+
+
+def _blame(pool, job: tuple, timeout_s: float, exc: DeadlineExceeded) -> tuple[str, str]:
+    """A comparison that computed through its deadline: the response's cost (a 0) unless the reference
+    alone is what is slow, which is checked by preparing the gold by itself under the same deadline. The
+    comparison's cost beyond preparing each side is charged to the response: it wrote that answer."""
+    gold, percents = job[0], job[3]
+    try:
+        reason, detail = pool.call(gold_job, (gold, percents is None), timeout_s)
+    except DeadlineExceeded as again:
+        if again.cpu_bound:
+            return "gold_unparseable", f"the reference alone exceeds the deadline: {again}"
+        return "timeout", f"{exc}; the reference alone could not be checked: {again}, starved by host load"
+    except WorkerCrashed as again:
+        return "error", f"{exc}; checking the reference alone: {again}"
+    if reason != "correct":
+        return reason, detail
+    return "response_too_costly", f"{exc} comparing the response; the reference alone is quick"
 
 
 async def agrade(**kwargs) -> MathVerdict:
@@ -174,6 +198,23 @@ def compare_job(gold: str, response: str, options: CompareOptions, percents: tup
         return "wrong", "response nested too deeply"
     except (TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:   # SymPy on odd input
         return "wrong", f"not comparable: {type(exc).__name__}: {exc}"[:200]
+
+
+def gold_job(gold: str, raw: bool) -> tuple[str, str]:
+    """Runs inside a worker process: normalise (when `raw`) and parse the reference alone; ("correct", "")
+    when it parses."""
+    from graders.math.compare import check_gold
+    from graders.math.parse import SideError
+
+    if raw:
+        gold = normalize(gold)[0]
+    try:
+        check_gold(gold)
+    except (SideError, TooLarge) as exc:
+        return "gold_unparseable", str(exc)
+    except RecursionError:
+        return "gold_unparseable", "reference nested too deeply"
+    return ("correct", "") if gold else ("gold_unparseable", "empty reference answer")
 
 
 def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool, decimals: int | None) -> bool | None:

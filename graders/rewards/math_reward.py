@@ -1,10 +1,11 @@
 """kind "math": the reference is the gold answer string, the grader `graders.math.grade`, in "reward" mode by
 default (a box is required after `</think>`; different boxed answers are a hedge and score 0). Options:
 mode ("reward" | "eval"), timeout_s, decimals, strict, allow_set_relation_comp (see `graders.math.grade`),
-on_timeout ("mask" | "zero"). An unparseable gold, a deadline or a crashed worker is masked (score None),
-never scored. A masked sample gets no advantage, which beats a wrong answer's negative one, so a policy could
-learn to write answers that exhaust the deadline (10,000 nested braces) when unsure: on_timeout="zero"
-scores a timeout 0 instead (still reason "timeout"), for runs whose `timeouts` counter starts to climb."""
+on_timeout ("mask" | "zero"). An unparseable gold, a deadline the worker spent starved by host load, or a
+crashed worker is masked (score None), never scored. A deadline spent computing on the response (10,000
+nested braces) is `response_too_costly` and scores 0 already (`graders.math`), so a policy cannot mask its
+wrong answers by making them slow to grade; on_timeout="zero" also scores the starved timeouts 0 (still
+reason "timeout"), for runs whose `timeouts` counter starts to climb."""
 from __future__ import annotations
 
 import numbers
