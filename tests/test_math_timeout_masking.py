@@ -105,3 +105,83 @@ def test_a_reference_that_alone_exceeds_the_deadline_is_masked_not_blamed_on_the
 def test_eval_mode_counts_a_costly_response_as_a_timeout():
     row = grade_math(Problem("p", "", "2", "math"), COSTLY[0])
     assert (row["correct"], row["outcome"], row["reason"]) == (False, "timeout", "response_too_costly")
+
+
+# A worker that dies while comparing (the kernel's OOM killer picks the process whose memory grows; a crash
+# in C) must not mask the response either: a death is retried once, and a second death on the same pair is
+# the response's doing. The killer below stands in for the OOM killer: it SIGKILLs any worker that has spent
+# more than KILL_AFTER_S of CPU since it was first seen, which checking the reference alone (x+1, parsed in
+# milliseconds) never does and comparing the slow answer (~1.5 s of SymPy) always does.
+SLOW_GOLD = "x+1"
+_TERMS = "+".join(f"x^{{{i}}}" for i in range(60))
+SLOW_RIGHT = f"\\boxed{{{_TERMS}-({_TERMS})+1+x}}"   # correct, and SymPy takes a while to say so
+KILL_AFTER_S = 0.15
+
+
+def _cpu_s(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _oom_killer(stop, kills: list, most: int):
+    seen: dict[int, float] = {}
+    while not stop.is_set() and len(kills) < most:
+        for pid in _grandchildren():
+            cpu = _cpu_s(pid)
+            if cpu is None:
+                continue
+            if cpu - seen.setdefault(pid, cpu) > KILL_AFTER_S:
+                os.kill(pid, signal.SIGKILL)
+                kills.append(pid)
+        time.sleep(0.01)
+
+
+def _grade_under_killer(most: int, response: str):
+    import threading
+
+    for k in range(2 * (os.cpu_count() or 2) + 2):   # every worker started and warm (distinct pairs: no cache)
+        grade(gold=f"x+{k + 101}", response=f"\\boxed{{{k + 101}+x}}")
+    stop, kills = threading.Event(), []
+    killer = threading.Thread(target=_oom_killer, args=(stop, kills, most), daemon=True)
+    killer.start()
+    try:
+        return grade(gold=SLOW_GOLD, response=response, mode="reward", timeout_s=20), kills
+    finally:
+        stop.set()
+        killer.join()
+
+
+def test_a_response_whose_worker_dies_twice_scores_zero():
+    v, kills = _grade_under_killer(most=10, response=SLOW_RIGHT)
+    assert len(kills) >= 2
+    assert (v.reason, v.score) == ("response_too_costly", 0.0), v.detail
+    assert "died twice" in v.detail
+
+
+def test_a_worker_killed_once_by_the_host_is_retried_not_blamed():
+    v, kills = _grade_under_killer(most=1, response=SLOW_RIGHT)
+    assert len(kills) == 1
+    assert (v.reason, v.score) == ("correct", 1.0), v.detail
+    assert "retried" in v.detail
+
+
+def test_memory_exhaustion_while_comparing_is_the_responses_cost(monkeypatch):
+    from graders.math import compare, compare_job
+    from graders.math.compare import CompareOptions
+
+    def exhausted(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(compare, "answers_equal", exhausted)
+    assert compare_job("x+1", "1+x", CompareOptions(), (False, False))[0] == "response_too_costly"
+
+    def sympy_bug(*args):
+        raise KeyError("an odd SymPy path")
+
+    monkeypatch.setattr(compare, "answers_equal", sympy_bug)   # the gold alone parses: the response is not comparable
+    assert compare_job("x+1", "1+x", CompareOptions(), (False, False)) == \
+        ("wrong", "not comparable: KeyError: 'an odd SymPy path'")

@@ -14,11 +14,11 @@ closing marker only, and one that never closes it has no answer (`graders.math.e
 Every call has a hard deadline (default 1 s) enforced by killing a worker process, so `grade` is safe
 from threads and asyncio; plain numbers are decided in-process without a worker. The verdict says
 why (correct / wrong / no_answer / gold_unparseable / timeout / response_too_costly / error); a deadline
-the worker spent computing (not waiting for a CPU) on the response is `response_too_costly`, a 0, so a
-slow-to-grade answer cannot mask itself; one spent starved by host load stays a masked `timeout`
-(eval counts both as timeouts). `grade` never raises on string content. Limits: answers are compared
-as mathematics, not as prose; `\\log` is base 10, `e` is Euler's number and `i` the imaginary unit,
-as in latex2sympy2_extended.
+the worker spent computing (not waiting for a CPU) on the response, or a response that exhausts the
+worker's memory or kills it twice, is `response_too_costly`, a 0, so a costly-to-grade answer cannot mask
+itself; a deadline spent starved by host load stays a masked `timeout` (eval counts both as timeouts).
+`grade` never raises on string content. Limits: answers are compared as mathematics, not as prose;
+`\\log` is base 10, `e` is Euler's number and `i` the imaginary unit, as in latex2sympy2_extended.
 """
 from __future__ import annotations
 
@@ -103,26 +103,40 @@ def _in_worker(said, gold_norm: str | None, resp_norm: str | None, job: tuple, t
         reason, detail = _blame(pool, job, timeout_s, exc)
         return said(False, reason, gold_norm, resp_norm, note=detail, timed_out=True)
     except WorkerCrashed as exc:
-        return said(False, "error", gold_norm, resp_norm, note=str(exc))
+        reason, detail = _blame(pool, job, timeout_s, exc)   # a retry may succeed: the host killed it once
+        return said(reason == "correct", reason, gold_norm, resp_norm, note=detail)
     return said(reason == "correct", reason, gold_norm, resp_norm, note=detail)
 
 
-def _blame(pool, job: tuple, timeout_s: float, exc: DeadlineExceeded) -> tuple[str, str]:
-    """A comparison that computed through its deadline: the response's cost (a 0) unless the reference
-    alone is what is slow, which is checked by preparing the gold by itself under the same deadline. The
-    comparison's cost beyond preparing each side is charged to the response: it wrote that answer."""
+def _blame(pool, job: tuple, timeout_s: float, failure: DeadlineExceeded | WorkerCrashed) -> tuple[str, str]:
+    """A comparison that computed through its deadline, or whose worker died (the kernel's OOM killer, a
+    crash in C): the response's cost (a 0) unless the reference alone is what fails, which is checked by
+    preparing the gold by itself under the same deadline. Otherwise a masked sample would be the reward for
+    an answer that is costly to grade. A death is retried once, as the host may have killed the worker for
+    reasons of its own; dying again on the same pair is the response's doing."""
     gold, percents = job[0], job[3]
     try:
         reason, detail = pool.call(gold_job, (gold, percents is None), timeout_s)
     except DeadlineExceeded as again:
         if again.cpu_bound:
             return "gold_unparseable", f"the reference alone exceeds the deadline: {again}"
-        return "timeout", f"{exc}; the reference alone could not be checked: {again}, starved by host load"
+        return "timeout", f"{failure}; the reference alone could not be checked: {again}, starved by host load"
     except WorkerCrashed as again:
-        return "error", f"{exc}; checking the reference alone: {again}"
+        return "error", f"{failure}; checking the reference alone: {again}"
     if reason != "correct":
         return reason, detail
-    return "response_too_costly", f"{exc} comparing the response; the reference alone is quick"
+    if isinstance(failure, DeadlineExceeded):
+        return "response_too_costly", f"{failure} comparing the response; the reference alone is quick"
+    try:
+        reason, detail = pool.call(compare_job, job, timeout_s)
+        return reason, f"retried after {failure}" + (f"; {detail}" if detail else "")
+    except DeadlineExceeded as again:
+        if again.cpu_bound:
+            return "response_too_costly", f"{failure}, then {again} on the retry; the reference alone is quick"
+        return "timeout", f"{failure}, then {again} on the retry, starved by host load"
+    except WorkerCrashed as again:
+        return "response_too_costly", f"the worker died twice on this response ({failure}; {again}); " \
+                                      "the reference alone is fine"
 
 
 async def agrade(**kwargs) -> MathVerdict:
@@ -182,6 +196,8 @@ def compare_job(gold: str, response: str, options: CompareOptions, percents: tup
         check_gold(gold)
     except (SideError, TooLarge) as exc:
         return "gold_unparseable", str(exc)
+    except MemoryError:
+        return "gold_unparseable", "the reference alone exhausts the worker's memory"
     try:
         if answers_equal(gold, response, options):
             return "correct", ""
@@ -196,7 +212,9 @@ def compare_job(gold: str, response: str, options: CompareOptions, percents: tup
         return ("gold_unparseable" if exc.side == "gold" else "wrong"), str(exc)
     except RecursionError:
         return "wrong", "response nested too deeply"
-    except (TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:   # SymPy on odd input
+    except MemoryError:   # the gold alone parsed above: the response's answer is what exhausts the memory
+        return "response_too_costly", "comparing the response exhausted the worker's memory limit"
+    except Exception as exc:   # SymPy on odd input; the gold alone parsed, so the response is not comparable
         return "wrong", f"not comparable: {type(exc).__name__}: {exc}"[:200]
 
 
@@ -214,6 +232,8 @@ def gold_job(gold: str, raw: bool) -> tuple[str, str]:
         return "gold_unparseable", str(exc)
     except RecursionError:
         return "gold_unparseable", "reference nested too deeply"
+    except MemoryError:
+        return "gold_unparseable", "the reference alone exhausts the worker's memory"
     return ("correct", "") if gold else ("gold_unparseable", "empty reference answer")
 
 
