@@ -54,4 +54,4 @@ def math_reward(*, response: str, reference: Any, options: Mapping, timeout_s: f
     extracted = verdict.extracted if verdict.extracted is None else verdict.extracted[:EXTRA_CHARS]
     extra = {"extracted": extracted, "detail": verdict.detail[:EXTRA_CHARS], "mode": settings["mode"]}
     return RewardResult(score=score, correct=None if score is None else verdict.correct,
-                        reason=verdict.reason, extra=extra)
+                        reason=verdict.reason, extra=extra, timed_out=verdict.timed_out)

@@ -14,11 +14,14 @@ class RewardResult:
     correct: bool | None
     reason: str                # the grader's reason: correct, wrong, no_answer, gold_unparseable, timeout, infra_error, ...
     extra: Mapping[str, Any] = field(default_factory=dict)  # detail, extracted answer, per-test verdicts, latency_s, ...
+    # A grading deadline passed: masked ("timeout", the host starved the worker) or scored 0 (reason
+    # "response_too_costly", the worker computed on the response all along); counted either way.
+    timed_out: bool = False
+
+    def __post_init__(self):
+        if self.reason == "timeout":
+            object.__setattr__(self, "timed_out", True)
 
     @property
     def masked(self) -> bool:
         return self.score is None
-
-    @property
-    def timed_out(self) -> bool:
-        return self.reason == "timeout"

@@ -167,6 +167,7 @@ class SeamlessScheduler:
             "easy_pool/draw_frac": m["drawn_from_pool"] / max(m["rounds"] * self.chunk, 1),
             "reward/mean": _mean(scored), "reward/std": _std(scored),
             "reward/masked": sum(s is None for s in scores), "reward/timeouts": reasons.count("timeout"),
+            "reward/too_costly": reasons.count("response_too_costly"),   # a 0 the response earned by its cost
             "reward/infra_errors": reasons.count("infra_error"),
             "timing/gen": m["gen_s"], "timing/reward_wait": m["reward_wait_s"], "timing/collect": total_s,
             "short_of_batch": need - len(kept),
