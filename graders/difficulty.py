@@ -13,6 +13,15 @@ Rewards from one solution's per-test verdicts (only "AC" passes):
 The paper does not give tier weights: they are equal by default (each non-empty tier 1/m). Sums are exact
 fractions, so both schemes give 1.0 iff all tests pass, and strict <= soft.
 
+Partial credit guard (ours, not the paper's; on when `reward` is given the tests' expected `outputs`): as
+written, partial credit pays for answers that are not solutions. A program printing one constant passes
+every test that expects it, and one that hard-codes the tests shown in the prompt passes those (and its
+fallback constant's). So a reward below 1 is paid only when the passed tests that are not public (the
+first `public` tests, shown in the prompt) expect at least two different outputs, which neither can
+match. A full pass is 1.0 as before, and the properties above still hold (the guard depends on the passed
+tests only, not on the scheme, and passing more tests never closes it). The cost: a real partial solution
+whose passed hidden tests all expect one output is paid 0, as the guesser would be.
+
 Tiers are stored next to the dataset, one small JSON per problem (`save_tiers` / `load_tiers`).
 """
 from __future__ import annotations
@@ -119,14 +128,24 @@ def _weights(tiers: Sequence[int], weights: Sequence[float] | None) -> dict[int,
 
 
 def reward(*, verdicts: Sequence[str], tiers: Sequence[int], scheme: Scheme = "strict",
-           weights: Sequence[float] | None = None) -> float:
-    """Reward in [0, 1] for one solution; `verdicts` per test ("AC" passes), `tiers` from calibration."""
+           weights: Sequence[float] | None = None, outputs: Sequence[str] | None = None, public: int = 0) -> float:
+    """Reward in [0, 1] for one solution; `verdicts` per test ("AC" passes), `tiers` from calibration.
+    `outputs` (each test's expected output) and `public` (how many leading tests the prompt shows) turn on
+    the partial credit guard (module docstring)."""
     if len(verdicts) != len(tiers):
         raise ValueError(f"{len(verdicts)} verdicts for {len(tiers)} calibrated tests: recalibrate "
                          "if the problem's tests changed")
     passed = [v == "AC" for v in verdicts]
+    if all(passed):
+        return 1.0
     if scheme == "binary" or not tiers:
-        return 1.0 if all(passed) else 0.0
+        return 0.0
+    if outputs is not None:
+        if len(outputs) != len(verdicts):
+            raise ValueError(f"{len(outputs)} expected outputs for {len(verdicts)} verdicts")
+        hidden = {_canonical(out) for i, (out, p) in enumerate(zip(outputs, passed)) if p and i >= public}
+        if len(hidden) < 2:
+            return 0.0
     w = _weights(tiers, weights)
     if scheme == "strict":
         total = Fraction(0)
@@ -139,6 +158,11 @@ def reward(*, verdicts: Sequence[str], tiers: Sequence[int], scheme: Scheme = "s
         size = {t: sum(1 for tier in tiers if tier == t) for t in w}
         return float(sum((w[tier] / size[tier] for p, tier in zip(passed, tiers) if p), Fraction(0)))
     raise ValueError(f"scheme must be 'binary', 'strict' or 'soft', got {scheme!r}")
+
+
+def _canonical(output: str) -> str:
+    """Expected outputs that a program's one printout would match alike (LCB compares stripped lines)."""
+    return "\n".join(line.strip() for line in output.strip().splitlines())
 
 
 def reward_from_verdict(verdict: CodeVerdict, tiers: TestTiers, scheme: Scheme = "strict",

@@ -47,6 +47,7 @@ class CodeReference:
     """What is right for one problem: tests in judge order (public, then private)."""
     tests: tuple[CodeTest, ...]
     fn_name: str | None = None    # set: functional (LeetCode) tests calling Solution().<fn_name>; None: stdin
+    public: int = 0               # the first `public` tests are shown in the prompt (no partial credit of their own)
 
 
 @dataclass(frozen=True)

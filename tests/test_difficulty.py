@@ -128,3 +128,47 @@ def test_calibrate_tests_command(tmp_path):
     assert main(["calibrate-tests", *runs, "--out", str(tmp_path / "tiers")]) == 0
     tiers = load_tiers(tmp_path / "tiers", "lcb/x")
     assert tiers.pass_rates == (1.0, 0.5, 0.0) and tiers.tiers == (0, 1, 2)
+
+
+# The partial credit guard: a reward below 1 needs passed hidden tests with two different expected outputs.
+GUARD_OUTPUTS = ["3\n", "12\n", "0\n", "0\n", "7\n", "9 \n"]   # tests 0-1 public (shown in the prompt)
+GUARD_TIERS = [0, 0, 0, 1, 1, 2]
+
+
+@pytest.mark.parametrize("scheme", ["strict", "soft"])
+@pytest.mark.parametrize("verdicts,paid", [
+    (["AC", "WA", "AC", "AC", "WA", "WA"], False),   # prints 0 (or 3) whatever the input: a constant
+    (["AC", "AC", "AC", "AC", "WA", "WA"], False),   # hard-codes both public tests, prints 0 otherwise
+    (["AC", "AC", "WA", "WA", "WA", "WA"], False),   # the public tests alone
+    (["AC", "AC", "AC", "AC", "AC", "WA"], True),    # hidden passes expect 0 and 7: not one printout
+    (["WA", "WA", "AC", "WA", "AC", "WA"], True),
+])
+def test_partial_credit_needs_two_distinct_hidden_outputs(scheme, verdicts, paid):
+    guarded = reward(verdicts=verdicts, tiers=GUARD_TIERS, scheme=scheme, outputs=GUARD_OUTPUTS, public=2)
+    plain = reward(verdicts=verdicts, tiers=GUARD_TIERS, scheme=scheme)
+    assert guarded == (plain if paid else 0.0)
+
+
+def test_guard_reads_outputs_as_the_judge_compares_them():
+    # "9 \n" and "9" are one printout for LCB's stripped-line comparison: two tests, one distinct output
+    verdicts = ["WA", "WA", "WA", "WA", "AC", "AC"]
+    assert reward(verdicts=verdicts, tiers=[0, 0, 0, 1, 1, 1], scheme="soft",
+                  outputs=["a", "b", "c", "d", "9", "9 \n"]) == 0.0
+    assert reward(verdicts=["AC"] * 6, tiers=GUARD_TIERS, scheme="soft", outputs=["0"] * 6) == 1.0  # a full pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(problems.flatmap(lambda pr: st.tuples(st.just(pr), st.lists(st.sampled_from(["0", "1", "2"]),
+                                                                     min_size=len(pr[0]), max_size=len(pr[0])),
+                                             st.integers(0, len(pr[0])))))
+def test_guarded_reward_keeps_the_properties(case):
+    (tiers, passed), outputs, public = case
+    verdicts = ["AC" if p else "WA" for p in passed]
+    score = lambda v, s: reward(verdicts=v, tiers=tiers, scheme=s, outputs=outputs, public=public)  # noqa: E731
+    strict, soft = score(verdicts, "strict"), score(verdicts, "soft")
+    assert (strict == 1.0) == all(passed) == (soft == 1.0)
+    assert 0.0 <= strict <= soft <= 1.0
+    for i, p in enumerate(passed):
+        if not p:
+            better = verdicts[:i] + ["AC"] + verdicts[i + 1:]
+            assert score(better, "strict") >= strict and score(better, "soft") >= soft

@@ -1,6 +1,7 @@
 """The reward-hacking probes (graders/rewards/probes.py) through the reward pool: every hack in every reward
-mode scores 0 or is masked (the soft-scheme gaps in probes.KNOWN_GAPS are strict xfails), and every control (a real solution) scores 1, so the suite cannot pass by
-scoring everything 0. Code probes run in the Docker sandbox (skipped without it; in CI a missing engine fails).
+mode scores 0 or is masked (a row listed in probes.KNOWN_GAPS is a strict xfail), and every control (a real
+solution) scores 1, so the suite cannot pass by scoring everything 0. Code probes run in the Docker sandbox
+(skipped without it; in CI a missing engine fails).
 
 Run: python -m pytest -q tests/test_reward_probes.py      (about 1-2 min on 2 cores)
 """

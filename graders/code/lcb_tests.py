@@ -70,17 +70,21 @@ def reference_from_lcb_row(row: Mapping) -> CodeReference:
     metadata = row.get("metadata") or "{}"
     metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
     return CodeReference(tests=_as_tests(public, where) + _as_tests(private, where),
-                         fn_name=metadata.get("func_name"))
+                         fn_name=metadata.get("func_name"), public=len(public))
 
 
 def reference_from_input_output(input_output: str | Mapping) -> CodeReference:
-    """LCB's `get_evaluation_sample()` form: {"inputs": [...], "outputs": [...], "fn_name": ...}."""
+    """LCB's `get_evaluation_sample()` form: {"inputs": [...], "outputs": [...], "fn_name": ...}; an optional
+    "public": n says the first n tests are the ones shown in the prompt."""
     io_spec = json.loads(input_output) if isinstance(input_output, str) else input_output
     inputs, outputs = io_spec["inputs"], io_spec["outputs"]
     if len(inputs) != len(outputs):
         raise ValueError(f"input_output has {len(inputs)} inputs but {len(outputs)} outputs")
+    public = io_spec.get("public", 0)
+    if not isinstance(public, int) or isinstance(public, bool) or not 0 <= public <= len(inputs):
+        raise ValueError(f"input_output's public must be a test count from 0 to {len(inputs)}, got {public!r}")
     return CodeReference(tests=tuple(CodeTest(input=i, output=o) for i, o in zip(inputs, outputs)),
-                         fn_name=io_spec.get("fn_name"))
+                         fn_name=io_spec.get("fn_name"), public=public)
 
 
 def reference_from_sandboxfusion_row(row: Mapping) -> CodeReference:

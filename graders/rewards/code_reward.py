@@ -2,7 +2,8 @@
 
 The reference is a `graders.types.CodeReference`, or the layouts datasets ship: verl/PRIME/LCB's
 `{"inputs": [...], "outputs": [...], "fn_name": ...}` (a dict or its JSON string) or a LiveCodeBench row
-(`public_test_cases`, `private_test_cases`, `metadata`). Options:
+(`public_test_cases`, `private_test_cases`, `metadata`); a test dict may say how many of its first tests the
+prompt shows ("public": n, as an LCB row's public tests are), which then earn no partial credit. Options:
   reward: "binary" (all tests pass) | "strict" | "soft" (test-difficulty rewards, `graders.difficulty`);
   tiers: per-test tier list or a `TestTiers`; or tiers_dir + problem_id (files from `mimo-eval calibrate-tests`);
       a reference dict may carry "tiers" itself;
@@ -90,6 +91,7 @@ def code_reward(*, response: str, reference: Any, options: Mapping, sandbox, def
              "tests": len(ref.tests), "scheme": scheme, "detail": (verdict.infra_error or verdict.detail)[:300]}
     if verdict.score is None:
         return RewardResult(None, None, verdict.reason, extra)
-    score = verdict.score if tiers is None else reward(verdicts=verdict.verdicts, tiers=tiers, scheme=scheme,
-                                                         weights=options.get("weights"))
+    score = verdict.score if tiers is None else reward(
+        verdicts=verdict.verdicts, tiers=tiers, scheme=scheme, weights=options.get("weights"),
+        outputs=[t.output for t in ref.tests], public=ref.public)   # the partial credit guard (graders.difficulty)
     return RewardResult(score, verdict.passed, verdict.reason, extra)
