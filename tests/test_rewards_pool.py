@@ -80,6 +80,33 @@ def test_score_many_keeps_order(pool):
     assert scores == [0.0 if i % 3 == 0 else 1.0 for i in range(60)]
 
 
+def test_score_many_mixes_in_process_and_worker_answers_in_order(pool):
+    # plain numbers are decided in the caller's thread, symbolic ones by the worker processes: one order
+    calls = [("math", f"\\boxed{{{i}+x}}" if i % 2 else f"\\boxed{{{i}}}", f"x+{i}" if i % 2 else str(i), None)
+             for i in range(40)]
+    calls[7] = ("math", "\\boxed{x+8}", "x+7", None)
+    results = pool.score_many(calls)
+    assert [r.score for r in results] == [0.0 if i == 7 else 1.0 for i in range(40)]
+    assert {r.extra["detail"].endswith("literal") for r in results[0::2]} == {True}
+    assert all(r.extra["latency_s"] > 0 for r in results)
+
+
+def test_score_many_counts_every_call_once():
+    with RewardPool(workers=2) as p:
+        p.score_many([("math", f"\\boxed{{{i}}}", "3", None) for i in range(5)]
+                     + [("math", "\\boxed{x^2}", "x*x", None)])
+        assert p.stats()["calls"] == 6 and p.stats()["masked"] == 0
+
+
+def test_grade_in_process_decides_only_what_needs_no_worker():
+    from graders.math import grade, grade_in_process
+
+    assert grade_in_process(gold="0.5", response="so \\boxed{\\frac{1}{2}}").correct
+    assert grade_in_process(gold="x+1", response="\\boxed{1+x}") is None   # SymPy's work: `grade` decides it
+    assert grade(gold="x+1", response="\\boxed{1+x}").correct
+    assert grade_in_process(gold="2", response="no box here", mode="reward").reason == "no_answer"
+
+
 @pytest.mark.parametrize("call,error,match", [
     (("chess", "x", "1", None), ValueError, "kind must be one of"),
     (("math", None, "1", None), TypeError, "response must be"),

@@ -44,12 +44,20 @@ def warm(index: int) -> None:
     grade(gold=f"x+{index + 1}", response=f"\\boxed{{{index + 1}+x}}", mode="reward", timeout_s=60)
 
 
-def math_reward(*, response: str, reference: Any, options: Mapping, timeout_s: float | None) -> RewardResult:
-    from graders.math import DEFAULT_TIMEOUT_S, grade
+def math_reward(*, response: str, reference: Any, options: Mapping, timeout_s: float | None,
+                in_process_only: bool = False) -> RewardResult | None:
+    """in_process_only: None instead of handing the comparison to a worker (`graders.math.grade_in_process`)."""
+    from graders.math import DEFAULT_TIMEOUT_S, grade, grade_in_process
 
     settings = {"mode": "reward", "timeout_s": timeout_s or DEFAULT_TIMEOUT_S, **options}
     on_timeout = settings.pop("on_timeout", "mask")
-    verdict = grade(gold=gold_text(reference), response=response, **settings)
+    if in_process_only:
+        settings.pop("timeout_s")
+        verdict = grade_in_process(gold=gold_text(reference), response=response, **settings)
+        if verdict is None:
+            return None
+    else:
+        verdict = grade(gold=gold_text(reference), response=response, **settings)
     score = 0.0 if verdict.timed_out and on_timeout == "zero" else verdict.score
     extracted = verdict.extracted if verdict.extracted is None else verdict.extracted[:EXTRA_CHARS]
     extra = {"extracted": extracted, "detail": verdict.detail[:EXTRA_CHARS], "mode": settings["mode"]}

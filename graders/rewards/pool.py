@@ -48,15 +48,19 @@ def check_call(kind: str, response: Any, reference: Any, options: Mapping | None
 
 
 def score_call(kind: str, response: str, reference: Any, options: Mapping, *, timeout_s: float | None,
-               sandbox, code_mode: str) -> RewardResult:
-    """One reward, in the calling thread."""
+               sandbox, code_mode: str, in_process_only: bool = False) -> RewardResult | None:
+    """One reward, in the calling thread; in_process_only: None for math that needs a worker, and for code."""
     start = time.perf_counter()
     if kind == "math":
         result = math_reward.math_reward(response=response, reference=reference, options=options,
-                                         timeout_s=timeout_s)
+                                         timeout_s=timeout_s, in_process_only=in_process_only)
+    elif in_process_only:
+        return None
     else:
         result = code_reward.code_reward(response=response, reference=reference, options=options,
                                          sandbox=sandbox(), default_scheme=code_mode)
+    if result is None:
+        return None
     return replace(result, extra={**result.extra, "latency_s": time.perf_counter() - start})
 
 
@@ -113,21 +117,26 @@ class LocalBackend:
                 self._sandbox = _make_sandbox(self._sandbox_spec, self.workers)
             return self._sandbox
 
-    def run(self, kind: str, response: str, reference: Any, options: dict) -> RewardResult:
+    def run(self, kind: str, response: str, reference: Any, options: dict, in_process_only: bool = False):
         return score_call(kind, response, reference, options, timeout_s=self.timeout_s, sandbox=self.sandbox,
-                          code_mode=self.code_mode)
+                          code_mode=self.code_mode, in_process_only=in_process_only)
 
     def submit(self, kind: str, response: str, reference: Any, options: dict) -> Future:
         return (self._math if kind == "math" else self._code).submit(self.run, kind, response, reference, options)
 
     def run_many(self, calls: list[tuple], record) -> list:
-        """Each kind's calls drained in order by that kind's `workers` threads, instead of one hand-off per
-        call: most math is decided in-process in ~0.1 ms, less than a hand-off to a thread costs. A call
-        that raised is its exception in the list; `record` sees each result (None for one that raised)."""
+        """Math decided in-process is graded here, in the calling thread (most RL answers: ~0.1 ms each, less
+        than a hand-off to another thread costs); the rest of each kind is drained in order by that kind's
+        `workers` threads. A call that raised is its exception in the list; `record` sees each result (None
+        for one that raised)."""
         out: list = [None] * len(calls)
+        rest = []
+        for i, call in enumerate(calls):
+            if not self._attempt(out, i, lambda: self.run(*call, in_process_only=True), record, keep_none=True):
+                rest.append(i)
         drains = []
         for kind, executor in (("math", self._math), ("code", self._code)):
-            todo = iter([i for i, call in enumerate(calls) if call[0] == kind])
+            todo = iter([i for i in rest if calls[i][0] == kind])
             lock = threading.Lock()
             drains += [executor.submit(self._drain, calls, todo, lock, out, record) for _ in range(self.workers)]
         for drain in drains:
@@ -140,12 +149,21 @@ class LocalBackend:
                 i = next(todo, None)
             if i is None:
                 return
-            try:
-                out[i] = self.run(*calls[i])
-                record(out[i])
-            except Exception as exc:  # counted as an error, raised to score_many's caller
-                out[i] = exc
-                record(None)
+            self._attempt(out, i, lambda: self.run(*calls[i]), record)
+
+    @staticmethod
+    def _attempt(out: list, i: int, call, record, keep_none: bool = False) -> bool:
+        """out[i] = call(), recorded; False (nothing recorded) when keep_none and the call returned None."""
+        try:
+            out[i] = call()
+        except Exception as exc:  # counted as an error, raised to score_many's caller
+            out[i] = exc
+            record(None)
+            return True
+        if out[i] is None and keep_none:
+            return False
+        record(out[i])
+        return True
 
     def close(self) -> None:
         self.closed = True
