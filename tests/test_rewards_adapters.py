@@ -216,6 +216,7 @@ def test_one_pathological_sample_delays_a_batch_of_256_by_at_most_the_deadline(p
     assert bad["acc"] == 0.0 and (bad["masked"] == 1 or bad["reason"] in ("wrong", "response_too_costly"))
     if pathological is BRACES:   # cannot finish: 0 when the worker computed through it, masked when starved
         assert (bad["reason"], bad["score"], bad["masked"]) in (("response_too_costly", 0.0, 0), ("timeout", 0.0, 1))
+        assert bad["timed_out"] == 1   # reported as a timeout either way
     assert [o["score"] for i, o in enumerate(out) if i != 128] == [1.0] * 255
 
 
