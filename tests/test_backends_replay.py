@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import shared_data
+
 from mimo_eval.backends import BackendError, make_backend
 from mimo_eval.backends.replay import ReplayBackend
 from mimo_eval.types import Request, SamplingParams
 
-QWEN_RECORD = Path(__file__).resolve().parents[2] / "shared/data/math_grader_heldout/qwen25math_math_cot_100.jsonl"
+QWEN_RECORD = "math_grader_heldout/qwen25math_math_cot_100.jsonl"   # in ../shared/data beside the checkout
 
 
 def write_lines(path: Path, lines: list) -> Path:
@@ -107,9 +109,8 @@ def test_missing_file(tmp_path):
         make_backend("replay", path=tmp_path / "nope.jsonl")
 
 
-@pytest.mark.skipif(not QWEN_RECORD.is_file(), reason="shared/data is not beside the repository")
 def test_replays_recorded_qwen25_math_generations(tmp_path):
-    rows = [json.loads(line) for line in QWEN_RECORD.read_text().splitlines()]
+    rows = [json.loads(line) for line in shared_data(QWEN_RECORD).read_text().splitlines()]
     path = write_lines(tmp_path / "samples.jsonl", [
         {"problem_id": f"math/{row['idx']}", "sample_index": i, "text": text}
         for row in rows for i, text in enumerate(row["code"])])

@@ -7,16 +7,15 @@ import base64
 import json
 import pickle
 import zlib
-from pathlib import Path
 
 import pytest
 
+from conftest import shared_data
 from graders.code.lcb_compare import compare_return, compare_stdout, decode_value, extract_code
 from graders.code.lcb_harness import PRELUDE, encode_value, inline_main_guard, wrap_stdin_program
 from graders.code.lcb_tests import (RefusingUnpickler, decode_private_test_cases, reference_from_lcb_row,
                                reference_from_sandboxfusion_row, unpack)
 
-HELDOUT = Path("/work/shared/data/code_grader_heldout")
 
 # (expected, actual, LCB verdict). Rules from LCB testing_util.grade_stdio; float cases from
 # LiveCodeBench#129/#133 (no tolerance), case from ERRATA-style Yes/YES mismatches.
@@ -162,9 +161,9 @@ def test_reference_from_lcb_row_public_then_private():
     assert [t.input for t in ref.tests] == ["a", "c"] and ref.fn_name == "solve"
 
 
-@pytest.mark.skipif(not HELDOUT.exists(), reason="held-out data not present")
 def test_sandboxfusion_rows_decode():
-    rows = [json.loads(line) for line in (HELDOUT / "sandboxfusion_code_eval_live_code_bench_v1.jsonl").open()]
+    held_out = shared_data("code_grader_heldout")   # ../shared beside the checkout
+    rows = [json.loads(line) for line in (held_out / "sandboxfusion_code_eval_live_code_bench_v1.jsonl").open()]
     refs = [reference_from_sandboxfusion_row(r) for r in rows]
     assert [r.fn_name for r in refs] == [None, "countSeniors", None]
     assert all(len(r.tests) >= 5 for r in refs)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import in_ci
+
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ["trl", "verl", "openrlhf", "verifiers"]
 CHECK_TIMEOUT_S = 1800
@@ -22,7 +24,7 @@ def _venv_python(name: str) -> Path:
     if python.exists() and (python.parent.parent / ".mimo-stamp").exists():
         return python
     message = f".venvs/{name} is missing or half-built: run `bash tools/setup_frameworks.sh {name}`"
-    if os.environ.get("CI") == "true" or os.environ.get("MIMO_REQUIRE_DOCKER") == "1":
+    if in_ci():
         pytest.fail(f"the framework tests must run here: {message}")
     pytest.skip(message)
 

@@ -4,7 +4,8 @@ and read back as written; the TRL config builds a real GRPOConfig.
     MIMO_VERL_PYTHON=/path/to/verl-env/bin/python python -m pytest -q tests/test_rl_export.py
 
 verl (0.9.1) is found through MIMO_VERL_PYTHON, else `.venvs/verl/bin/python` under the repository root (what
-tools/setup_frameworks.sh creates). Missing: skipped locally, a failure in CI (CI=true).
+tools/setup_frameworks.sh creates). Missing: skipped locally, a failure in CI (conftest.in_ci: CI=true, or what
+.ci/run sets).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import in_ci
 from mimo_eval.rl.config import from_mapping
 from mimo_eval.rl.export import export_trl, export_verl, trl_config
 
@@ -28,7 +30,7 @@ MIMO = from_mapping({  # MiMo-7B's published numbers (§3.3.3); eps DAPO's; G 16
 def _verl_python() -> str:
     candidate = os.environ.get("MIMO_VERL_PYTHON") or str(ROOT / ".venvs" / "verl" / "bin" / "python")
     if not Path(candidate).is_file():
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail(f"verl {candidate} is missing: set MIMO_VERL_PYTHON or run tools/setup_frameworks.sh")
         pytest.skip(f"no verl interpreter at {candidate} (set MIMO_VERL_PYTHON)")
     return candidate
