@@ -38,9 +38,8 @@ def judged(sb, code, mode, reference=YES_NO, **kw):
     """The verdict, after checking it is a real one and that the next submission is unaffected."""
     verdict = judge(reference=reference, code=code, sandbox=sb, mode=mode, **kw)
     assert verdict.reason != "infra_error", verdict.infra_error
-    t1 = time.monotonic()
     after = judge(reference=ECHO, code=INNOCENT, sandbox=sb)
-    assert after.passed and time.monotonic() - t1 < 3, (after, time.monotonic() - t1)
+    assert after.passed and set(after.verdicts) == {"AC"}, after   # unaffected: within its own time limits, no TLE
     return verdict
 
 
@@ -77,8 +76,9 @@ def test_expected_outputs_are_unreachable_from_the_program(sandbox, mode):
     assert not verdict.passed and "WA" in verdict.verdicts
 
 
-IGNORE_ALARM = "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ntime.sleep(2.5)\ninput()\nprint('Yes')"
-CATCH_ALL = ("import time\nend = time.time() + 2.5\nwhile time.time() < end:\n    try:\n        sum(range(1000))\n"
+# each would answer on its own after 20 s: a wall time under 20 s is the driver's kill, however loaded the machine
+IGNORE_ALARM = "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ntime.sleep(20)\ninput()\nprint('Yes')"
+CATCH_ALL = ("import time\nend = time.time() + 20\nwhile time.time() < end:\n    try:\n        sum(range(1000))\n"
              "    except BaseException:\n        pass\ninput()\nprint('Yes')")
 
 
@@ -87,7 +87,7 @@ CATCH_ALL = ("import time\nend = time.time() + 2.5\nwhile time.time() < end:\n  
 def test_time_limit_holds_whatever_the_program_does_with_signals(sandbox, mode, code):
     verdict = judged(sandbox, code, mode, timeout_s=1)
     first = verdict.per_test[0]
-    assert first.verdict == "TLE" and 1.0 <= first.wall_s < 1.5, first  # the driver's clock, not the program's
+    assert first.verdict == "TLE" and 1.0 <= first.wall_s < 20, first  # the driver's kill, not the program's end
 
 
 # LCB's hygiene sets os.fork, os.chdir, os.chmod to None; posix has them all the same.

@@ -28,10 +28,10 @@ HOSTILE = [
 @pytest.mark.parametrize("response", HOSTILE, ids=["display", "inline", "thinking", "box_list"])
 def test_hostile_responses_are_linear_in_the_callers_process(response):
     grade(gold="x+1", response="\\boxed{1+x}")   # start and warm the pool (a literal pair never does)
-    start = time.monotonic()
+    cpu = time.process_time()
     v = grade(gold="2", response=response, timeout_s=1.0)
-    # the worker's 1 s deadline, plus the caller's own linear pass over 1 MB on a loaded machine
-    assert time.monotonic() - start < 2.5 and not v.correct
+    # the caller's own linear pass over 1 MB, as CPU time (the worker is killed at its 1 s deadline)
+    assert time.process_time() - cpu < 1.0 and not v.correct
 
 
 # (gold, response): a number word that opens a larger number or a fraction is not that number

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -51,9 +50,8 @@ def test_exit_code_and_traceback_are_the_programs(sandbox):
 
 
 def test_timeout(sandbox):
-    t0 = time.monotonic()
-    [r] = sandbox.run("while True:\n    pass", [""], FAST).results
-    assert r.status == "timeout" and time.monotonic() - t0 < FAST.time_s + 2
+    [r] = sandbox.run("while True:\n    pass", [""], FAST).results   # returns at all: it was killed
+    assert r.status == "timeout" and r.wall_s >= FAST.time_s
 
 
 def test_output_cap(sandbox):
