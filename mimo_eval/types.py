@@ -20,6 +20,7 @@ class Request:
     messages: tuple[dict, ...]    # chat turns [{"role": ..., "content": ...}]
     seed: int                     # per-sample seed derived from (run seed, problem, index)
     prompt: str | None = None     # raw prompt text (base models, completion mode): when set, no chat template
+    chat_template_kwargs: dict | None = None   # extra chat template variables, e.g. {"enable_thinking": False}
 
 
 @dataclass(frozen=True)

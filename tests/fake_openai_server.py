@@ -1,8 +1,12 @@
 """A fake OpenAI-compatible server for tests: stdlib `http.server` on 127.0.0.1 in a thread, loopback only.
 
 It answers POST /v1/chat/completions and /v1/completions with a deterministic text built from the request, GET
-/v1/models and GET /version, and records every attempt. `script(body, attempt)` may return a `Reply` to inject
-failures (status, headers, delay) for a given request and attempt number (1-based, counted per (prompt, seed)).
+/v1/models and GET /version, and records every attempt. A request with `stream: true` is answered as vLLM streams:
+server-sent events, one chunk per word, the finish reason, a usage chunk, `data: [DONE]`. `script(body, attempt)`
+may return a `Reply` to inject failures for a given request and attempt number (1-based, counted per (prompt,
+seed)): a status, headers, a delay before answering, a dropped connection, and for streamed answers a stall (no
+byte for `stall_s` after the first chunk) or a cut (the connection closed after the first chunk). `port` binds a
+given port, so a test can start a server where a dead one was listed.
 Several instances run side by side (one port each) to stand for several servers of one model. `reported_model`
 is the model name the answers carry (hosted APIs answer "gpt-4o" with "gpt-4o-2024-08-06"; default: the name
 asked for), `reasoning` a `reasoning_content` field beside the content (vLLM's --reasoning-parser).
@@ -28,6 +32,8 @@ class Reply:
     delay_s: float = 0.0
     body: dict | None = None   # None: the normal completion
     drop: bool = False         # close the connection without answering
+    stall_s: float = 0.0       # streamed: after the first chunk, send nothing for this long
+    cut: bool = False          # streamed: close the connection after the first chunk
 
 
 @dataclass
@@ -70,7 +76,8 @@ class FakeOpenAIServer:
     model = "fake-model"
 
     def __init__(self, *, delay_s: float = 0.0, script: Callable[[dict, int], Reply | None] | None = None,
-                 require_key: str | None = None, reasoning: str | None = None, reported_model: str | None = None):
+                 require_key: str | None = None, reasoning: str | None = None, reported_model: str | None = None,
+                 port: int = 0):
         self.delay_s, self.script, self.require_key, self.reasoning = delay_s, script, require_key, reasoning
         self.reported_model = reported_model
         self.attempts: list[Attempt] = []
@@ -78,7 +85,8 @@ class FakeOpenAIServer:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.abandoned: list[str] = []   # request keys whose client left while their answer was still due
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
@@ -151,6 +159,22 @@ class FakeOpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client timed out and left: that is the point of some tests
 
+            def _send_stream(self, reply: Reply, request: dict) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()   # HTTP/1.0: the stream ends when the connection closes
+                    for number, chunk in enumerate(stream_chunks(reply.body or {})):
+                        self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                        self.wfile.flush()
+                        if number == 0 and reply.cut:
+                            return
+                        if number == 0 and reply.stall_s:
+                            time.sleep(reply.stall_s)
+                    self.wfile.write(b"data: [DONE]\n\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    server.abandoned.append(request_key(request))
+
             def do_GET(self) -> None:
                 if self.path == "/v1/models" and server.require_key and \
                         self.headers.get("Authorization") != f"Bearer {server.require_key}":
@@ -168,6 +192,41 @@ class FakeOpenAIServer:
                 if self.path not in ("/v1/chat/completions", "/v1/completions"):
                     self._send(Reply(404, body={"error": {"message": f"no route {self.path}"}}))
                     return
-                self._send(server._answer(self.path, body, dict(self.headers)))
+                reply = server._answer(self.path, body, dict(self.headers))
+                if body.get("stream") and reply.status == 200 and not reply.drop:
+                    self._send_stream(reply, body)
+                else:
+                    self._send(reply)
 
         return Handler
+
+
+def stream_chunks(answer: dict) -> list[dict]:
+    """A whole answer as the chunks vLLM streams: reasoning, then the content word by word, then the finish reason,
+    then usage (stream_options.include_usage). An answer without choices (an injected fault) is sent as it is."""
+    if not answer.get("choices") or not ({"message", "text"} & set(answer["choices"][0])):
+        return [answer]
+    choice, base = answer["choices"][0], {"id": "x", "model": answer.get("model")}
+    if "message" in choice:
+        message = choice["message"]
+        deltas = [{"role": "assistant"}] + ([{"reasoning_content": message["reasoning_content"]}]
+                                            if message.get("reasoning_content") else [])
+        deltas += [{"content": word} for word in _words(message.get("content") or "")]
+        chunks = [{**base, "object": "chat.completion.chunk",
+                   "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+        last = {"index": 0, "delta": {}, "finish_reason": choice.get("finish_reason")}
+    else:
+        chunks = [{**base, "object": "text_completion", "choices": [{"index": 0, "text": w, "finish_reason": None}]}
+                  for w in _words(choice.get("text") or "")]
+        last = {"index": 0, "text": "", "finish_reason": choice.get("finish_reason")}
+    chunks.append({**base, "choices": [last]})
+    if answer.get("usage"):
+        chunks.append({**base, "choices": [], "usage": answer["usage"]})
+    return chunks
+
+
+def _words(text: str) -> list[str]:
+    """Pieces that join back to the text exactly (each word keeps the spaces after it)."""
+    import re
+
+    return re.findall(r"\S*\s*", text)[:-1] or [text]

@@ -107,9 +107,10 @@ def test_retry_after_http_date():
 def test_timeout_is_retried():
     script = lambda body, attempt: Reply(delay_s=2.0) if attempt == 1 else None  # noqa: E731
     with FakeOpenAIServer(script=script) as server:
-        started = time.monotonic()
         completions = list(backend_for(server, timeout_s=0.3).generate(chat_requests(2, 1), SamplingParams()))
-    assert len(completions) == 2 and time.monotonic() - started < 1.9
+        attempts = Counter(request_key(a.body) for a in server.generation_attempts())
+    # the path taken: each first attempt abandoned at the timeout and asked again (not waited out)
+    assert len(completions) == 2 and set(attempts.values()) == {2}
 
 
 def test_timeout_on_every_attempt_is_a_one_line_error():
@@ -172,11 +173,9 @@ def test_split_run_gives_every_request_once():
 
 def test_abandoning_the_generator_returns_promptly():
     with FakeOpenAIServer(delay_s=0.2) as server:
-        started = time.monotonic()
         generator = backend_for(server, concurrency=2).generate(chat_requests(50, 1), SamplingParams())
         next(generator)
-        generator.close()
-        assert time.monotonic() - started < 2.0
+        generator.close()   # returns at all: no join on a worker in the middle of an HTTP read
         time.sleep(0.3)
         assert len(server.generation_attempts()) <= 6  # no new work after close
 
@@ -222,13 +221,17 @@ def test_a_model_the_server_does_not_list_is_warned_about():
             assert len(list(backend.generate(chat_requests(1, 1), SamplingParams()))) == 1
 
 
-def test_several_servers_retry_on_the_next_at_once_and_back_off_after_a_round():
+def test_several_servers_retry_on_the_next_at_once_and_back_off_after_a_round(caplog):
     """Attempt 1 on the home server fails, attempt 2 goes to the other server at once, attempt 3 (both failed)
     waits the backoff (2 s x uniform(0.5, 1)) before going back to the first."""
     fails_once = lambda body, attempt: Reply(503) if attempt == 1 else None  # noqa: E731  (counted per server)
+    caplog.set_level("INFO", logger="mimo_eval.backends.openai")
     with FakeOpenAIServer(script=fails_once) as a, FakeOpenAIServer(script=fails_once) as b:
         backend = OpenAIBackend(model=a.model, base_url=[a.base_url, b.base_url], backoff_s=2.0, timeout_s=5.0)
         [completion] = backend.generate(chat_requests(1, 1), SamplingParams())
-        first, second, third = sorted(a.generation_attempts() + b.generation_attempts(), key=lambda t: t.started)
-    assert second.started - first.started < 0.9 and third.started - second.started >= 0.95
+        on_a, on_b = a.generation_attempts(), b.generation_attempts()
+    # the path taken: a, then b, then a again after the one backoff wait (none between the first two)
+    waits = [r for r in caplog.records if r.getMessage().startswith("retrying p0#0 in ")]
+    assert (len(on_a), len(on_b), len(waits)) == (2, 1, 1)
+    assert on_a[0].started < on_b[0].started < on_a[1].started and on_a[1].started - on_b[0].started >= 0.95
     assert completion.server == a.base_url and completion.model == a.model   # the home server, after one round

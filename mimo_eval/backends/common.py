@@ -32,7 +32,8 @@ def missing_extra(module: str, extra: str) -> BackendError:
 
 def render_prompt(tokenizer: Any, request: Request) -> str:
     """The text the model sees: `request.prompt` as given, else the messages through the tokenizer's chat template
-    with the assistant turn opened (what `vllm serve` and `LLM.chat` do)."""
+    with the assistant turn opened (what `vllm serve` and `LLM.chat` do), with the request's chat template
+    variables (`enable_thinking`: what `vllm serve` takes as `chat_template_kwargs`)."""
     if request.prompt is not None:
         return request.prompt
     if not getattr(tokenizer, "chat_template", None):
@@ -40,7 +41,8 @@ def render_prompt(tokenizer: Any, request: Request) -> str:
             f"the tokenizer has no chat template, so request {request.problem_id}#{request.sample_index} cannot "
             "be rendered: use a chat model, or give raw prompts (Request.prompt) for a base model"
         )
-    return tokenizer.apply_chat_template(list(request.messages), tokenize=False, add_generation_prompt=True)
+    return tokenizer.apply_chat_template(list(request.messages), tokenize=False, add_generation_prompt=True,
+                                         **(request.chat_template_kwargs or {}))
 
 
 def prompt_token_ids(tokenizer: Any, request: Request) -> list[int]:

@@ -3,10 +3,14 @@
 Standard library only (urllib + threads), so the core install stays light. One HTTP request per sample (n=1 with the
 request's own seed), at most `concurrency` in flight per server; completions are yielded as they finish, in any order.
 `base_url` may list several servers of one model: requests are spread over them (one shared queue, so a faster
-server takes more), and a failed attempt is retried on the next server at once, with backoff only after every
-server has failed it once. Each completion records the server that produced it and the model name that server
-reported in its answer. Retries with exponential backoff and jitter on 408/409/429/5xx, a 200 without a
-completion, timeouts and dropped connections, honouring Retry-After. A request that still fails, or a
+server takes more). Servers are health-marked (mimo_eval/backends/servers.py): one that refuses connections or
+stalls is skipped at once, one that fails `down_after` requests in a row is skipped too, and both are probed back
+in the background; a failed attempt is retried on the next healthy server at once, with backoff only after every
+candidate has failed it. An attempt on a server found unreachable while another is up does not count against the
+retry budget, so a dead server in the list cannot use it up. A run starts (and resumes) while some listed servers
+are down, as long as one answers. Each completion records the server that produced it and the model name that
+server reported in its answer. Retries with exponential backoff and jitter on 408/409/429/5xx, a 200 without a
+completion, timeouts, stalls and dropped connections, honouring Retry-After. A request that still fails, or a
 non-retryable answer (400, 401, 404), stops new requests; those already in flight finish and are yielded, then
 `BackendError` is raised, so nothing generated is lost and a rerun resumes from the store.
 
@@ -15,55 +19,41 @@ non-retryable answer (400, 401, 404), stops new requests; those already in fligh
 top_p, max_tokens, stream) are refused there, so the recorded settings are what was sent; `max_completion_tokens`
 (APIs that use it instead of max_tokens) replaces max_tokens in the body. Recent `vllm serve` versions fill fields
 a request leaves out (top_k, repetition_penalty, min_p) from the model's generation_config.json; to sample with
-temperature and top-p alone, start the server with `--generation-config vllm` or set those fields here.
+temperature and top-p alone, start the server with `--generation-config vllm` or set those fields here. A request's
+`chat_template_kwargs` (the run's --chat-template-kwargs, e.g. {"enable_thinking": false}) is sent as the field of
+that name, which `vllm serve` and SGLang pass to the chat template.
 
-`timeout_s` bounds each wait for the server's answer; the API is used without streaming, so it must cover a whole
-generation (32K tokens can take minutes on a loaded server).
+Answers are streamed (`stream: true`, usage in the last chunk) so that a hung server is told from a long generation:
+no byte for `stall_timeout_s` (default 300 s) is a stall, and the request moves to another server. `timeout_s`
+bounds a whole generation (checked as bytes arrive). With `stream=False` whole answers are asked for, and only
+`timeout_s` bounds a hung server. The text is the same either way.
 """
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import logging
 import os
 import queue
 import random
-import socket
 import threading
-import urllib.error
-import urllib.request
 import warnings
 from typing import Iterator, Sequence
 
 from mimo_eval.backends.common import BackendError, base_versions
-from mimo_eval.backends.http_util import error_detail as _error_detail, opener as _opener, retry_after as _retry_after
+from mimo_eval.backends.http_util import Rejected, Retryable, exchange, opener as _opener
+from mimo_eval.backends.http_util import retry_after as _retry_after  # noqa: F401 - tests import it from here
+from mimo_eval.backends.servers import ServerHealth
 from mimo_eval.types import Completion, Request, SamplingParams
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
-HINTS = {
-    400: "the server rejected the request; often the prompt plus --max-tokens exceeds the model's context",
-    401: "check the API key (the environment variable named by --api-key-env, default OPENAI_API_KEY)",
-    403: "check the API key (the environment variable named by --api-key-env, default OPENAI_API_KEY)",
-    404: "check --base-url (it usually ends in /v1) and --model (the served model name)",
-}
 # request fields with their own setting: extra_body may not override them (the record would then lie)
 OWN_FIELDS = {"model": "--model", "messages": "the benchmark prompt", "prompt": "the benchmark prompt", "n": "--n",
               "seed": "--seed", "temperature": "--temperature", "top_p": "--top-p", "max_tokens": "--max-tokens",
-              "stream": "nothing (the backend does not stream)"}
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class _Rejected(BackendError):
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.status = status
+              "stream": "--no-stream", "stream_options": "the backend (it streams with usage)"}
+BUSY = {}   # _call_on's answer when the server's slots are taken (compared by identity)
 
 
 class OpenAIBackend:
@@ -72,11 +62,12 @@ class OpenAIBackend:
     def __init__(self, *, model: str, base_url: str | Sequence[str] = "http://localhost:8000/v1", mode: str = "chat",
                  api_key: str | None = None, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 32,
                  timeout_s: float = 3600.0, max_retries: int = 5, backoff_s: float = 1.0, max_backoff_s: float = 60.0,
-                 extra_body: dict | None = None, check_server: bool = True):
+                 extra_body: dict | None = None, check_server: bool = True, stream: bool = True,
+                 stall_timeout_s: float = 300.0, down_after: int = 3):
         if mode not in ("chat", "completion"):
             raise BackendError(f"mode must be 'chat' or 'completion', got {mode!r}")
-        if concurrency < 1 or max_retries < 0 or timeout_s <= 0:
-            raise BackendError("concurrency must be >= 1, max_retries >= 0 and timeout_s > 0")
+        if concurrency < 1 or max_retries < 0 or timeout_s <= 0 or stall_timeout_s <= 0:
+            raise BackendError("concurrency must be >= 1, max_retries >= 0, timeout_s > 0 and stall_timeout_s > 0")
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         self.base_urls = [u.rstrip("/") for u in urls]
         if not self.base_urls or len(set(self.base_urls)) != len(self.base_urls):
@@ -86,6 +77,7 @@ class OpenAIBackend:
         self._api_key = api_key if api_key is not None else os.environ.get(api_key_env)
         self.concurrency, self.timeout_s, self.max_retries = concurrency, timeout_s, max_retries
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
+        self.stream, self.stall_timeout_s = stream, stall_timeout_s
         self.extra_body = dict(extra_body or {})
         clash = sorted(set(self.extra_body) & set(OWN_FIELDS))
         if clash:
@@ -96,6 +88,7 @@ class OpenAIBackend:
         self.server_versions: dict[str, str | None] = {}
         self._openers = {url: _opener(url) for url in self.base_urls}
         self._slots = {url: threading.BoundedSemaphore(concurrency) for url in self.base_urls}
+        self.health = ServerHealth(self.base_urls, self._answers_probe, down_after=down_after)
 
     def generate(self, requests: Sequence[Request], sampling: SamplingParams) -> Iterator[Completion]:
         if not requests:
@@ -106,6 +99,7 @@ class OpenAIBackend:
             work.put(request)
         results: queue.SimpleQueue = queue.SimpleQueue()
         stop = threading.Event()
+        threading.Thread(target=self.health.probe_loop, args=(stop,), daemon=True).start()
         workers = min(self.concurrency * len(self.base_urls), len(requests))
         for i in range(workers):
             # Daemon threads: Ctrl-C or an abandoned generator never waits on a long HTTP read.
@@ -150,6 +144,7 @@ class OpenAIBackend:
             "base_url": self.base_url if len(self.base_urls) == 1 else list(self.base_urls),
             "concurrency": self.concurrency, "timeout_s": self.timeout_s, "max_retries": self.max_retries,
             "backoff_s": self.backoff_s, "max_backoff_s": self.max_backoff_s, "extra_body": self.extra_body,
+            "stream": self.stream, "stall_timeout_s": self.stall_timeout_s,
             "api_key_env": self.api_key_env, "api_key_set": self._api_key is not None,
         }
 
@@ -174,41 +169,57 @@ class OpenAIBackend:
     def _generate_one(self, request: Request, sampling: SamplingParams, stop: threading.Event,
                       home: int) -> Completion | None:
         path, body = self._body(request, sampling)
-        servers = len(self.base_urls)
-        for attempt in range(self.max_retries + 1):
-            url = self.base_urls[(home + attempt) % servers]   # a retry goes to the next server
+        counted, rounds, free = 0, 0, 2 * len(self.base_urls)
+        tried: set[str] = set()   # servers that failed this request since the last backoff
+        last: Retryable | None = None
+        for turn in itertools.count(home):
+            url, wait = self.health.pick(turn, tried)
+            if wait:   # every candidate failed it: back off before the next round
+                tried.clear()
+                delay = last.retry_after
+                if delay is None:
+                    delay = min(self.max_backoff_s, self.backoff_s * 2**rounds) * random.uniform(0.5, 1.0)
+                rounds += 1
+                log.log(logging.WARNING if delay >= 10 else logging.INFO, "retrying %s#%d in %.1fs: %s",
+                        request.problem_id, request.sample_index, delay, last)
+                if stop.wait(delay):
+                    return None  # another request failed for good: stop quietly
             try:
                 data = self._call_on(url, path, body, stop)
                 if data is None:
                     return None  # stopped while waiting for a free slot
-                return self._parse(request, data, url)
-            except _Retryable as e:
-                if attempt == self.max_retries:
-                    where = self.base_url if servers == 1 else f"{servers} servers, last {url}"
-                    raise BackendError(
-                        f"{request.problem_id} sample {request.sample_index}: {e} (gave up after {attempt + 1} "
-                        f"attempts to {where}{path}); check the server's health and logs, then rerun to resume"
-                    ) from None
-                if (attempt + 1) % servers:   # another server has not tried it yet: no wait
-                    log.info("retrying %s#%d on another server: %s: %s", request.problem_id, request.sample_index,
-                             url, e)
+                if data is BUSY:
+                    continue     # not an attempt: the next turn looks at the next server
+                completion = self._parse(request, data, url)
+            except Retryable as e:
+                last = e
+                self.health.failed(url, str(e), unreachable=e.unreachable)
+                tried.add(url)
+                if e.unreachable and free and self.health.any_up(besides=url):
+                    free -= 1   # it never ran on a healthy server: the retry budget is for those
                     continue
-                delay = e.retry_after
-                if delay is None:
-                    rounds = attempt // servers
-                    delay = min(self.max_backoff_s, self.backoff_s * 2**rounds) * random.uniform(0.5, 1.0)
-                log.log(logging.WARNING if delay >= 10 else logging.INFO, "retrying %s#%d in %.1fs: %s",
-                        request.problem_id, request.sample_index, delay, e)
-                if stop.wait(delay):
-                    return None  # another request failed for good: stop quietly
-        return None
+                counted += 1
+                if counted > self.max_retries:
+                    raise BackendError(
+                        f"{request.problem_id} sample {request.sample_index}: {e} (gave up after {counted} "
+                        f"attempts, last to {url}{path}); check the servers' health and logs, then rerun to resume"
+                    ) from None
+                log.info("retrying %s#%d: %s: %s", request.problem_id, request.sample_index, url, e)
+                continue
+            self.health.succeeded(url)
+            return completion
+        raise AssertionError("unreachable: itertools.count never ends")
 
     def _call_on(self, url: str, path: str, body: dict, stop: threading.Event) -> dict | None:
-        """One POST to one server, holding one of its `concurrency` slots (a retry may come from another home)."""
+        """One POST to one server, holding one of its `concurrency` slots (a retry may come from another home).
+        BUSY when no slot frees within 0.1 s while another server is up: the caller picks again, so a worker whose
+        home was down does not queue forever behind another's slots once its home is back."""
         slot = self._slots[url]
         while not slot.acquire(timeout=0.1):
             if stop.is_set():
                 return None
+            if self.health.any_up(besides=url):
+                return BUSY
         try:
             return self._call("POST", path, body, base_url=url)
         finally:
@@ -219,10 +230,16 @@ class OpenAIBackend:
                 "max_tokens": sampling.max_tokens, "seed": request.seed, "n": 1}
         if "max_completion_tokens" in self.extra_body:
             del body["max_tokens"]   # OpenAI's API refuses both in one request
+        if self.stream:
+            body.update(stream=True, stream_options={"include_usage": True})
         if self.mode == "chat":
             if request.prompt is not None:
                 raise BackendError(f"{request.problem_id}: a raw prompt needs mode='completion' (chat mode sends "
                                    "messages and the server applies the chat template)")
+            if request.chat_template_kwargs is not None:
+                if "chat_template_kwargs" in self.extra_body:
+                    raise BackendError("chat_template_kwargs is set twice (the request's and extra_body's): keep one")
+                body["chat_template_kwargs"] = request.chat_template_kwargs   # vllm serve and SGLang read it
             return "/chat/completions", {**body, "messages": list(request.messages), **self.extra_body}
         if request.prompt is None:
             raise BackendError(f"{request.problem_id}: completion mode sends raw text, but the request has only "
@@ -245,51 +262,36 @@ class OpenAIBackend:
                               model=data.get("model") if isinstance(data.get("model"), str) else None)
         except (KeyError, IndexError, TypeError, AttributeError):
             # a 200 without a completion is an overloaded or restarting server more often than a wrong API: retry
-            raise _Retryable(f"HTTP 200 without an OpenAI {self.mode} completion: {json.dumps(data)[:200]}") from None
+            raise Retryable(f"HTTP 200 without an OpenAI {self.mode} completion: {json.dumps(data)[:200]}") from None
 
     def _call(self, method: str, path: str, body: dict | None = None, timeout_s: float | None = None, *,
               base_url: str | None = None) -> dict:
-        """One HTTP exchange. Raises _Retryable for what a retry can fix, BackendError for what it cannot."""
+        """One HTTP exchange with one server (http_util.exchange): Retryable for what a retry can fix."""
         base_url = base_url or self.base_url
-        url = base_url + path
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, headers=headers, method=method)
-        timeout_s = timeout_s or self.timeout_s
+        return exchange(self._openers[base_url], method, base_url + path, body, api_key=self._api_key,
+                        timeout_s=timeout_s or self.timeout_s, stall_timeout_s=self.stall_timeout_s, mode=self.mode)
+
+    def _answers_probe(self, url: str) -> bool:
+        """Whether a server marked down answers again (GET /models; a 404 from a server without it counts)."""
         try:
-            with self._openers[base_url].open(req, timeout=timeout_s) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as e:
-            detail = _error_detail(e)
-            if e.code in RETRY_STATUSES or e.code >= 500:
-                raise _Retryable(f"HTTP {e.code} {detail}", _retry_after(e.headers.get("Retry-After"))) from None
-            hint = HINTS.get(e.code, "see the server's message")
-            raise _Rejected(f"{url} answered HTTP {e.code} ({detail}): {hint}", e.code) from None
-        except urllib.error.URLError as e:
-            if isinstance(e.reason, (TimeoutError, socket.timeout)):
-                raise _Retryable(f"no answer within timeout_s={timeout_s}") from None
-            raise _Retryable(f"cannot connect ({e.reason})") from None
-        except (TimeoutError, socket.timeout):
-            raise _Retryable(f"no answer within timeout_s={timeout_s}") from None
-        except (ConnectionError, http.client.HTTPException) as e:
-            raise _Retryable(f"connection broke ({type(e).__name__}: {e})") from None
-        try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _Retryable(f"answer is not JSON: {raw[:120]!r}") from None
+            self._call("GET", "/models", timeout_s=min(5.0, self.timeout_s), base_url=url)
+        except Retryable:
+            return False
+        except BackendError:
+            return True   # it answered, if only to refuse
+        return True
 
     def _check_server(self) -> None:
-        """Fail in one line before any work when a server cannot be reached or refuses the key."""
+        """Fail in one line before any work when no server can be reached or a key is refused; a server that cannot
+        be reached while another can is marked unreachable (and probed back while the run goes)."""
+        unreachable = {}
         for url in self.base_urls:
             try:
                 listing = self._call("GET", "/models", timeout_s=min(10.0, self.timeout_s), base_url=url)
-            except _Retryable as e:
-                others = " (or drop it from the --base-url list)" if len(self.base_urls) > 1 else ""
-                raise BackendError(f"cannot reach an OpenAI-compatible server at {url}: {e}; start it "
-                                   f"(e.g. `vllm serve MODEL`) or fix --base-url{others}") from None
-            except _Rejected as e:
+            except Retryable as e:
+                unreachable[url] = e
+                continue
+            except Rejected as e:
                 if e.status in (401, 403):
                     raise
                 continue  # some servers have no /models; the first generation will tell
@@ -298,6 +300,13 @@ class OpenAIBackend:
             if served and self.model not in served:
                 warnings.warn(f"{url} does not list model {self.model!r} (it serves {served[:5]})")
             self.server_versions[url] = self._server_version(url)
+        if len(unreachable) == len(self.base_urls):
+            url, e = next(iter(unreachable.items()))
+            others = " (or drop it from the --base-url list)" if len(self.base_urls) > 1 else ""
+            raise BackendError(f"cannot reach an OpenAI-compatible server at {url}: {e}; start it "
+                               f"(e.g. `vllm serve MODEL`) or fix --base-url{others}")
+        for url, e in unreachable.items():
+            self.health.mark_unreachable(url, f"not answering at start: {e}")
 
     def _server_version(self, url: str) -> str | None:
         root = url.removesuffix("/v1")
@@ -306,3 +315,4 @@ class OpenAIBackend:
                 return str(json.loads(resp.read()).get("version"))
         except (OSError, ValueError, AttributeError, http.client.HTTPException):
             return None
+
