@@ -18,4 +18,4 @@ BREAKDOWN_KEYS = ("exam",)
 def load() -> list[Problem]:
     return [math_problem(f"aime24/{row['id']}", row["problem"], row["answer"],
                          {"exam": row["exam"], "problem_number": row["problem_number"], "url": row["url"]})
-            for row in read_bundled("aime24.jsonl", NUM_PROBLEMS)]
+            for row in read_bundled("aime24.jsonl", NUM_PROBLEMS, ("id", "problem", "answer"))]

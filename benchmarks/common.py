@@ -19,12 +19,26 @@ class BenchmarkDataError(RuntimeError):
     """Benchmark data is missing or does not look as expected; the message says what to do."""
 
 
-def read_bundled(name: str, expected_rows: int) -> list[dict]:
-    """Rows of a bundled JSONL file, failing loudly if the row count is not the published one."""
+def read_bundled(name: str, expected_rows: int, required: tuple[str, ...] = ()) -> list[dict]:
+    """Rows of a bundled JSONL file, failing loudly (file, line, what is missing) if a row lacks a `required`
+    field or the row count is not the published one."""
     path = DATA_DIR / name
     if not path.is_file():
         raise BenchmarkDataError(f"{path} is missing: reinstall mimo-eval (the package ships it)")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise BenchmarkDataError(f"{path}:{number}: not valid JSON ({err.msg}): the file was altered; "
+                                     "reinstall mimo-eval") from None
+        missing = [k for k in required if not isinstance(row, dict) or row.get(k) in (None, "")]
+        if missing:
+            raise BenchmarkDataError(f"{path}:{number}: no {', '.join(map(repr, missing))}: the file was altered; "
+                                     "reinstall mimo-eval")
+        rows.append(row)
     if len(rows) != expected_rows:
         raise BenchmarkDataError(f"{path} has {len(rows)} rows, expected {expected_rows}: the file was altered; "
                                  "reinstall mimo-eval")

@@ -82,16 +82,24 @@ def load_sample() -> list[Problem]:
 
 
 def to_problem(row: dict, *, where: str = "") -> Problem | None:
-    """One upstream row as a Problem; a row without tests is skipped with a warning (it cannot be graded)."""
-    qid = row.get("question_id", "?")
-    tests = _json_list(row.get("public_test_cases")) + decode_private_tests(row.get("private_test_cases"))
+    """One upstream row as a Problem; a row without tests is skipped with a warning (it cannot be graded). A row
+    without its id or statement, or with tests that do not decode, is an error naming the row and the field."""
+    qid = row.get("question_id")
+    if not isinstance(qid, (str, int)) or not str(qid).strip():
+        raise BenchmarkDataError(f"livecodebench {where}: no question_id: every problem needs its own id; check "
+                                 "that the dump keeps the upstream schema (livecodebench/code_generation_lite)")
+    if not isinstance(row.get("question_content"), str):
+        raise BenchmarkDataError(f"livecodebench {where} ({qid}): no question_content (the problem statement); "
+                                 "check the dump")
+    tests = _decoded(row, "public_test_cases", where, qid, _json_list) \
+        + _decoded(row, "private_test_cases", where, qid, decode_private_tests)
     if not tests:
         log.warning("livecodebench %s (%s) has no tests: skipped; check that the dump includes "
                     "public_test_cases/private_test_cases", where, qid)
         return None
     starter = row.get("starter_code") or ""
-    meta = _json_dict(row.get("metadata"))
-    fn_name = meta.get("func_name") or _method_name(starter)
+    meta = _decoded(row, "metadata", where, qid, _json_dict)
+    fn_name = meta.get("func_name") or method_name(starter)
     if starter and not fn_name:
         log.warning("livecodebench %s (%s): functional problem without a function name: skipped", where, qid)
         return None
@@ -103,7 +111,28 @@ def to_problem(row: dict, *, where: str = "") -> Problem | None:
         reference={"tests": tests, "fn_name": fn_name if starter else None, "starter_code": starter},
         metadata={"difficulty": row.get("difficulty"), "platform": row.get("platform"),
                   "contest_date": str(row.get("contest_date", ""))[:10], "question_id": qid,
-                  "title": row.get("question_title"), "testtype": "functional" if starter else "stdin"})
+                  "contest_id": row.get("contest_id"), "title": row.get("question_title"),
+                  "question_content": row["question_content"],   # for LiveCodeBench's own result format
+                  "testtype": "functional" if starter else "stdin"})
+
+
+def _decoded(row: dict, field: str, where: str, qid, decode):
+    """A packed field of a row, decoded; what does not decode is named (row, id, field), never a traceback."""
+    try:
+        value = decode(row.get(field))
+    except BenchmarkDataError:
+        raise
+    except Exception as err:  # noqa: BLE001 - JSON, base64, zlib and pickle each raise their own kinds
+        raise BenchmarkDataError(f"livecodebench {where} ({qid}): {field} does not decode ({type(err).__name__}: "
+                                 f"{str(err)[:80]}); check the dump or re-download it") from None
+    if field == "metadata":
+        if not isinstance(value, dict):
+            raise BenchmarkDataError(f"livecodebench {where} ({qid}): metadata is not a JSON object; check the dump")
+    elif not isinstance(value, list) or not all(isinstance(t, dict) and "input" in t and "output" in t
+                                                for t in value):
+        raise BenchmarkDataError(f"livecodebench {where} ({qid}): {field} is not a list of tests with input and "
+                                 "output; check the dump")
+    return value
 
 
 def decode_private_tests(packed) -> list[dict]:
@@ -167,7 +196,7 @@ def _json_dict(value) -> dict:
     return value if isinstance(value, dict) else json.loads(value)
 
 
-def _method_name(starter_code: str) -> str | None:
+def method_name(starter_code: str) -> str | None:
     """LeetCode starter code names the method to call: `def <name>(self, ...)`."""
     match = re.search(r"def\s+(\w+)\s*\(\s*self", starter_code)
     return match.group(1) if match else None

@@ -18,4 +18,4 @@ BREAKDOWN_KEYS = ("level", "subject")
 def load() -> list[Problem]:
     return [math_problem(f"math500/{row['unique_id']}", row["problem"], row["answer"],
                          {"level": row["level"], "subject": row["subject"]})
-            for row in read_bundled("math500.jsonl", NUM_PROBLEMS)]
+            for row in read_bundled("math500.jsonl", NUM_PROBLEMS, ("unique_id", "problem", "answer"))]

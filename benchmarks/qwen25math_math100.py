@@ -21,7 +21,7 @@ FILE = "qwen25math_math_cot_100.jsonl"
 def load() -> list[Problem]:
     return [math_problem(f"qwen25math_math100/{row['idx']}", row["question"], row["answer"],
                          {"level": row["level"], "stored_scores": row["score"]})
-            for row in read_bundled(FILE, NUM_PROBLEMS)]
+            for row in read_bundled(FILE, NUM_PROBLEMS, ("idx", "question", "answer"))]
 
 
 def recorded_generations() -> list[dict]:

@@ -31,7 +31,13 @@ class UnknownBenchmarkError(KeyError):
         return self.args[0]
 
 
-def get(name: str) -> Benchmark:
+def get(name: str, options: dict | None = None) -> Benchmark:
+    """The benchmark called `name`; a run recorded from a task file (`task_file` among its options) is rebuilt
+    from that file."""
+    if options and "task_file" in options:
+        from benchmarks import task_file
+
+        return task_file.benchmark(**options)
     if name not in BENCHMARKS:
         raise UnknownBenchmarkError(f"unknown benchmark {name!r}: choose one of {', '.join(BENCHMARKS)}")
     return BENCHMARKS[name]
