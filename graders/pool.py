@@ -61,11 +61,12 @@ def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
     # timed, nor counted as the first call's CPU.
     for name in preload:
         importlib.import_module(name)
-    conn.send(("ready", None))
+    reply = ("ready", None)
     while True:
         try:
+            conn.send(reply)
             fn, args = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError):   # the caller is gone (killed, or done): exit quietly, no traceback in its log
             return
         try:
             reply = ("ok", fn(*args))
@@ -73,7 +74,6 @@ def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
             reply = ("error", "MemoryError")
         except Exception as exc:  # reported to the caller as an error verdict, never swallowed
             reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
-        conn.send(reply)
 
 
 class _Slot:
