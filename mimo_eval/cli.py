@@ -49,7 +49,8 @@ def _add_harness_commands(sub) -> None:
                             ("compare", "paired bootstrap test between two runs or two run folders"),
                             ("merge", "join the shards of one evaluation (--shard K/N) into one run"),
                             ("show", "why samples were graded as they were: gold, extracted answer, reason, tail"),
-                            ("audit", "regrade a math run with Math-Verify 0.9.0 and list every differing sample")):
+                            ("audit", "regrade a math run with Math-Verify 0.9.0 and list every differing sample"),
+                            ("export-lcb", "write a LiveCodeBench run in LiveCodeBench's own result format")):
         p = sub.add_parser(name, help=help_text)
         add_harness_arguments(name, p)
         p.set_defaults(func=_cmd_harness)
@@ -99,10 +100,18 @@ def _add_rl_commands(sub) -> None:
     p.set_defaults(func=_cmd_export)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A flag error is one line naming the flag; argparse's default prints the whole usage block before it,
+    which buries the line that says what is wrong. Subcommands inherit the class."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mimo_eval import __version__
 
-    parser = argparse.ArgumentParser(prog="mimo-eval", description=__doc__)
+    parser = OneLineErrorParser(prog="mimo-eval", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mimo-eval {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 

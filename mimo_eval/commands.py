@@ -25,6 +25,10 @@ import logging
 import sys
 from pathlib import Path
 
+# the flag value checks are shared by every subcommand (cli.py imports them from here)
+from mimo_eval.flag_types import (_fraction, _iso_date, _non_negative_float, _non_negative_int,  # noqa: F401
+                                  _positive_float, _positive_int, os_error_line)
+
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130   # 128 + SIGINT, what shells report for Ctrl-C
 
@@ -39,7 +43,7 @@ def add_harness_arguments(name: str, p: argparse.ArgumentParser) -> None:
 def _run_args(p: argparse.ArgumentParser) -> None:
     from benchmarks.registry import BENCHMARKS
 
-    p.add_argument("benchmark", help=f"one of: {', '.join(BENCHMARKS)}")
+    p.add_argument("benchmark", nargs="?", help=f"one of: {', '.join(BENCHMARKS)} (or --task-file FILE)")
     p.add_argument("--model", required=True, help="hub id or local directory (replay: a label for the run)")
     p.add_argument("--backend", choices=("vllm", "openai", "hf", "replay"), default="vllm")
     from mimo_eval.request_options import add_run_options
@@ -48,10 +52,12 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=_positive_int, help="samples per problem (default: the benchmark's MiMo setting)")
     p.add_argument("--temperature", type=_non_negative_float, default=0.6)
     p.add_argument("--top-p", type=_fraction, default=0.95)
-    p.add_argument("--max-tokens", type=_positive_int, default=32768)
+    p.add_argument("--max-tokens", type=_positive_int, help="generation limit per sample (default 32768)")
     p.add_argument("--seed", type=_non_negative_int, default=0)
-    p.add_argument("--system-prompt", default="", help="default empty, as MiMo recommends; 'none' sends no "
-                                                        "system message (some templates and APIs reject an empty one)")
+    p.add_argument("--system-prompt", default="",
+                   help="default: an empty system message, as MiMo's evaluation sends (it also keeps a template's "
+                        "default system text out); 'none' sends no system message at all, as lighteval and "
+                        "LiveCodeBench's runner do (and some templates and APIs require)")
     p.add_argument("--start-date", type=_iso_date, help="LiveCodeBench: first contest date (YYYY-MM-DD), inclusive")
     p.add_argument("--end-date", type=_iso_date, help="LiveCodeBench: last contest date (YYYY-MM-DD), exclusive")
     p.add_argument("--data-path", help="LiveCodeBench: a save_to_disk folder or JSON/JSONL dump "
@@ -77,7 +83,13 @@ def _backend_args(p: argparse.ArgumentParser):
                    help="chat (default): the server applies the chat template; completion: the benchmark prompt "
                         "is sent as raw text, no template (base models)")
     g.add_argument("--request-timeout", type=_positive_float, metavar="S",
-                   help="seconds to wait for one whole generation (default 3600)")
+                   help="seconds one whole generation may take (default 3600)")
+    g.add_argument("--stall-timeout", type=_positive_float, metavar="S",
+                   help="a server that sends no byte for S seconds is stalled: the request moves to another server "
+                        "(default 300; needs streaming)")
+    g.add_argument("--no-stream", action="store_true", default=None,
+                   help="ask for whole answers instead of streamed ones (then only --request-timeout bounds a "
+                        "stalled server)")
     g.add_argument("--max-retries", type=_non_negative_int, help="retries per request (default 5)")
     g = p.add_argument_group("vllm backend")
     g.add_argument("--tensor-parallel-size", type=_positive_int, help="GPUs per model (default 1)")
@@ -97,60 +109,15 @@ def _backend_args(p: argparse.ArgumentParser):
     return openai
 
 
-def _parsed(text: str, kind: type):
-    try:
-        return kind(text)
-    except ValueError:   # argparse would name the function: "invalid _positive_int value"
-        raise argparse.ArgumentTypeError(f"must be {'an integer' if kind is int else 'a number'}, got {text!r}") \
-            from None
-
-
-def _positive_int(text: str) -> int:
-    value = _parsed(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _parsed(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _parsed(text, float)
-    if not 0 < value < float("inf"):   # also refuses nan; an infinite timeout overflows the socket layer
-        raise argparse.ArgumentTypeError(f"must be > 0 and finite, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = _parsed(text, float)
-    if not 0 <= value < float("inf"):   # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be >= 0 and finite, got {value}")
-    return value
-
-
-def _iso_date(text: str) -> str:
-    from benchmarks.livecodebench import is_iso_date
-
-    if not is_iso_date(text):
-        raise argparse.ArgumentTypeError(f"must be an ISO date YYYY-MM-DD, got {text!r}")
-    return text
-
-
-def _fraction(text: str) -> float:
-    value = _parsed(text, float)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
-    return value
-
-
 def _score_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", type=Path)
     p.add_argument("--rescore", action="store_true", help="regrade every sample (scores.jsonl is replaced)")
+    p.add_argument("--truncated", choices=("grade", "wrong"),
+                   help="count responses cut at max tokens as graded (MiMo's protocol) or as wrong, from now on; "
+                        "no regrading, the summary is rewritten")
+    from mimo_eval.request_options import add_report_option
+
+    add_report_option(p)
     p.add_argument("--grade-workers", type=_positive_int, default=4)
     p.add_argument("--no-progress", action="store_true")
 
@@ -195,6 +162,9 @@ def dispatch(args: argparse.Namespace) -> int:
             ValueError, FileNotFoundError) as err:
         print(f"mimo-eval: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as err:   # a full disk, a read-only folder: nothing stored is lost, the line says what to do
+        print(f"mimo-eval: error: {os_error_line(err)}", file=sys.stderr)
+        return EXIT_USAGE
     except Interrupted as stop:   # Ctrl-C: what is stored is safe; a traceback would only hide that
         print(stop, file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -208,6 +178,7 @@ BACKEND_FLAGS = {
     "base_url": (("openai",), "base_url"), "concurrency": (("openai",), "concurrency"),
     "api_key_env": (("openai",), "api_key_env"), "api_mode": (("openai",), "mode"),
     "request_timeout": (("openai",), "timeout_s"), "max_retries": (("openai",), "max_retries"),
+    "stall_timeout": (("openai",), "stall_timeout_s"), "no_stream": (("openai",), "stream"),
     "tensor_parallel_size": (("vllm",), "tensor_parallel_size"),
     "num_speculative_tokens": (("vllm",), "num_speculative_tokens"), "max_model_len": (("vllm",), "max_model_len"),
     "gpu_memory_utilization": (("vllm",), "gpu_memory_utilization"),
@@ -229,7 +200,7 @@ def backend_options(args: argparse.Namespace) -> dict:
         if args.backend not in backends:
             raise ValueError(f"--{dest.replace('_', '-')} is an option of the {' and '.join(backends)} backend, "
                              f"not of --backend {args.backend}: drop it or change --backend")
-        options[parameter] = not value if dest == "skip_bad_lines" else value
+        options[parameter] = not value if dest in ("skip_bad_lines", "no_stream") else value
     from mimo_eval.request_options import extra_body
 
     body = extra_body(args)
@@ -281,21 +252,25 @@ def _replay_backend(build, options: dict):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmarks.registry import get
-    from mimo_eval.request_options import system_prompt
+    from mimo_eval.request_options import benchmark_choice, chat_template_check, extra_body, max_tokens, system_prompt
     from mimo_eval.run import RunSettings, execute
     from mimo_eval.types import SamplingParams
 
-    get(args.benchmark)   # an unknown name fails before any model is loaded
+    benchmark, task = benchmark_choice(args)
+    get(benchmark, task)   # an unknown name fails before any model is loaded
     options = {k: v for k, v in (("start_date", args.start_date), ("end_date", args.end_date),
                                  ("data_path", args.data_path)) if v}
+    body = extra_body(args)
+    chat_template_check(args, body)
     settings = RunSettings(
-        benchmark=args.benchmark, model=args.model, out=args.out, n=args.n,
-        sampling=SamplingParams(temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens,
+        benchmark=benchmark, model=args.model, out=args.out, n=args.n,
+        sampling=SamplingParams(temperature=args.temperature, top_p=args.top_p, max_tokens=max_tokens(args, body),
                                 seed=args.seed),
-        system_prompt=system_prompt(args.system_prompt), benchmark_options=options, grade_workers=args.grade_workers,
-        code_mode=args.code_mode, raw_prompt=args.api_mode == "completion",
+        system_prompt=system_prompt(args.system_prompt), benchmark_options={**options, **task},
+        grade_workers=args.grade_workers, code_mode=args.code_mode, raw_prompt=args.api_mode == "completion",
         new_run=args.new_run, progress=not args.no_progress, truncated=args.truncated, shard=args.shard,
-        progress_every=(args.progress_every, args.progress_percent))
+        progress_every=(args.progress_every, args.progress_percent), limit=args.limit,
+        chat_template_kwargs=args.chat_template_kwargs)
     if settings.raw_prompt and settings.system_prompt:
         raise ValueError("--system-prompt needs --api-mode chat: completion mode sends the prompt as raw text")
     run_dir = execute(settings, make_backend(args))
@@ -303,19 +278,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"shard {args.shard[0]}/{args.shard[1]} stored in {run_dir}; when every shard is done: "
               f"mimo-eval merge SHARD_DIRS... --out DIR")
         return 0
-    from mimo_eval.leaderboard import print_run
+    return _print_and_report(run_dir, args.report_to)
+
+
+def _print_and_report(run_dir: Path, targets: list[str]) -> int:
+    from mimo_eval.run_table import print_run
 
     print_run(run_dir)
+    if targets:
+        from mimo_eval.report import report
+
+        for line in report(run_dir, targets):
+            print(line)
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from mimo_eval.leaderboard import print_run
-    from mimo_eval.run import rescore
+    from mimo_eval.rescore import rescore
 
-    rescore(args.run_dir, regrade_all=args.rescore, grade_workers=args.grade_workers, progress=not args.no_progress)
-    print_run(args.run_dir)
-    return 0
+    rescore(args.run_dir, regrade_all=args.rescore, grade_workers=args.grade_workers, progress=not args.no_progress,
+            truncated=args.truncated)
+    return _print_and_report(args.run_dir, args.report_to)
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:

@@ -6,15 +6,18 @@ difference in points, its 95% percentile interval and a two-sided p-value (twice
 the resampled differences on either side of 0). Only problems complete in both runs (all n samples graded) are
 compared: an unfinished run is compared on what it has finished, and the table says how many problems were left
 out and why. A run compared with itself (the same directory twice, or a folder holding two runs of one benchmark,
-which would otherwise pick one of them for both sides) is refused.
+which would otherwise pick one of them for both sides) is refused. Each side is labelled by its model and the
+settings in which the two runs differ (`probe (temperature=1.0)`), or by its run directory when they differ in
+none. Each run's truncation policy applies, as in its summary.
 """
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_eval.store import RunStore, latest_by_key
+from mimo_eval.scoring import counted_wrong, graded
+from mimo_eval.store import COMPARABLE_KEYS, REPORT_KEYS, RunStore, comparable, latest_by_key
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,14 @@ def problem_rates(run_dir: Path) -> dict[str, float]:
     """Per problem whose first n samples are all graded, the share correct. A problem with fewer is left out:
     its rate would come from whichever samples happened to finish first."""
     store = RunStore(Path(run_dir))
-    n = store.config["n"]
+    config = store.config
+    n, policy = config["n"], comparable(config, "truncated")
+    samples = latest_by_key(store.samples())
     by_problem: dict[str, list[bool]] = {}
     for (pid, index), row in latest_by_key(store.scores()).items():
-        if index < n:
-            by_problem.setdefault(pid, []).append(bool(row["correct"]))
+        if index < n and (pid, index) in samples:
+            right = graded(row)["correct"] and not counted_wrong(samples[(pid, index)], policy)
+            by_problem.setdefault(pid, []).append(bool(right))
     return {pid: sum(v) / n for pid, v in by_problem.items() if len(v) == n}
 
 
@@ -61,7 +67,7 @@ def compare_runs(run_a: Path, run_b: Path, *, resamples: int = 10000, seed: int 
     if Path(run_a).resolve() == Path(run_b).resolve():
         raise ValueError(f"{run_a} and {run_b} are the same directory: that compares a run with itself; "
                          "give two different runs")
-    ca, cb = (json.loads((Path(r) / "config.json").read_text()) for r in (run_a, run_b))
+    ca, cb = (RunStore(Path(r)).config for r in (run_a, run_b))
     if ca["benchmark"] != cb["benchmark"]:
         raise ValueError(f"{run_a} is {ca['benchmark']} but {run_b} is {cb['benchmark']}: "
                          "compare runs of one benchmark")
@@ -72,11 +78,31 @@ def compare_runs(run_a: Path, run_b: Path, *, resamples: int = 10000, seed: int 
                          "(re-run the same command) first")
     a, b = [ra[p] for p in common], [rb[p] for p in common]
     diff, ci, p = paired_bootstrap(a, b, resamples=resamples, seed=seed)
-    total = (ca["num_problems"], cb["num_problems"])
-    return Comparison(ca["benchmark"], ca["model"], cb["model"], len(common), 100 * sum(a) / len(a),
+    total = tuple(min(c.get("limit") or c["num_problems"], c["num_problems"]) for c in (ca, cb))
+    label_a, label_b = side_labels(ca, cb, _distinct_names(Path(run_a), Path(run_b)))
+    return Comparison(ca["benchmark"], label_a, label_b, len(common), 100 * sum(a) / len(a),
                       100 * sum(b) / len(b), 100 * diff, (100 * ci[0], 100 * ci[1]), p,
                       left_out=max(total) - len(common), complete=(len(ra), len(rb)), total=total,
                       runs=(Path(run_a).resolve().name, Path(run_b).resolve().name))
+
+
+def side_labels(ca: dict, cb: dict, names: tuple[str, str]) -> tuple[str, str]:
+    """The model plus the settings in which the two runs differ; the run directory when nothing tells them apart."""
+    from mimo_eval.leaderboard import setting_labels
+
+    keys = [k for k in COMPARABLE_KEYS + REPORT_KEYS if k != "model"]
+    settings = [{k: comparable(c, k) for k in keys} for c in (ca, cb)]
+    a, b = setting_labels([ca["model"], cb["model"]], settings)
+    if a == b:
+        return f"{a} [{names[0]}]", f"{b} [{names[1]}]"
+    return a, b
+
+
+def _distinct_names(a: Path, b: Path) -> tuple[str, str]:
+    """The two run directories as paths below their common folder (`a/M__aime24`, `b/M__aime24`)."""
+    a, b = a.resolve(), b.resolve()
+    common = Path(os.path.commonpath([a, b]))
+    return str(a.relative_to(common)), str(b.relative_to(common))
 
 
 def compare_paths(path_a: Path, path_b: Path, **kwargs) -> list[Comparison]:
@@ -97,7 +123,7 @@ def _runs_by_benchmark(folder: Path) -> dict[str, Path]:
         raise FileNotFoundError(f"{folder} does not exist: give a run directory or a folder of runs")
     runs: dict[str, list[Path]] = {}
     for config in sorted(folder.glob("*/config.json")):
-        runs.setdefault(json.loads(config.read_text())["benchmark"], []).append(config.parent)
+        runs.setdefault(RunStore(config.parent).config["benchmark"], []).append(config.parent)
     for benchmark, dirs in runs.items():
         if len(dirs) > 1:   # picking one would be a silent choice (and the same one for `compare F F`)
             raise ValueError(f"{folder} holds {len(dirs)} runs of {benchmark} ({', '.join(d.name for d in dirs)}): "

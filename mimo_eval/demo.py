@@ -32,7 +32,8 @@ KNOWN_DISAGREEMENTS = {("qwen25math_math100/72", 7): "gold 10{,}000 vs \\boxed{1
 
 def main(args: argparse.Namespace | None = None, out: Path = DEMO_DIR) -> int:
     from mimo_eval.backends.replay import ReplayBackend
-    from mimo_eval.leaderboard import collect, print_run, render
+    from mimo_eval.leaderboard import collect, render
+    from mimo_eval.run_table import print_run
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     console = Console()

@@ -1,10 +1,11 @@
-"""Flags and entry points of `mimo-eval merge | show | audit` (the harness's second pass; see merge.py, show.py,
-audit.py). Errors are the `mimo-eval: error: ...` line of mimo_eval/commands.py."""
+"""Flags and entry points of `mimo-eval merge | show | audit | export-lcb` (see merge.py, show.py, audit.py,
+lcb_export.py). Errors are the `mimo-eval: error: ...` line of mimo_eval/commands.py."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from mimo_eval.flag_types import _positive_int
 
 
 def _merge_args(p: argparse.ArgumentParser) -> None:
@@ -42,10 +43,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
     result = merge_runs(args.run_dirs, args.out, allow_gaps=args.allow_gaps, grade_workers=args.grade_workers)
     print(f"merged {len(args.run_dirs)} runs into {result['run_dir']}: {result['samples']} samples")
     if result["gaps"]:
-        print(f"{result['gaps']} samples missing: the run is unfinished; generate the rest with `mimo-eval run "
-              f"... --out {Path(result['run_dir']).parent}` or merge the missing shard")
+        print(f"{result['gaps']} samples missing: the run is unfinished; generate only those with\n"
+              f"  {result['finish']}\n(with the shards' backend flags), or merge the missing shard")
         return 0
-    from mimo_eval.leaderboard import print_run
+    from mimo_eval.run_table import print_run
 
     print_run(result["run_dir"])
     return 0
@@ -65,21 +66,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         print(render(audit(args.run_dir)), end="")
         return 0
-    from benchmarks import registry
     from graders.code import judge_sandbox
     from mimo_eval.audit_code import audit_code, render_code
-    from mimo_eval.run import benchmark_version, load_problems
+    from mimo_eval.rescore import problems_of
+    from mimo_eval.store import RunStore
 
     if not (args.run_dir / "config.json").is_file():
         raise FileNotFoundError(f"{args.run_dir} is not a run directory (no config.json)")
-    config = json.loads((args.run_dir / "config.json").read_text())
+    config = RunStore(args.run_dir).config
     if config.get("grader") != "code":
         raise ValueError(f"{args.run_dir} is a {config.get('grader')} run: --against plain-judge audits code runs "
                          "(math runs: --against math-verify)")
-    problems = load_problems(registry.get(config["benchmark"]), config.get("benchmark_options", {}))
-    if benchmark_version(problems) != config["benchmark_version"]:
-        raise ValueError(f"{args.run_dir}: the benchmark data changed since this run; the tests would not be "
-                         "the ones it was graded on")
+    _, problems = problems_of(config, args.run_dir)   # refused when the data changed: other tests than graded on
     sandbox = judge_sandbox(args.sandbox)
     try:
         print(render_code(audit_code(args.run_dir, problems, sandbox)), end="")
@@ -88,12 +86,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def _export_lcb_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", type=Path, help="a finished LiveCodeBench run")
+    p.add_argument("--out", type=Path, help="folder for <model>/Scenario.codegeneration_<n>_<T>_eval_all.json "
+                                            "(default RUN_DIR/lcb)")
 
 
-ARGUMENTS = {"merge": _merge_args, "show": _show_args, "audit": _audit_args}
-HANDLERS = {"merge": cmd_merge, "show": cmd_show, "audit": cmd_audit}
+def cmd_export_lcb(args: argparse.Namespace) -> int:
+    from mimo_eval.lcb_export import export_lcb
+
+    for path in export_lcb(args.run_dir, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+ARGUMENTS = {"merge": _merge_args, "show": _show_args, "audit": _audit_args, "export-lcb": _export_lcb_args}
+HANDLERS = {"merge": cmd_merge, "show": cmd_show, "audit": cmd_audit, "export-lcb": cmd_export_lcb}

@@ -2,9 +2,12 @@
 columns, "pass@1 ± SE (n)") in markdown, CSV or a self-contained HTML page with a plot (base64 PNG, no server).
 
 A column is a model at one set of settings (temperature, top-p, max tokens, seed, system prompt, result-changing
-backend options): two runs of one model at different settings are two columns, named by what differs. A row is a
-benchmark at one set of data settings (version, prompt, options such as a LiveCodeBench window), named likewise.
-Two runs at identical settings are one cell: the newer is shown and the other named in a warning.
+backend options, chat template variables, the truncation policy): two runs of one model at different settings are
+two columns, named by what differs. A row is a benchmark at one set of data settings (version, prompt, options such
+as a LiveCodeBench window), named likewise; a --limit run is always labelled "[first N of M problems]", so a smoke
+test never reads as a full run. Two runs at identical settings are one cell: the one with more samples per problem
+is shown (the newer on a tie) and the other is named under the table. The detail table names the run directory
+each cell comes from.
 
 The ± is the sampling (run-to-run) standard error; the between-problem standard error (what lighteval prints)
 is in the detail table beside it, labelled, never mixed with the first. The plot draws either one or both, and
@@ -21,12 +24,15 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from mimo_eval.store import read_summary
+
 log = logging.getLogger(__name__)
 
 BENCHMARK_ORDER = ("math500", "aime24", "aime25", "lcb_v5", "lcb_v6", "livecodebench")
 CELL_NOTE = "cell = pass@1 (avg@n) ± sampling SE (n); between-problem SE in the detail table"
 # Settings that belong to a benchmark's data rather than to how the model was run: they tell rows apart.
 BENCHMARK_SETTINGS = ("benchmark_version", "prompt_sha256", "benchmark_options", "code_mode")
+LABELLED_APART = ("model", "benchmark", "limit")   # names of their own, or (limit) a note on every row that has one
 ERROR_BARS = ("both", "sampling", "between-problem")
 # Published pass@1 (XiaomiMiMo/MiMo README = report Tables 4-6; research/eval_harness.md §1), for side-by-side columns
 PUBLISHED = {
@@ -46,8 +52,10 @@ class Entry:
 
 @dataclass(frozen=True)
 class Board:
-    entries: list[Entry]               # one per (model, benchmark, settings): the latest run
+    entries: list[Entry]               # one per (model, benchmark, settings): the run with most samples, else newest
     references: tuple[str, ...] = ()   # PUBLISHED models shown beside the runs
+    root: Path = Path(".")             # the folder the runs were collected from (run paths are shown relative to it)
+    hidden: tuple[str, ...] = ()       # one note per run not shown because another has the same settings
 
     @property
     def models(self) -> list[str]:
@@ -78,23 +86,44 @@ def collect(runs_dir: Path, references: tuple[str, ...] = ()) -> Board:
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir} is not a folder: give the --out folder of `mimo-eval run`")
-    latest: dict[str, tuple[float, Path, dict]] = {}
+    by_key: dict[str, list[tuple[tuple, Path, dict]]] = {}
     for path in sorted(runs_dir.rglob("summary.json")):
-        summary = json.loads(path.read_text())
-        key, mtime = _key(summary, run_settings(summary)), path.stat().st_mtime
-        if key in latest:
-            older, newer = sorted([(mtime, path), latest[key][:2]])
-            log.warning("two runs of %s on %s at the same settings; showing the newer (%s), not %s",
-                        summary["model"], summary["benchmark"], newer[1].parent, older[1].parent)
-        if key not in latest or mtime >= latest[key][0]:
-            latest[key] = (mtime, path, summary)
-    if not latest:
+        summary = read_summary(path.parent)
+        # more samples per problem first, then the newer: a quick rerun at small n never hides a fuller run
+        rank = (summary["n"], path.stat().st_mtime)
+        by_key.setdefault(_key(summary, run_settings(summary)), []).append((rank, path.parent, summary))
+    if not by_key:
         raise FileNotFoundError(f"no summary.json under {runs_dir}: finish a run (`mimo-eval run`) or "
                                 "score one (`mimo-eval score RUN_DIR`)")
-    summaries = [s for _, _, s in latest.values()]
-    columns = _labels(summaries, "model", lambda k: k not in BENCHMARK_SETTINGS)
-    rows = _labels(summaries, "benchmark", lambda k: k in BENCHMARK_SETTINGS)
-    return Board([Entry(s, c, r) for s, c, r in zip(summaries, columns, rows)], tuple(references))
+    shown, hidden = [], []
+    for runs in by_key.values():
+        runs.sort(key=lambda r: r[0], reverse=True)
+        (_, best, summary), others = runs[0], runs[1:]
+        shown.append({**summary, "run_dir": str(best)})
+        for _, other, s in others:
+            note = (f"{_relative(other, runs_dir)} (n={s['n']}) not shown: same settings as "
+                    f"{_relative(best, runs_dir)} (n={summary['n']}), which has more samples or is newer")
+            log.warning("%s", note)
+            hidden.append(note)
+    columns = _labels(shown, "model", lambda k: k not in BENCHMARK_SETTINGS)
+    rows = [label + _limit_note(s) for s, label in zip(shown, _labels(shown, "benchmark",
+                                                                        lambda k: k in BENCHMARK_SETTINGS))]
+    return Board([Entry(s, c, r) for s, c, r in zip(shown, columns, rows)], tuple(references), runs_dir,
+                 tuple(hidden))
+
+
+def _limit_note(summary: dict) -> str:
+    """A --limit run's row says so whatever else is on the board."""
+    if not summary.get("limit"):
+        return ""
+    return f" [first {summary['num_problems']} of {summary.get('benchmark_problems', '?')} problems]"
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _key(summary: dict, settings: dict) -> str:
@@ -104,16 +133,20 @@ def _key(summary: dict, settings: dict) -> str:
 def _labels(summaries: list[dict], name: str, wanted) -> list[str]:
     """Per summary, its `name` (model or benchmark) followed by the wanted settings in which the runs sharing that
     name differ, e.g. "model-A (temperature=1.0)"; the bare name when they do not differ."""
-    def part(s: dict) -> dict:
-        return {k: v for k, v in run_settings(s).items() if k not in ("model", "benchmark") and wanted(k)}
+    parts = [{k: v for k, v in run_settings(s).items() if k not in LABELLED_APART and wanted(k)} for s in summaries]
+    return setting_labels([s[name] for s in summaries], parts)
 
+
+def setting_labels(names: list[str], settings: list[dict]) -> list[str]:
+    """Each name followed by the settings in which it differs from the others of that name (`compare` labels its
+    two sides with it, so two settings of one model never read "probe | probe")."""
     labels = []
-    for s in summaries:
-        siblings = [part(o) for o in summaries if o[name] == s[name]]
+    for name, mine in zip(names, settings):
+        siblings = [d for other, d in zip(names, settings) if other == name]
         keys = sorted({k for d in siblings for k in d})
         differ = [k for k in keys if len({json.dumps(d.get(k), sort_keys=True) for d in siblings}) > 1]
-        shown = ", ".join(f"{k}={_short(part(s).get(k))}" for k in differ)
-        labels.append(f"{s[name]} ({shown})" if shown else s[name])
+        shown = ", ".join(f"{k}={_short(mine.get(k))}" for k in differ)
+        labels.append(f"{name} ({shown})" if shown else name)
     return labels
 
 
@@ -145,7 +178,8 @@ def detail_rows(board: Board) -> list[dict]:
             "timeouts": out.get("timeout", 0), "errors": out.get("error", 0),
             "no answer": out.get("no_answer", 0), "truncated": out.get("truncated", 0),
             "T / top-p / max tokens": f"{s.get('temperature')} / {s.get('top_p')} / {s.get('max_tokens')}",
-            "prompt": str(s.get("prompt_sha256", ""))[:8]})
+            "prompt": str(s.get("prompt_sha256", ""))[:8],
+            "run": _relative(Path(s["run_dir"]), board.root)})
     return rows
 
 
@@ -174,7 +208,8 @@ def _md_table(header: list[str], rows: list[list]) -> str:
 
 def _markdown(board: Board) -> str:
     details = detail_rows(board)
-    return "\n\n".join([_md_table(_header(board), _main_rows(board)), f"_{CELL_NOTE}_",
+    notes = [f"_{note}_" for note in board.hidden]
+    return "\n\n".join([_md_table(_header(board), _main_rows(board)), f"_{CELL_NOTE}_", *notes,
                         _md_table(list(details[0]), [list(d.values()) for d in details])]) + "\n"
 
 
@@ -201,6 +236,7 @@ def _html(board: Board, error_bars: str) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>mimo-eval leaderboard</title>"
             f"<style>{style}</style></head><body><h1>mimo-eval leaderboard</h1>"
             f"{_html_table(_header(board), _main_rows(board))}<p><em>{html.escape(CELL_NOTE)}</em></p>"
+            + "".join(f"<p><em>{html.escape(note)}</em></p>" for note in board.hidden) +
             f"{_plot_html(board, error_bars)}"
             f"<h2>Details</h2>{_html_table(list(details[0]), [list(d.values()) for d in details])}</body></html>\n")
 
@@ -261,37 +297,3 @@ def plot_png_base64(board: Board, error_bars: str = "both") -> str:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _num(x: float) -> str:
-    return "-" if x != x else f"{x:.2f}"   # NaN: not estimable (n = 1 or a single problem)
-
-
-def print_run(run_dir: Path) -> None:
-    """One run's summary as rich tables: headline, pass@k / maj@k, outcomes, breakdowns."""
-    from rich.console import Console
-    from rich.table import Table
-
-    s = json.loads((Path(run_dir) / "summary.json").read_text())
-    console = Console()
-    t = Table(title=f"{s['model']} on {s['benchmark']}  (n={s['n']}, {s['num_problems']} problems)")
-    for col in ("pass@1\n(avg@n)", "sampling\nSE", "between-problem\nSE", "95% CI\n(sampling)", "run-to-run\nSD"):
-        t.add_column(col, justify="right", overflow="fold")
-    t.add_row(f"{s['pass@1']:.2f}", f"{s['sampling_se']:.2f}", _num(s["between_problem_se"]),
-              "{:.2f} – {:.2f}".format(*s["ci95_sampling"]), _num(s["per_run_sd_observed"]))
-    console.print(t)
-    ks = Table(title="pass@k, maj@k, outcomes")
-    for col in ["metric"] + list(s["pass@k"]):
-        ks.add_column(col, justify="right")
-    ks.add_row("pass@k", *[f"{v:.1f}" for v in s["pass@k"].values()])
-    if s.get("maj@k"):
-        ks.add_row("maj@k", *[f"{s['maj@k'].get(k, float('nan')):.1f}" if k != "1" else "-" for k in s["pass@k"]])
-    console.print(ks)
-    console.print("outcomes: " + ", ".join(f"{k} {v}" for k, v in s["outcomes"].items()))
-    if s.get("samples_beyond_n"):
-        console.print(f"reported on the first {s['n']} samples of each problem: {s['samples_beyond_n']} stored "
-                      "beyond them are not counted (a larger --n counts them)", soft_wrap=True)
-    for key, groups in (s.get("breakdown") or {}).items():
-        console.print(f"by {key}: " + ", ".join(f"{g} {v['pass@1']:.1f} ({v['num_problems']})"
-                                                for g, v in groups.items()))
-    console.print(f"run directory: {run_dir}")

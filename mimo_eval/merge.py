@@ -2,42 +2,41 @@
 one run directory that `score`, `leaderboard`, `compare`, `show` and `audit` read like any other.
 
 Refused, each with one line that says what to do: inputs whose settings differ (every key of COMPARABLE_KEYS,
-and n), a benchmark whose data changed since the shards ran, a (problem, sample) pair stored by two inputs
+n and --limit), samples from servers that reported different models, a benchmark whose data changed since the
+shards ran, a (problem, sample) pair stored by two inputs
 (an overlap: two machines ran one shard, or a shard was merged twice), pairs that no input has (a gap: a shard
-missing or unfinished; `--allow-gaps` writes the unfinished run anyway, and re-running `mimo-eval run` with
-`--out` set to the merged run's parent folder fills it), and an --out that already holds a run. Samples and
+missing or unfinished; `--allow-gaps` writes the unfinished run anyway, and `mimo-eval run` with `--out` set to
+the merged run directory fills it: the command to run is printed), and an --out that already holds a run. Samples and
 their scores are copied unchanged, each sample keeping its server, model and seed; the merged config.json lists
 where they came from (`merged_from`). Samples a shard stored but never graded are graded here.
 """
 from __future__ import annotations
 
 import json
+import shlex
 from collections import Counter
 from pathlib import Path
 
 from mimo_eval.shard import shard_of
-from mimo_eval.store import CONFIG, COMPARABLE_KEYS, SAMPLES, SCORES, RunStore, RunStoreError, comparable, \
-    latest_by_key
+from mimo_eval.store import CONFIG, COMPARABLE_KEYS, COST, SAMPLES, SCORES, RunStore, RunStoreError, comparable, \
+    latest_by_key, read_jsonl
 
 SHOWN = 3   # examples named in an error message
 
 
 def merge_runs(run_dirs: list[Path], out: Path, *, allow_gaps: bool = False, grade_workers: int = 4) -> dict:
     """Write the merged run to `out`; returns {"samples", "graded", "gaps", "summary"} for the report."""
-    from benchmarks import registry
-    from mimo_eval.run import benchmark_version, load_problems
+    from mimo_eval.rescore import problems_of
+    from mimo_eval.summary import asked
 
     configs = [_config(Path(d)) for d in run_dirs]
     _check_settings(run_dirs, configs)
     first = configs[0]
-    bench = registry.get(first["benchmark"])
-    problems = load_problems(bench, first.get("benchmark_options", {}))
-    if benchmark_version(problems) != first["benchmark_version"]:
-        raise RunStoreError(f"the {bench.name} data changed since these shards ran ({first['benchmark_version']} -> "
-                            f"{benchmark_version(problems)}): rerun the evaluation instead of merging")
+    _, problems = problems_of(first, run_dirs[0])
     samples, scores = _union(run_dirs)
+    _check_models(samples)
     n = first["n"]
-    wanted = [(p.id, i) for p in problems for i in range(n)]
+    wanted = [(p.id, i) for p in asked(problems, first.get("limit")) for i in range(n)]
     gaps = [key for key in wanted if key not in samples]
     if gaps and not allow_gaps:
         raise RunStoreError(f"{len(gaps)} of {len(wanted)} samples are in no input ({_gap_note(gaps, configs)}): "
@@ -49,15 +48,51 @@ def merge_runs(run_dirs: list[Path], out: Path, *, allow_gaps: bool = False, gra
             store.append(SAMPLES, samples[key])
             if key in scores:
                 store.append(SCORES, scores[key])
+        for d in run_dirs:   # each shard's generation time, so the merged summary's cost adds them up
+            for row in read_jsonl(Path(d) / COST):
+                store.append(COST, {**row, "run_dir": str(d)})
     finally:
         store.close()
     summary = None
     if not gaps:
-        from mimo_eval.run import rescore
+        from mimo_eval.rescore import rescore
 
         summary = rescore(store.path, grade_workers=grade_workers, progress=False)
     return {"samples": len(samples), "graded": len(scores), "gaps": len(gaps), "summary": summary,
-            "run_dir": store.path}
+            "run_dir": store.path, "finish": finish_command(first, store.path)}
+
+
+def finish_command(config: dict, run_dir: Path) -> str:
+    """The `mimo-eval run` that generates what a merged run lacks: --out names the run directory itself."""
+    options = config.get("benchmark_options") or {}
+    words = ["mimo-eval", "run"]
+    words += ["--task-file", options["task_file"], "--grader", config["grader"]] if "task_file" in options \
+        else [config["benchmark"]]
+    words += ["--model", config["model"], "--n", str(config["n"])]
+    for key in ("temperature", "top_p", "max_tokens", "seed", "limit", "start_date", "end_date", "data_path"):
+        value = config.get(key, options.get(key))
+        if value is not None:
+            words += [f"--{key.replace('_', '-')}", str(value)]
+    if config.get("system_prompt") != "":
+        words += ["--system-prompt", "none" if config.get("system_prompt") is None else config["system_prompt"]]
+    if config.get("chat_template_kwargs"):
+        words += ["--chat-template-kwargs", json.dumps(config["chat_template_kwargs"])]
+    if config.get("code_mode") not in (None, "lcb"):
+        words += ["--code-mode", config["code_mode"]]
+    words += ["--backend", config["backend"]["backend"], "--out", str(run_dir)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _check_models(samples: dict) -> None:
+    """Shards whose servers reported different models are two evaluations, not one (as `run` refuses them)."""
+    names: dict[str, tuple[str, int]] = {}
+    for key, row in samples.items():
+        if row.get("model"):
+            names.setdefault(row["model"], key)
+    if len(names) > 1:
+        shown = "; ".join(f"{name!r} (e.g. {pid}#{i})" for name, (pid, i) in sorted(names.items())[:SHOWN])
+        raise RunStoreError(f"the inputs' samples come from {len(names)} models as their servers reported them "
+                            f"({shown}): merge only the shards of one model's evaluation")
 
 
 def _config(run_dir: Path) -> dict:
@@ -65,7 +100,7 @@ def _config(run_dir: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give the shards' run "
                                 "directories (made by `mimo-eval run --shard K/N`)")
-    return json.loads(path.read_text())
+    return RunStore(run_dir).config
 
 
 def _check_settings(run_dirs: list[Path], configs: list[dict]) -> None:
@@ -73,7 +108,7 @@ def _check_settings(run_dirs: list[Path], configs: list[dict]) -> None:
         raise ValueError("give two or more run directories to merge")
     if len({Path(d).resolve() for d in run_dirs}) != len(run_dirs):
         raise ValueError("a run directory is given twice: each shard once")
-    for key in (*COMPARABLE_KEYS, "n"):
+    for key in (*COMPARABLE_KEYS, "n", "limit"):
         values = [comparable(c, key) for c in configs]
         for d, v in zip(run_dirs[1:], values[1:]):
             if v != values[0]:

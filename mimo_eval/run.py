@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from benchmarks import registry
-from benchmarks.common import prompt_sha256
+from benchmarks.common import BenchmarkDataError, prompt_sha256
 from benchmarks.types import Benchmark, Problem
 from mimo_eval import __version__
-from mimo_eval.metrics import summarize
+from mimo_eval.cost import CostMeter
 from mimo_eval.progress import RunProgress
-from mimo_eval.scoring import grade_math, make_code_grader, score_row, to_sample_scores
+from mimo_eval.scoring import grade_math, make_code_grader, score_row
 from mimo_eval.shard import shard_dir, shard_label, shard_of
-from mimo_eval.store import (COMPARABLE_DEFAULTS, COMPARABLE_KEYS, SAMPLES, SCORES, RunStore, RunStoreError,
-                             comparable, latest_by_key, run_dir_for)
+from mimo_eval.store import CONFIG, COST, SAMPLES, SCORES, RunStore, RunStoreError, latest_by_key, run_dir_for
+from mimo_eval.summary import asked, write_summary
 from mimo_eval.types import Backend, Request, SamplingParams
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,16 @@ class RunSettings:
     raw_prompt: bool = False              # send the prompt as raw text, no chat template (completion mode)
     new_run: bool = False
     progress: bool = True
-    truncated: str = "grade"              # "wrong": a response cut at max_tokens counts wrong (scoring.score_row)
+    truncated: str | None = None          # "wrong": a response cut at max_tokens counts wrong; None: the run's
+                                          # policy so far (`score --truncated` may have set it), else "grade"
     shard: tuple[int, int] | None = None  # (K, N): generate only shard K of N (mimo_eval/shard.py)
     progress_every: tuple[float, float] = (60.0, 10.0)   # plain progress line (not a terminal): seconds, percent
+    limit: int | None = None              # only the first `limit` problems (a smoke test), marked in every record
+    chat_template_kwargs: dict | None = None   # e.g. {"enable_thinking": False}: rendered into every prompt
+
+
+# More samples than any run can hold: a typo such as --n 1000000000 is refused in one line, not by a MemoryError
+MAX_SAMPLES = 10_000_000
 
 
 def sample_seed(seed: int, problem_id: str, index: int) -> int:
@@ -91,6 +98,7 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
         "model": s.model, "benchmark": bench.name, "benchmark_version": benchmark_version(problems),
         "benchmark_options": dict(sorted(s.benchmark_options.items())), "num_problems": len(problems),
         "grader": bench.grader, "prompt": bench.prompt, "prompt_sha256": prompt_sha256(bench.prompt),
+        "limit": s.limit, "chat_template_kwargs": s.chat_template_kwargs,
         "system_prompt": s.system_prompt, "temperature": s.sampling.temperature, "top_p": s.sampling.top_p,
         "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
         "code_mode": s.code_mode if bench.grader == "code" else None,
@@ -129,7 +137,15 @@ def load_problems(bench: Benchmark, options: dict) -> list[Problem]:
     if unknown:
         raise ValueError(f"benchmark {bench.name} does not take {', '.join(sorted(unknown))}; "
                          f"it takes: {', '.join(bench.options) or 'no options'}")
-    return bench.load(**options)
+    problems = bench.load(**options)
+    seen: dict[str, int] = {}
+    for position, problem in enumerate(problems, 1):
+        if problem.id in seen:   # one id for two problems would merge their samples and lose one from the report
+            raise BenchmarkDataError(f"benchmark {bench.name}: problem id {problem.id!r} is used by problems "
+                                     f"{seen[problem.id]} and {position}: every problem needs its own id; check the "
+                                     "data's id field (LiveCodeBench: question_id)")
+        seen[problem.id] = position
+    return problems
 
 
 @contextmanager
@@ -150,16 +166,32 @@ def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None,
 
 def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | None = None) -> Path:
     """Run (or resume) one benchmark for one model; returns the run directory."""
-    bench = registry.get(s.benchmark)
+    bench = registry.get(s.benchmark, s.benchmark_options)
     problems = load_problems(bench, s.benchmark_options)
     n = bench.default_n if s.n is None else s.n   # not `or`: n=0 must be refused, not run at the default
-    if n < 1:
-        raise ValueError(f"n must be >= 1 samples per problem, got {n}")
-    store = RunStore.open(shard_dir(run_dir_for(s.out, s.model, bench.name), s.shard),
-                          build_config(s, bench, problems, backend, n), new_run=s.new_run)
+    _check_size(s, asked(problems, s.limit), n)
+    config, passed_over = build_config(s, bench, problems, backend, n), set()
+    while True:
+        store = RunStore.open(_run_dir(s, bench), config, new_run=s.new_run, pass_over=frozenset(passed_over))
+        try:
+            return _execute_in(store, s, bench, problems, n, backend, sandbox_factory)
+        except OtherModel:
+            if not s.new_run:
+                raise
+            # --new-run: a run at these settings whose samples are another model's is not this run; the next is
+            log.warning("%s holds another model's samples: --new-run goes on to the next run directory", store.path)
+            passed_over.add(store.path)
+
+
+def _execute_in(store: RunStore, s: RunSettings, bench: Benchmark, problems: list[Problem], n: int,
+                backend: Backend, sandbox_factory: Callable | None) -> Path:
+    meter = CostMeter()
     try:
         with grader_for(bench, sandbox_factory, s.code_mode) as grade_fn:
-            _generate_and_grade(store, problems, n, s, backend, grade_fn)
+            try:
+                _generate_and_grade(store, asked(problems, s.limit), n, s, backend, grade_fn, meter)
+            finally:   # also when stopped: what was generated was paid for
+                _note_cost(store, meter)
         if s.shard is None:   # a shard has part of every problem: its metrics come after `mimo-eval merge`
             write_summary(store, problems, bench, n)
     except KeyboardInterrupt:
@@ -170,14 +202,42 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
     return store.path
 
 
+def _note_cost(store: RunStore, meter: CostMeter) -> None:
+    if not meter.samples:
+        return
+    try:
+        store.append(COST, meter.row())
+    except OSError as err:   # a full disk: the error already on its way says what to do
+        log.warning("%s: this invocation's cost was not recorded (%s)", store.path, err)
+
+
+def _check_size(s: RunSettings, problems: list[Problem], n: int) -> None:
+    if n < 1:
+        raise ValueError(f"n must be >= 1 samples per problem, got {n}")
+    if n * len(problems) > MAX_SAMPLES:
+        raise ValueError(f"--n {n} x {len(problems)} problems is {n * len(problems):,} generations, more than a run "
+                         f"can hold ({MAX_SAMPLES:,}): lower --n")
+    if s.out.exists() and not s.out.is_dir():
+        raise ValueError(f"--out {s.out} is a file: give the folder that holds run directories (default runs)")
+
+
+def _run_dir(s: RunSettings, bench: Benchmark) -> Path:
+    """--out's run directory for this model and benchmark; an --out that is itself a run directory (a merged run
+    with gaps, a renamed run) is that run, so the command merge prints finishes it."""
+    if (s.out / CONFIG).is_file() and s.shard is None:
+        return s.out
+    return shard_dir(run_dir_for(s.out, s.model, bench.name), s.shard)
+
+
 def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: RunSettings, backend: Backend,
-                        grade_fn: Callable[[Problem, str], dict]) -> None:
+                        grade_fn: Callable[[Problem, str], dict], meter: CostMeter) -> None:
     by_id = {p.id: p for p in problems}
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
     wanted = [(p, i) for p in problems for i in range(n)
               if s.shard is None or shard_of(p.id, i, s.shard[1]) == s.shard[0]]
     todo = [Request(problem_id=p.id, sample_index=i, messages=messages_for(p, s.system_prompt),
-                    seed=sample_seed(s.sampling.seed, p.id, i), prompt=p.prompt if s.raw_prompt else None)
+                    seed=sample_seed(s.sampling.seed, p.id, i), prompt=p.prompt if s.raw_prompt else None,
+                    chat_template_kwargs=s.chat_template_kwargs)
             for p, i in wanted if (p.id, i) not in samples]
     ungraded = [samples[(p.id, i)] for p, i in wanted if (p.id, i) in samples and (p.id, i) not in scores]
     graded_before = [scores[(p.id, i)] for p, i in wanted if (p.id, i) in scores]
@@ -187,16 +247,21 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
                      enabled=s.progress, plain_every=s.progress_every) as progress, \
             ThreadPoolExecutor(s.grade_workers) as pool:
         futures: list[Future] = []
+        failed: list[OSError] = []   # a grade the disk refused: a callback's exception would only be logged
 
         def record(future: Future) -> None:
             # after Ctrl-C a grade may come from a grader process the same SIGINT hit: regraded on resume instead
             if stopping.is_set() or future.cancelled():
                 return
-            store.append(SCORES, future.result())
+            try:
+                store.append(SCORES, future.result())
+            except OSError as err:
+                failed.append(err)
+                return
             progress.graded(future.result())
 
         def grade_later(sample: dict) -> None:
-            future = pool.submit(score_row, by_id[sample["problem_id"]], sample, grade_fn, s.truncated)
+            future = pool.submit(score_row, by_id[sample["problem_id"]], sample, grade_fn)
             future.add_done_callback(record)
             futures.append(future)
 
@@ -204,18 +269,28 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
             for sample in ungraded:
                 grade_later(sample)
             seeds = {(r.problem_id, r.sample_index): r.seed for r in todo}
+            meter.generating()
             for completion in _checked(backend.generate(todo, s.sampling), set(seeds)):
                 reported.check(completion)
                 row = _sample_row(completion, seeds[(completion.problem_id, completion.sample_index)])
                 store.append(SAMPLES, row)
+                meter.generated(completion.num_tokens)
                 progress.generated()
                 grade_later(row)
-        except KeyboardInterrupt:
+                if failed:
+                    raise failed[0]
+        except (KeyboardInterrupt, OSError):   # Ctrl-C, a full disk: stop at once; other errors let grades finish
             stopping.set()
             pool.shutdown(wait=False, cancel_futures=True)   # queued grades are redone on resume
             raise
         for future in futures:
             future.result()
+        if failed:
+            raise failed[0]
+
+
+class OtherModel(RunStoreError):
+    """The server reports another model than the samples a run held before this invocation."""
 
 
 class ReportedModel:
@@ -224,14 +299,16 @@ class ReportedModel:
 
     def __init__(self, stored: Iterable[dict]):
         self.names = {row["model"] for row in stored if row.get("model")}
+        self.stored_before = bool(self.names)
 
     def check(self, completion) -> None:
         if not completion.model:
             return
         if self.names and completion.model not in self.names:
-            raise RunStoreError(f"{completion.server} reports model {completion.model!r}, but this run's samples "
-                                f"came from {', '.join(sorted(map(repr, self.names)))}: pass --new-run to start a "
-                                "separate run, or point --base-url at servers of that model")
+            error = OtherModel if self.stored_before else RunStoreError
+            raise error(f"{completion.server} reports model {completion.model!r}, but this run's samples "
+                        f"came from {', '.join(sorted(map(repr, self.names)))}: pass --new-run to start a "
+                        "separate run, or point --base-url at servers of that model")
         self.names.add(completion.model)
 
 
@@ -253,75 +330,3 @@ def _checked(completions: Iterable, expected: set[tuple[str, int]]):
             continue
         seen.add(key)
         yield c
-
-
-def write_summary(store: RunStore, problems: list[Problem], bench: Benchmark, n: int) -> dict:
-    samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
-    per_problem = to_sample_scores(problems, samples, scores, n)
-    metadata = {p.id: p.metadata for p in problems}
-    summary = summarize(per_problem, n, metadata, bench.breakdown_keys, majority=bench.grader == "math")
-    config = store.config
-    summary.update({"model": config["model"], "benchmark": bench.name, "run_dir": str(store.path),
-                    "prompt_sha256": config["prompt_sha256"], "temperature": config["temperature"],
-                    "top_p": config["top_p"], "max_tokens": config["max_tokens"], "seed": config["seed"],
-                    "settings_sha256": _settings_hash(config),
-                    "settings": {k: config.get(k) for k in COMPARABLE_KEYS},   # the leaderboard's columns and rows
-                    "samples_beyond_n": sum(1 for pid, i in samples if i >= n and pid in metadata),   # n lowered
-                    "mean_tokens": _mean([samples[(p.id, i)].get("num_tokens") for p in problems for i in range(n)])})
-    store.write_summary(summary)
-    return summary
-
-
-def _settings_hash(config: dict) -> str:
-    """Two runs with the same hash asked the same questions the same way (n aside)."""
-    # keys at their COMPARABLE_DEFAULTS value are left out, so older runs keep the hash they had before the key
-    values = {k: comparable(config, k) for k in COMPARABLE_KEYS
-              if k not in COMPARABLE_DEFAULTS or comparable(config, k) != COMPARABLE_DEFAULTS[k]}
-    key = json.dumps(values, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def _mean(values: list) -> float | None:
-    known = [v for v in values if isinstance(v, (int, float))]
-    return sum(known) / len(known) if known else None
-
-
-def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4, progress: bool = True,
-            sandbox_factory: Callable | None = None) -> dict:
-    """`mimo-eval score`: grade what a run has not graded (all of it with regrade_all), then summarize.
-    The problems are reloaded from the benchmark named in config.json and must hash to the same version."""
-    store = RunStore(Path(run_dir))
-    if not (store.path / "config.json").is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give a folder made by "
-                                "`mimo-eval run`")
-    config = store.config
-    if config.get("shard"):   # a part of every problem: metrics would be of a biased subset
-        raise ValueError(f"{run_dir} is shard {config['shard']} of a run: join the shards with `mimo-eval merge "
-                         "SHARD_DIRS... --out DIR`, then score DIR")
-    bench = registry.get(config["benchmark"])
-    problems = load_problems(bench, config.get("benchmark_options", {}))
-    if benchmark_version(problems) != config["benchmark_version"]:
-        raise ValueError(f"{run_dir}: the benchmark data changed since this run ({config['benchmark_version']} -> "
-                         f"{benchmark_version(problems)}); re-run it with --new-run instead of re-scoring")
-    store.lock()   # a client still generating into this run would race the grades
-    n, by_id = config["n"], {p.id: p for p in problems}
-    try:
-        samples = latest_by_key(store.samples())   # a malformed line fails here, before any grade is touched
-        scores = {} if regrade_all else latest_by_key(store.scores())
-        todo = [row for key, row in samples.items() if key not in scores and row["problem_id"] in by_id and key[1] < n]
-        mode = config.get("code_mode") or "lcb"
-        regraded = []
-        with grader_for(bench, sandbox_factory, mode) as grade_fn, ThreadPoolExecutor(grade_workers) as pool, \
-                RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar:
-            policy = config.get("truncated") or "grade"
-            for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn, policy), todo):
-                if regrade_all:
-                    regraded.append(row)
-                else:
-                    store.append(SCORES, row)
-                bar.graded(row)
-        if regrade_all:   # atomic: the old grades stay until every new one exists
-            store.rewrite_scores(regraded)
-        return write_summary(store, problems, bench, n)
-    finally:
-        store.close()

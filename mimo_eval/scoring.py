@@ -4,8 +4,9 @@ A score row always says what happened: `outcome` is correct | wrong | no_answer 
 timeout or a sandbox failure is counted as not-correct for pass@1 but is never silently a plain "wrong".
 Code rows carry `per_test` (one verdict string per test, e.g. ["AC", "WA", "SKIP"]) for calibrate-tests.
 Math rows carry `gold`, `extracted`, `reason` and `detail`, so `jq` on scores.jsonl alone says why a sample is wrong.
-With the run's `truncated` policy "wrong", a sample cut at max_tokens is counted wrong whatever the grader said
-(`counted_wrong: "truncated"`, the grader's own outcome kept in `graded_outcome`) and casts no maj@k vote.
+A row holds the grader's verdict only. The run's `truncated` policy is applied when metrics are computed
+(`to_sample_scores`): under "wrong" a sample cut at max_tokens counts wrong whatever the grader said and casts no
+maj@k vote, so `mimo-eval score --truncated wrong|grade` gives either number from one run without regrading.
 """
 from __future__ import annotations
 
@@ -56,32 +57,46 @@ def make_code_grader(sandbox, mode: str = "lcb") -> Callable[[Problem, str], dic
     return grade_code
 
 
-def score_row(problem: Problem, sample: dict, grade_fn: Callable[[Problem, str], dict],
-              truncated: str = "grade") -> dict:
-    """Grade one stored sample. A grader bug becomes an `error` row, never a crash that loses the run.
-    truncated="wrong" counts a sample with finish_reason "length" wrong (see the module docstring)."""
+def score_row(problem: Problem, sample: dict, grade_fn: Callable[[Problem, str], dict]) -> dict:
+    """Grade one stored sample. A grader bug becomes an `error` row, never a crash that loses the run."""
     try:
         verdict = grade_fn(problem, sample["text"])
     except Exception as err:  # noqa: BLE001 - recorded in the row and counted as an error, not dropped
         log.warning("grading %s#%s failed: %s: %s", problem.id, sample["sample_index"], type(err).__name__, err)
         verdict = {"correct": False, "outcome": "error", "reason": "error", "detail": f"{type(err).__name__}: {err}"}
-    if truncated == "wrong" and sample.get("finish_reason") == "length":
-        verdict = {**verdict, "correct": False, "answer_key": None, "counted_wrong": "truncated",
-                   "graded_outcome": verdict["outcome"],
-                   "outcome": "wrong" if verdict["outcome"] == "correct" else verdict["outcome"]}
     return {"problem_id": problem.id, "sample_index": sample["sample_index"], **verdict}
 
 
+def graded(row: dict) -> dict:
+    """The grader's own verdict of a score row; rows written before the policy moved to scoring time carry it in
+    `graded_outcome` when they were counted wrong for truncation."""
+    if not row.get("counted_wrong"):
+        return row
+    outcome = row.get("graded_outcome", row.get("outcome", "wrong"))
+    return {**row, "outcome": outcome, "correct": outcome == "correct"}
+
+
+def counted_wrong(sample: dict, truncated: str) -> bool:
+    """Whether the truncation policy counts this sample wrong whatever its verdict."""
+    return truncated == "wrong" and sample.get("finish_reason") == "length"
+
+
 def to_sample_scores(problems: list[Problem], samples: Mapping[tuple[str, int], dict],
-                     scores: Mapping[tuple[str, int], dict], n: int) -> dict[str, list[SampleScore]]:
+                     scores: Mapping[tuple[str, int], dict], n: int,
+                     truncated: str = "grade") -> dict[str, list[SampleScore]]:
     """Metric input: per problem, its first n scored samples in index order (missing ones left out, so the
-    metrics' exactly-n check reports an unfinished run instead of averaging over it)."""
+    metrics' exactly-n check reports an unfinished run instead of averaging over it), under the truncation policy."""
     out = {}
     for p in problems:
         rows = []
         for i in range(n):
             s, sc = samples.get((p.id, i)), scores.get((p.id, i))
             if s is None or sc is None:
+                continue
+            sc = graded(sc)
+            if counted_wrong(s, truncated):
+                rows.append(SampleScore(correct=False, answer=None, truncated=True,
+                                        outcome="wrong" if sc.get("outcome") == "correct" else sc.get("outcome")))
                 continue
             rows.append(SampleScore(correct=bool(sc["correct"]), answer=sc.get("answer_key"),
                                     outcome=sc.get("outcome", "wrong"),

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from mimo_eval.store import CONFIG, RunStore, latest_by_key
+from mimo_eval.scoring import counted_wrong, graded
+from mimo_eval.store import CONFIG, RunStore, comparable, latest_by_key
 
 FILTERS = {"wrong": "wrong", "no_answer": "no_answer", "timeout": "timeout", "error": "error"}
 
@@ -28,6 +29,7 @@ def select(run_dir: Path, *, problem: str | None = None, outcome: str | None = N
                                 "`mimo-eval run` or `mimo-eval merge`")
     store = RunStore(run_dir)
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
+    policy = comparable(store.config, "truncated")
     if problem is not None:
         ids = {pid for pid, _ in samples}
         if problem not in ids:   # a bare number or name also finds "aime24/7"
@@ -37,7 +39,7 @@ def select(run_dir: Path, *, problem: str | None = None, outcome: str | None = N
             problem = matches.pop()
     rows = []
     for key, sample in samples.items():
-        score = scores.get(key)
+        score = _as_counted(scores.get(key), sample, policy)
         if problem is not None and key[0] != problem:
             continue
         if outcome is not None and (score or {}).get("outcome", "ungraded") != outcome:
@@ -46,6 +48,17 @@ def select(run_dir: Path, *, problem: str | None = None, outcome: str | None = N
             continue
         rows.append((sample, score))
     return rows
+
+
+def _as_counted(score: dict | None, sample: dict, policy: str) -> dict | None:
+    """The score row as the summary counts it: under `--truncated wrong` a cut-off sample is wrong, and says why."""
+    if score is None:
+        return None
+    score = graded(score)
+    if not counted_wrong(sample, policy):
+        return score
+    outcome = "wrong" if score.get("outcome") == "correct" else score.get("outcome")
+    return {**score, "outcome": outcome, "correct": False, "counted_wrong": "truncated"}
 
 
 def render(rows: list[tuple[dict, dict | None]], *, limit: int | None = None, tail: int = 300) -> str:

@@ -3,9 +3,12 @@
 One directory per (model, benchmark): re-running the same command finds it and resumes. A run is
 comparable only if the settings in `COMPARABLE_KEYS` match; anything else (n, workers, engine versions)
 may change between invocations. Each generation is one JSONL line, written and flushed as it finishes and
-never rewritten, so a `kill -9` at any moment loses at most the line being written; that torn tail is moved
-to `samples.torn` on the next open and the generation is redone. A writing client holds an exclusive flock on
-`run.lock`, so a second one on the same run is refused in one line. Settings bind once a generation is stored.
+never rewritten, so a `kill -9` or a full disk at any moment loses at most the line being written; every writer
+(`run`, `score`, `merge`) takes an exclusive flock on `run.lock` first and then moves a torn last line of each
+appended file aside (`samples.torn`, `scores.torn`, ...), so no append lands on a fragment and the lost generation
+or grade is redone. A second client on the same run is refused in one line. Settings bind once a generation is
+stored. Every line read back is checked (JSON object, its keys and their types), and a damaged line or JSON file
+is one error naming the file, the line and what to do.
 """
 from __future__ import annotations
 
@@ -21,16 +24,25 @@ log = logging.getLogger(__name__)
 # Settings that change what a sample means. n is not among them: a larger n extends a run.
 COMPARABLE_KEYS = ("model", "benchmark", "benchmark_version", "prompt_sha256", "system_prompt",
                    "temperature", "top_p", "max_tokens", "seed", "benchmark_options", "code_mode",
-                   "generation_options",   # result-changing backend options (mimo_eval.run.generation_options)
-                   "truncated")            # how a response cut at max_tokens is scored
+                   "generation_options",     # result-changing backend options (mimo_eval.run.generation_options)
+                   "chat_template_kwargs")   # rendered into every prompt (e.g. enable_thinking)
+# Settings of what a summary counts: they may change between invocations (`score --truncated`, a --limit smoke
+# test later run whole) without touching a stored sample, but they label every result made with them
+REPORT_KEYS = ("truncated",   # how a response cut at max_tokens is scored
+               "limit")       # only the first N problems
 # What a key reads as in a run recorded before it existed; at that value it is also left out of the settings hash
-COMPARABLE_DEFAULTS = {"generation_options": None, "truncated": "grade"}
+COMPARABLE_DEFAULTS = {"generation_options": None, "truncated": "grade", "chat_template_kwargs": None, "limit": None}
 
 
 def comparable(config: dict, key: str):
     return config.get(key, COMPARABLE_DEFAULTS.get(key))
 
 SAMPLES, SCORES, CONFIG, SUMMARY, LOCK = "samples.jsonl", "scores.jsonl", "config.json", "summary.json", "run.lock"
+COST = "cost.jsonl"   # one line per invocation (mimo_eval/cost.py)
+
+
+CONFIG_DAMAGED = "it records the run's settings: restore it from a backup, or start the run again with --new-run"
+SUMMARY_DAMAGED = "rewrite it from the stored grades with `mimo-eval score RUN_DIR`"
 
 
 class RunStoreError(RuntimeError):
@@ -47,26 +59,69 @@ def run_dir_for(out: Path, model: str, benchmark: str) -> Path:
     return Path(out) / f"{slug(model)}__{benchmark}"
 
 
+# What every line of a run's JSONL files must hold (key -> type); a line without them is named, never a traceback
+ROW_FIELDS = {SAMPLES: {"problem_id": str, "sample_index": int, "text": str},
+              SCORES: {"problem_id": str, "sample_index": int, "correct": bool}}
+REPAIR = {SAMPLES: "delete that line and re-run: its generation is redone",
+          SCORES: "delete that line and re-run `mimo-eval score RUN_DIR`: it is regraded"}
+
+
 def read_jsonl(path: Path, *, tolerate_torn_tail: bool = True) -> list[dict]:
-    """Rows of a JSONL file. A last line without its newline is a torn write and is skipped;
-    a malformed line anywhere else is an error naming the file and line."""
+    """Rows of a JSONL file. A last line without its newline is a torn write and is skipped; a malformed line
+    anywhere else (not JSON, NUL bytes, not an object, a run file's line without its fields) is an error naming
+    the file, the line and what to do."""
     if not path.exists():
         return []
     data = path.read_bytes()
     lines = data.split(b"\n")
     torn = lines.pop()   # b"" when the file ends with a newline
+    fields = ROW_FIELDS.get(path.name, {})
     rows = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise RunStoreError(f"{path}:{number}: malformed JSONL line ({err.msg}); "
-                                "delete or repair that line and re-run") from None
+        row, problem = _parse_row(line, fields)
+        if problem:
+            fix = REPAIR.get(path.name, "delete or repair that line and re-run")
+            raise RunStoreError(f"{path}:{number}: {problem}; {fix}")
+        rows.append(row)
     if torn.strip() and not tolerate_torn_tail:
         raise RunStoreError(f"{path}: last line is incomplete; delete it and re-run")
     return rows
+
+
+def _parse_row(line: bytes, fields: dict) -> tuple[dict | None, str | None]:
+    """(row, None), or (None, what is wrong with the line)."""
+    if b"\0" in line:
+        return None, "NUL bytes instead of a JSON line (a write lost in a crash or a full disk)"
+    try:
+        row = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except json.JSONDecodeError as err:
+        return None, f"malformed JSONL line ({err.msg})"
+    if not isinstance(row, dict):
+        return None, f"a JSON {type(row).__name__}, not an object"
+    for key, kind in fields.items():
+        if key not in row:
+            return None, f"no {key!r} field"
+        value = row[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            return None, f"{key!r} must be {'an integer' if kind is int else f'a {kind.__name__}'}, got {value!r:.40}"
+    return row, None
+
+
+def read_json(path: Path, what: str) -> dict:
+    """A JSON object file of a run directory (config.json, summary.json); damage is one line saying how to fix it."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (ValueError, UnicodeDecodeError) as err:   # JSONDecodeError is a ValueError
+        raise RunStoreError(f"{path} is damaged ({err}): {what}") from None
+    if not isinstance(value, dict):
+        raise RunStoreError(f"{path} is damaged (a JSON {type(value).__name__}, not an object): {what}")
+    return value
 
 
 def _repair_tail(path: Path) -> None:
@@ -81,8 +136,23 @@ def _repair_tail(path: Path) -> None:
         torn.write(data[cut:] + b"\n")
     with open(path, "r+b") as f:
         f.truncate(cut)
-    log.warning("%s: moved a torn last line (%d bytes) to %s; that generation will be redone",
-                path, len(data) - cut, path.with_suffix(".torn").name)
+    lost = {SAMPLES: "that generation will be redone", SCORES: "that grade will be redone"}.get(path.name, "")
+    log.warning("%s: moved a torn last line (%d bytes) to %s; %s", path, len(data) - cut,
+                path.with_suffix(".torn").name, lost or "nothing else was lost")
+
+
+SUMMARY_KEYS = ("model", "benchmark", "n", "num_problems", "pass@1", "sampling_se", "between_problem_se",
+                "ci95_sampling", "pass@k", "outcomes")
+
+
+def read_summary(run_dir: Path) -> dict:
+    """A run's summary.json, checked for the keys the leaderboard and the run table read."""
+    path = Path(run_dir) / SUMMARY
+    summary = read_json(path, SUMMARY_DAMAGED)
+    missing = [k for k in SUMMARY_KEYS if k not in summary]
+    if missing:
+        raise RunStoreError(f"{path} is damaged (no {', '.join(map(repr, missing))}): {SUMMARY_DAMAGED}")
+    return summary
 
 
 class RunStore:
@@ -96,20 +166,18 @@ class RunStore:
 
     # -- config ---------------------------------------------------------------------------------
     @staticmethod
-    def open(path: Path, config: dict, *, new_run: bool = False) -> "RunStore":
+    def open(path: Path, config: dict, *, new_run: bool = False, pass_over: frozenset = frozenset()) -> "RunStore":
         """Create the run, or resume it if its recorded settings match `config` (see COMPARABLE_KEYS). The
         directory is locked until close(). It binds its settings only once a generation is stored, so a first
         attempt that failed before that (server down, model not loading) leaves nothing to refuse the fix."""
         path = Path(path)
-        if new_run and has_generations(path):
-            path = _next_free(path)
+        if new_run:
+            path = _run_for_new_run(path, config, pass_over)
         path.mkdir(parents=True, exist_ok=True)
         store = RunStore(path)
         store.lock()
         try:
             _atomic_write(path / CONFIG, _resumed_config(path, config))
-            for name in (SAMPLES, SCORES):
-                _repair_tail(path / name)
         except BaseException:
             store.close()
             raise
@@ -133,10 +201,12 @@ class RunStore:
         f.write(f"{os.getpid()}\n")
         f.flush()
         self._lock_file = f
+        for name in (SAMPLES, SCORES, COST):   # every writer locks first, so no append lands on a torn line
+            _repair_tail(self.path / name)
 
     @property
     def config(self) -> dict:
-        return json.loads((self.path / CONFIG).read_text())
+        return read_json(self.path / CONFIG, CONFIG_DAMAGED)
 
     # -- rows -------------------------------------------------------------------------------------
     def samples(self) -> list[dict]:
@@ -152,8 +222,19 @@ class RunStore:
             f = self._files.get(name)
             if f is None:
                 f = self._files[name] = open(self.path / name, "a", encoding="utf-8")
-            f.write(line)
-            f.flush()
+            try:
+                f.write(line)
+                f.flush()
+            except OSError as err:   # a full disk: flush's error names no file; the torn tail is repaired on resume
+                raise OSError(err.errno, err.strerror, str(self.path / name)) from None
+
+    def update_config(self, changes: dict) -> None:
+        """Set settings that do not change a stored sample (REPORT_KEYS), keeping the old values in `history`."""
+        config = self.config
+        changed = {k: config.get(k) for k, v in changes.items() if config.get(k) != v}
+        if changed:
+            config = {**config, **changes, "history": config.get("history", []) + [changed]}
+            _atomic_write(self.path / CONFIG, config)
 
     def write_summary(self, summary: dict) -> None:
         _atomic_write(self.path / SUMMARY, summary)
@@ -167,7 +248,10 @@ class RunStore:
     def close(self) -> None:
         with self._lock:
             for f in self._files.values():
-                f.close()
+                try:
+                    f.close()
+                except OSError:   # the line a full disk refused: already reported by append(), a torn tail now
+                    pass
             self._files.clear()
             if self._lock_file is not None:
                 self._lock_file.close()   # releases the flock
@@ -188,9 +272,11 @@ def _resumed_config(path: Path, config: dict) -> dict:
     refused when a setting in COMPARABLE_KEYS differs from stored generations'."""
     existing = path / CONFIG
     if not existing.exists() or not has_generations(path):
-        return config
-    old = json.loads(existing.read_text())
-    diffs = [k for k in COMPARABLE_KEYS if comparable(old, k) != comparable(config, k)]
+        return {**config, "truncated": config.get("truncated") or "grade"}
+    old = read_json(existing, CONFIG_DAMAGED)
+    if config.get("truncated") is None:   # not asked: the policy the run has (set by `score --truncated`) stays
+        config = {**config, "truncated": comparable(old, "truncated")}
+    diffs = differences(old, config)
     if diffs:
         shown = "; ".join(f"{k}: run has {comparable(old, k)!r}, asked {comparable(config, k)!r}" for k in diffs)
         raise RunStoreError(f"{path} was made with other settings ({shown}). Results would not be "
@@ -199,9 +285,12 @@ def _resumed_config(path: Path, config: dict) -> dict:
     changed = sorted(k for k in set(old) | set(config)
                      if k not in COMPARABLE_KEYS and k not in bookkeeping and old.get(k) != config.get(k))
     _log_n_change(path, old.get("n"), config.get("n"))
-    if set(changed) - {"n"}:
+    for key in set(changed) & set(REPORT_KEYS):
+        log.warning("%s: the summary now counts with %s=%r (was %r)", path, key, config.get(key), old.get(key))
+    quiet = {"n", *REPORT_KEYS}
+    if set(changed) - quiet:
         log.warning("%s: resuming with changed settings that do not affect results: %s", path,
-                    [k for k in changed if k != "n"])
+                    [k for k in changed if k not in quiet])
     # what earlier invocations used is kept, so a run's provenance is never overwritten
     history = old.get("history", []) + ([{k: old.get(k) for k in changed}] if changed else [])
     return {**config, "created": old.get("created", config.get("created")), "history": history}
@@ -223,11 +312,22 @@ def latest_by_key(rows: list[dict]) -> dict[tuple[str, int], dict]:
     return {(r["problem_id"], int(r["sample_index"])): r for r in rows}
 
 
-def _next_free(path: Path) -> Path:
-    i = 2
-    while (path.parent / f"{path.name}-{i}").exists():
+def differences(old: dict, new: dict) -> list[str]:
+    """The COMPARABLE_KEYS in which two configs differ."""
+    return [k for k in COMPARABLE_KEYS if comparable(old, k) != comparable(new, k)]
+
+
+def _run_for_new_run(path: Path, config: dict, pass_over: frozenset = frozenset()) -> Path:
+    """--new-run: the first of PATH, PATH-2, PATH-3, ... (but those in `pass_over`) that holds a run at exactly
+    these settings (rerunning the same command resumes it), holds no generation yet, or does not exist."""
+    candidate, i = path, 1
+    while has_generations(candidate) or candidate in pass_over:
+        if candidate not in pass_over and (candidate / CONFIG).is_file() \
+                and not differences(read_json(candidate / CONFIG, CONFIG_DAMAGED), config):
+            return candidate
         i += 1
-    return path.parent / f"{path.name}-{i}"
+        candidate = path.parent / f"{path.name}-{i}"
+    return candidate
 
 
 def _atomic_write(path: Path, obj: dict) -> None:

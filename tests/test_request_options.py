@@ -6,8 +6,8 @@ config.json; a changed field refuses the resume; a field that has its own flag i
 twice is refused; max_completion_tokens is sent instead of max_tokens; the options of the openai backend are
 refused for another backend; --system-prompt none sends no system turn (and the default sends an empty one);
 reasoning_content is stored apart and grading sees only the final content; every sample records finish_reason;
---truncated wrong counts a truncated right answer wrong while the default grades it; the truncated count is in
-the summary and the leaderboard; off a terminal, a plain progress line is printed while a run goes.
+--truncated wrong counts a truncated right answer wrong while the default grades it, and `score --truncated`
+switches a stored run either way without regrading; the truncated count is in the summary and the leaderboard; off a terminal, a plain progress line is printed while a run goes.
 
 Run: python -m pytest -q tests/test_request_options.py
 """
@@ -141,11 +141,27 @@ def test_truncated_count_is_in_the_leaderboard(tmp_path, capsys):
     assert row["truncated"] == "16"
 
 
-def test_a_changed_truncated_policy_refuses_the_resume(tmp_path, capsys):
+def test_the_truncated_policy_is_decided_at_scoring_time(tmp_path, capsys):
+    """One run gives both numbers: `score --truncated wrong|grade` recounts the stored verdicts (no regrading, no
+    generation), records the policy (and the previous one in history), and a rerun of `run` keeps it."""
     with FakeOpenAIServer(script=answers_for("aime24", cut_on_odd)) as server:
         assert run(server, tmp_path) == 0
-        assert run(server, tmp_path, "--truncated", "wrong") == 2
-    assert "truncated: run has 'grade', asked 'wrong'" in capsys.readouterr().err
+        scores_before = (run_dir(tmp_path) / "scores.jsonl").read_bytes()
+        summary = lambda: json.loads((run_dir(tmp_path) / "summary.json").read_text())  # noqa: E731
+        assert summary()["pass@1"] == pytest.approx(100.0)
+        assert main(["score", str(run_dir(tmp_path)), "--truncated", "wrong", "--no-progress"]) == 0
+        assert summary()["pass@1"] == pytest.approx(100 * 14 / 30) and summary()["truncated"] == "wrong"
+        assert (run_dir(tmp_path) / "scores.jsonl").read_bytes() == scores_before   # nothing regraded
+        config = json.loads((run_dir(tmp_path) / "config.json").read_text())
+        assert config["truncated"] == "wrong" and config["history"][-1] == {"truncated": "grade"}
+        assert run(server, tmp_path) == 0   # the same command: resumes, keeps the policy
+        assert summary()["pass@1"] == pytest.approx(100 * 14 / 30)
+        assert len(server.generation_attempts()) == 30
+        assert main(["score", str(run_dir(tmp_path)), "--truncated", "grade", "--no-progress"]) == 0
+        assert summary()["pass@1"] == pytest.approx(100.0)
+        capsys.readouterr()
+        assert main(["show", str(run_dir(tmp_path)), "--truncated", "--limit", "1"]) == 0
+        assert "counted wrong" not in capsys.readouterr().out
 
 
 def test_plain_progress_lines_when_stdout_is_not_a_terminal(tmp_path, capsys):

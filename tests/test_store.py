@@ -54,8 +54,9 @@ def test_torn_last_line_is_moved_aside_and_appends_continue(tmp_path):
 
 def test_malformed_middle_line_names_file_and_line(tmp_path):
     path = tmp_path / "samples.jsonl"
-    path.write_text('{"a": 1}\n{not json}\n{"a": 2}\n')
-    with pytest.raises(RunStoreError, match=r"samples.jsonl:2: malformed JSONL line .*delete or repair"):
+    row = '{"problem_id": "a", "sample_index": %d, "text": "x"}\n'
+    path.write_text(row % 0 + '{not json}\n' + row % 1)
+    with pytest.raises(RunStoreError, match=r"samples.jsonl:2: malformed JSONL line .*delete that line and re-run"):
         read_jsonl(path)
 
 
