@@ -60,6 +60,7 @@ class RunSettings:
     truncated: str = "grade"              # "wrong": a response cut at max_tokens counts wrong (scoring.score_row)
     shard: tuple[int, int] | None = None  # (K, N): generate only shard K of N (mimo_eval/shard.py)
     progress_every: tuple[float, float] = (60.0, 10.0)   # plain progress line (not a terminal): seconds, percent
+    limit: int | None = None              # the first `limit` problems only (evaluation during RL training)
 
 
 def sample_seed(seed: int, problem_id: str, index: int) -> int:
@@ -94,7 +95,7 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
         "system_prompt": s.system_prompt, "temperature": s.sampling.temperature, "top_p": s.sampling.top_p,
         "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
         "code_mode": s.code_mode if bench.grader == "code" else None,
-        "truncated": s.truncated, "shard": shard_label(s.shard),
+        "truncated": s.truncated, "shard": shard_label(s.shard), "limit": s.limit,
         "backend": backend.config(), "generation_options": generation_options(backend.config()),
         "versions": versions,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -151,7 +152,7 @@ def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None,
 def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | None = None) -> Path:
     """Run (or resume) one benchmark for one model; returns the run directory."""
     bench = registry.get(s.benchmark)
-    problems = load_problems(bench, s.benchmark_options)
+    problems = load_problems(bench, s.benchmark_options)[:s.limit]   # a subset changes benchmark_version too
     n = bench.default_n if s.n is None else s.n   # not `or`: n=0 must be refused, not run at the default
     if n < 1:
         raise ValueError(f"n must be >= 1 samples per problem, got {n}")
@@ -299,7 +300,7 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
         raise ValueError(f"{run_dir} is shard {config['shard']} of a run: join the shards with `mimo-eval merge "
                          "SHARD_DIRS... --out DIR`, then score DIR")
     bench = registry.get(config["benchmark"])
-    problems = load_problems(bench, config.get("benchmark_options", {}))
+    problems = load_problems(bench, config.get("benchmark_options", {}))[:config.get("limit")]
     if benchmark_version(problems) != config["benchmark_version"]:
         raise ValueError(f"{run_dir}: the benchmark data changed since this run ({config['benchmark_version']} -> "
                          f"{benchmark_version(problems)}); re-run it with --new-run instead of re-scoring")
