@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -91,6 +92,6 @@ def _start_wandb(run_dir: Path, settings: Mapping[str, Any]):
         raise RuntimeError("wandb_project needs the wandb package: pip install 'mimo-eval[wandb]'") from None
     id_file = run_dir / "wandb_id"
     if not id_file.is_file():
-        id_file.write_text(wandb.util.generate_id() + "\n")
+        id_file.write_text(secrets.token_hex(4) + "\n")   # wandb run ids are [a-z0-9]
     return wandb.init(project=settings["project"], name=settings["name"], config=dict(settings["config"]),
                       id=id_file.read_text().strip(), resume="allow", dir=str(run_dir))

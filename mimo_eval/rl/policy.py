@@ -88,7 +88,9 @@ def build_model(cfg: RLConfig, tokenizer, *, trainable: bool = True):
     if not trainable:
         return model.eval().requires_grad_(False)
     use_gc = cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else device.startswith("cuda")
-    if use_gc:
+    if use_gc and hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5 renamed it
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    elif use_gc:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if cfg.lora_rank:
         model = _with_lora(cfg, model)
