@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mimo_eval.rl.config import RLConfig
+from mimo_eval.rl.config import ConfigError, RLConfig
 
 
 def evaluate(engine, cfg: RLConfig, step: int, run_dir: Path) -> dict[str, float]:
@@ -22,6 +22,8 @@ def evaluate(engine, cfg: RLConfig, step: int, run_dir: Path) -> dict[str, float
     from mimo_eval.run import RunSettings, execute
     from mimo_eval.types import SamplingParams
 
+    if not hasattr(engine, "eval_backend"):
+        raise ConfigError(f"eval_every: the {type(engine).__name__} rollout engine has no eval_backend() (use engine hf)")
     backend = engine.eval_backend(f"step_{step}")
     sampling = SamplingParams(temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
                               max_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens, seed=cfg.seed)
