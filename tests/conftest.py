@@ -5,8 +5,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def docker_sandbox_or_skip(workers: int):
@@ -20,3 +23,15 @@ def docker_sandbox_or_skip(workers: int):
         if os.environ.get("CI") == "true" or os.environ.get("MIMO_REQUIRE_DOCKER") == "1":
             pytest.fail(f"the Docker tests must run here: {exc}")
         pytest.skip(str(exc))
+
+
+def framework_python(name: str) -> Path:
+    """.venvs/<name>/bin/python (tools/setup_frameworks.sh), or a skip when it is missing or half-built; in CI
+    (CI=true or MIMO_REQUIRE_DOCKER=1) a missing venv fails instead."""
+    python = ROOT / ".venvs" / name / "bin" / "python"
+    if python.exists() and (python.parent.parent / ".mimo-stamp").exists():
+        return python
+    message = f".venvs/{name} is missing or half-built: run `bash tools/setup_frameworks.sh {name}`"
+    if os.environ.get("CI") == "true" or os.environ.get("MIMO_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"the framework tests must run here: {message}")
+    pytest.skip(message)

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import framework_python
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {  # the cases each script must report, so a script that silently skipped one fails here
@@ -24,20 +25,10 @@ EXPECTED = {  # the cases each script must report, so a script that silently ski
 }
 
 
-def _venv_python(name: str) -> Path:
-    python = ROOT / ".venvs" / name / "bin" / "python"
-    if python.exists() and (python.parent.parent / ".mimo-stamp").exists():
-        return python
-    message = f".venvs/{name} is missing or half-built: run `bash tools/setup_frameworks.sh {name}`"
-    if os.environ.get("CI") == "true" or os.environ.get("MIMO_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"the exactness tests must run here: {message}")
-    pytest.skip(message)
-
-
 @pytest.mark.parametrize("name", ["verl", "trl"])
 def test_loss_and_advantages_equal_the_frameworks(name):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([str(_venv_python(name)), str(ROOT / "tests" / "frameworks" / f"exact_{name}.py")],
+    proc = subprocess.run([str(framework_python(name)), str(ROOT / "tests" / "frameworks" / f"exact_{name}.py")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
