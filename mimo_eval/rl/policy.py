@@ -30,7 +30,7 @@ def mixed_precision(cfg: RLConfig, device: str) -> bool:
 
 
 def autocast(cfg: RLConfig, device: str):
-    """The compute context of every forward (rollout, log-probs, loss): bf16 autocast under bf16-mixed."""
+    """The compute context of every forward (rollouts, log-probs): bf16 autocast under bf16-mixed."""
     import torch
 
     if not mixed_precision(cfg, device):
