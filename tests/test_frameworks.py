@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import framework_python
+from conftest import venv_python
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ["trl", "verl", "openrlhf", "verifiers"]
@@ -20,7 +20,7 @@ CHECK_TIMEOUT_S = 1800
 
 @pytest.mark.parametrize("name", FRAMEWORKS)
 def test_framework_drives_our_adapters(name):
-    python = framework_python(name)
+    python = venv_python(name, "the framework tests")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run([str(python), "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider",
                            f"tests/frameworks/check_{name}.py"], cwd=ROOT, env=env, capture_output=True,

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import framework_python
+from conftest import venv_python
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {  # the cases each script must report, so a script that silently skipped one fails here
@@ -28,7 +28,7 @@ EXPECTED = {  # the cases each script must report, so a script that silently ski
 @pytest.mark.parametrize("name", ["verl", "trl"])
 def test_loss_and_advantages_equal_the_frameworks(name):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([str(framework_python(name)), str(ROOT / "tests" / "frameworks" / f"exact_{name}.py")],
+    proc = subprocess.run([str(venv_python(name, "the exactness tests")), str(ROOT / "tests" / "frameworks" / f"exact_{name}.py")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -58,12 +58,6 @@ class HFEngine:
     def sync_weights(self) -> None:
         pass  # the policy module is the engine
 
-    def eval_backend(self, name: str):
-        """The harness's backend over the policy module, for evaluation during training (rl/evaluate.py)."""
-        from mimo_eval.backends.hf import HFBackend
-
-        return HFBackend.from_loaded(self.model, self.tokenizer, name=name)
-
 
 def weight_buckets(named: Iterable[tuple[str, Any]], bucket_bytes: int) -> Iterator[list[tuple[str, Any]]]:
     """Group (name, tensor) pairs into lists of about bucket_bytes, so a sync is a few large copies

@@ -16,13 +16,14 @@ from mimo_eval.rl.config import ConfigError, RLConfig
 from mimo_eval.rl.data import Problem
 
 
-def resolve_device(cfg: RLConfig) -> str:
+def resolve_device(cfg: RLConfig) -> tuple[str, Any]:
+    """(device, compute dtype): bf16 under bf16-mixed (what a rollout engine should run in), else fp32."""
     import torch
 
     device = cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device: {device!r} asked for but CUDA is not available")
-    return device
+    return device, torch.bfloat16 if mixed_precision(cfg, device) else torch.float32
 
 
 def mixed_precision(cfg: RLConfig, device: str) -> bool:
@@ -69,7 +70,7 @@ def build_tokenizer(cfg: RLConfig):
 def build_model(cfg: RLConfig, tokenizer, *, trainable: bool = True):
     import torch
 
-    device = resolve_device(cfg)
+    device = resolve_device(cfg)[0]
     # master weights in fp32; only a frozen model under bf16 autocast may hold bf16 weights
     dtype = torch.bfloat16 if not trainable and mixed_precision(cfg, device) else torch.float32
     if cfg.model == "llama-config":

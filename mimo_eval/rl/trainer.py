@@ -43,7 +43,7 @@ class GRPOLoop:
         if not cfg.data:
             raise ConfigError("data: required: a verl-layout .jsonl/.parquet file or a Hub dataset id")
         self.cfg = cfg
-        self.device = resolve_device(cfg)
+        self.device = resolve_device(cfg)[0]
         set_determinism(cfg, self.device)  # before the first CUDA matmul
         self.tokenizer = build_tokenizer(cfg)
         self.model = build_model(cfg, self.tokenizer)
