@@ -28,8 +28,9 @@ EXPECTED = {  # the cases each script must report, so a script that silently ski
 @pytest.mark.parametrize("name", ["verl", "trl"])
 def test_loss_and_advantages_equal_the_frameworks(name):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([str(venv_python(name, "the exactness tests")), str(ROOT / "tests" / "frameworks" / f"exact_{name}.py")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    script = ROOT / "tests" / "frameworks" / f"exact_{name}.py"
+    proc = subprocess.run([str(venv_python(name, "the exactness tests")), str(script)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     diffs = {k: v for k, v in report.items() if k != "framework"}

@@ -10,9 +10,10 @@ checkpointing on, response-only chunked log-probs): fp32 weights 4P, fp32 gradie
 copies autocast caches 2P; activations 2*L*H*N (one bf16 hidden state per layer kept by checkpointing) plus one
 layer recomputed, ~2*N*(6H + 3I); the LM head 12*chunk*V (fp32 logits, log-softmax and their gradient for one
 chunk), where the loop before took fp32 log-softmax over the full vocabulary at every position, 4*N*V bytes
-per copy (shown in brackets). Not counted: the rollout engine's KV cache (the hf engine generates with the same weights; vLLM takes
-vllm_gpu_memory_utilization of the GPU), a frozen reference (beta > 0: +2P), allocator fragmentation. What does
-not fit one GPU is what `mimo-eval export verl` is for (FSDP shards weights, gradients and optimiser state).
+per copy (shown in brackets). Not counted: the rollout engine's KV cache (the hf engine generates with the same
+weights; vLLM takes vllm_gpu_memory_utilization of the GPU), a frozen reference (beta > 0: +2P), allocator
+fragmentation. What does not fit one GPU is what `mimo-eval export verl` is for (FSDP shards weights, gradients and
+optimiser state).
 Shapes are the models' published config.json values; nothing is downloaded (the model is built on torch's meta
 device to count parameters).
 """
@@ -51,7 +52,8 @@ def parameters(shape) -> int:
 def estimate(shape, tokens: int, chunk: int) -> dict[str, float]:
     h, i, layers, _, _, vocab, _ = shape
     p = parameters(shape)
-    return {"params": p, "states": 18 * p / GIB, "activations": (2 * layers * h * tokens + 2 * tokens * (6 * h + 3 * i)) / GIB,
+    activations = 2 * layers * h * tokens + 2 * tokens * (6 * h + 3 * i)
+    return {"params": p, "states": 18 * p / GIB, "activations": activations / GIB,
             "head": 12 * min(chunk, tokens) * vocab / GIB, "full_vocab": 4 * tokens * vocab / GIB}
 
 

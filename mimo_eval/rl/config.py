@@ -127,7 +127,8 @@ def _check(cfg: RLConfig) -> None:
     if cfg.eval_every and not cfg.eval_benchmarks:
         raise ConfigError("eval_benchmarks: eval_every > 0 needs benchmarks, e.g. {math500: 100} (name -> problems)")
     if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in cfg.eval_benchmarks.values()):
-        raise ConfigError(f"eval_benchmarks: each value is a problem count >= 0 (0 = all), got {dict(cfg.eval_benchmarks)}")
+        raise ConfigError(f"eval_benchmarks: each value is a problem count >= 0 (0 = all), "
+                          f"got {dict(cfg.eval_benchmarks)}")
     if cfg.train_batch % cfg.mini_batch:
         raise ConfigError(f"mini_batch: {cfg.mini_batch} must divide train_batch ({cfg.train_batch})")
     if cfg.group_size < 2:

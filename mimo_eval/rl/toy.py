@@ -1,9 +1,9 @@
 """The toy verifiable task of the bundled example and the CPU tests: no download, no GPU.
 
-"Q a + b A" -> the answer is a + b (a in 0..9, b in 0..1, 19 prompts; benchmarks/toy_add.py), written as a boxed number and graded by the real math grader
-in reward mode (a box is required; two different boxes score 0). The tokenizer is built in code: a word-level
-vocabulary where each boxed answer `\\boxed{n}` is one token, so a random 0.1M-parameter Llama already gets some
-answers right and GRPO has mixed groups to learn from within a minute on CPU.
+"Q a + b A" -> the answer is a + b (a in 0..9, b in 0..1, 19 prompts; benchmarks/toy_add.py), written as a boxed
+number and graded by the real math grader in reward mode (a box is required; two different boxes score 0). The
+tokenizer is built in code: a word-level vocabulary where each boxed answer `\\boxed{n}` is one token, so a random
+0.1M-parameter Llama already gets some answers right and GRPO has mixed groups to learn from in minutes on CPU.
 
     python -m mimo_eval.rl.toy examples/rl_toy/train.jsonl   # rewrite the bundled data file
 """
