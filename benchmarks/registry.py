@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from benchmarks import aime24, aime25, livecodebench, math500, qwen25math_math100
+from benchmarks import aime24, aime25, livecodebench, math500, qwen25math_math100, toy_add
 from benchmarks.types import Benchmark
 
 _LCB_OPTIONS = ("start_date", "end_date", "data_path")
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Benchmark] = {
                             livecodebench.PROMPT, "code", livecodebench.BREAKDOWN_KEYS),
     "qwen25math_math100": Benchmark("qwen25math_math100", qwen25math_math100.load, qwen25math_math100.DEFAULT_N,
                                     qwen25math_math100.PROMPT, "math", qwen25math_math100.BREAKDOWN_KEYS),
+    "toy_add": Benchmark("toy_add", toy_add.load, toy_add.DEFAULT_N, toy_add.PROMPT, "math", toy_add.BREAKDOWN_KEYS),
 }
 
 

@@ -23,6 +23,12 @@ BASE = {"model": "llama-config", "model_config": {"hidden_size": 8}}
     ({"group_size": 1}, "group_size: must be >= 2"),
     ({"easy_alpha": 1.5}, "easy_alpha"),
     ({"adam_betas": [0.9]}, "adam_betas: expected a list of numbers"),
+    ({"dtype": "bfloat16"}, "dtype: replaced by precision"),               # the old key says where it went
+    ({"precision": "bf16"}, "precision: 'bf16' is not one of"),            # pure bf16 weights lose lr-1e-6 updates
+    ({"dual_clip": 1.0}, "dual_clip: the bound must be > 1"),
+    ({"eval_every": 10}, "eval_benchmarks: eval_every > 0 needs benchmarks"),
+    ({"eval_benchmarks": {"aime24": -1}}, "eval_benchmarks: each value is a problem count"),
+    ({"lora_rank": -4}, "lora_rank: must be >= 0"),
 ])
 def test_bad_values_are_named(bad, named):
     with pytest.raises(ConfigError, match=named.replace("(", r"\(")):

@@ -3,8 +3,9 @@ tokenizer, the toy task of examples/rl_toy.yaml, the real RewardPool and the rea
 
     python -m pytest -q tests/test_rl_loop.py
 
-- reward goes up: mean reward of the last 10 steps beats the first 10 by >= 0.08 on each of three seeds (the
-  task starts near 0.05; measured 0.043 -> 0.212, 0.060 -> 0.200, 0.050 -> 0.150 for seeds 0, 1, 2);
+- reward goes up: the mean reward of fresh (main-stream) draws over the last 10 steps beats the first 10 by >= 0.08
+  on each of three seeds (the task starts near 0.05; measured 0.069 -> 0.320, 0.046 -> 0.299, 0.066 -> 0.250 for
+  seeds 0, 1, 2), and the steps fill their batches of 8 informative groups (measured: 1 step of 180 short);
 - resume: N steps + checkpoint + resume + N steps gives the same losses as 2N uninterrupted (within 1e-6), also
   when the resume lands on an epoch boundary (verl #5725), and after a `kill -9` of a CLI run.
 """
@@ -47,11 +48,12 @@ def _rows(run_dir: Path) -> list[dict]:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_reward_goes_up(tmp_path, pool, seed):
-    rows = _rows(train(_cfg(tmp_path, seed=seed), rewards=pool))
-    rewards = [r["reward/mean"] for r in rows]
+    rows = _rows(train(_cfg(tmp_path, seed=seed, eval_every=0), rewards=pool))
+    rewards = [r["reward/fresh_mean"] for r in rows]   # pool re-draws left out: they rise without learning
     first, last = sum(rewards[:10]) / 10, sum(rewards[-10:]) / 10
-    # a random policy stays near 0.05; measured +0.17, +0.14, +0.10 (seeds 0, 1, 2), so the margin is set below those
+    # a random policy stays near 0.05; measured +0.25, +0.25, +0.18 (seeds 0, 1, 2), so the margin is set below those
     assert last >= first + 0.08, (seed, first, last)
+    assert sum(r["short_of_batch"] > 0 for r in rows) <= 3, [r["short_of_batch"] for r in rows]  # before: 59 of 60
 
 
 def _losses(run_dir: Path) -> list[float | None]:

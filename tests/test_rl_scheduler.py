@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from graders.rewards.types import RewardResult
-from mimo_eval.rl.data import EasyPool, Problem, PromptCursor
+from mimo_eval.rl.data import DataError, EasyPool, Problem, PromptCursor
 from mimo_eval.rl.scheduler import Rollout, SeamlessScheduler
 
 G = 4
@@ -133,19 +133,103 @@ def test_masked_rollouts_do_not_make_a_group_informative():
 def test_easy_pool_draw_frequency():
     """MiMo's alpha = 0.1: over 10,000 seeded draws from a non-empty pool, 0.10 +- 0.01 come from it."""
     pool = EasyPool(0.1, seed=1234)
-    pool.update(3, True)
+    pool.record(3, False, solved_by_all=True, scores=[1.0])
     cursor = PromptCursor(50, seed=0)
     drawn = sum(pool.draw(cursor)[1] for _ in range(10_000))
     assert drawn / 10_000 == pytest.approx(0.10, abs=0.01)
+    assert pool.metrics()["easy_pool/draw_frac"] == pytest.approx(drawn / 10_000)
+
+
+def test_pool_members_leave_the_main_stream():
+    """MiMo: solved problems go to the pool and come back only through it. With 30 of 50 problems in the pool,
+    no main-stream draw returns one of them (before: ~60% of main-stream draws were pool members), and every
+    other problem still comes up each epoch."""
+    pool = EasyPool(0.1, seed=5)
+    for i in range(30):
+        pool.record(i, False, solved_by_all=True, scores=[1.0])
+    cursor = PromptCursor(50, seed=0)
+    draws = [pool.draw(cursor) for _ in range(2_000)]
+    fresh = [i for i, from_pool in draws if not from_pool]
+    assert not set(fresh) & set(range(30)) and set(fresh) == set(range(30, 50))
+    assert {i for i, from_pool in draws if from_pool} <= set(range(30))
+
+
+def test_a_fully_pooled_dataset_draws_from_the_pool():
+    pool = EasyPool(0.1, seed=0)
+    for i in range(3):
+        pool.record(i, False, solved_by_all=True, scores=[1.0])
+    assert all(pool.draw(PromptCursor(3, seed=0))[1] for _ in range(20))
 
 
 def test_easy_pool_stores_solved_and_drops_regressed():
-    sched = _scheduler([4, 2, 4, 0], chunk=4, rounds=1)
+    sched = _scheduler([4, 2, 4, 0], chunk=4, rounds=1, alpha=0.1)
     with pytest.warns(UserWarning):
-        sched.collect(4)
-    assert sched.pool.members == [0, 2]
-    sched.pool.update(0, solved_by_all=False)
-    assert sched.pool.members == [2]
+        collected = sched.collect(4)
+    assert sched.pool.members == [0, 2] and collected.metrics["easy_pool/admitted"] == 2
+    sched.pool.record(0, True, solved_by_all=False, scores=[0.0])
+    assert sched.pool.members == [2] and sched.pool.metrics()["easy_pool/removed"] == 1
+
+
+def test_alpha_zero_disables_the_pool():
+    """easy_alpha 0: nothing is admitted, so a solved problem stays in the main stream."""
+    sched = _scheduler([4, 2], chunk=2, rounds=1, alpha=0.0)
+    with pytest.warns(UserWarning):
+        sched.collect(2)
+    assert sched.pool.members == []
+
+
+def test_fresh_and_pool_rewards_are_logged_apart():
+    """Problem 0 (always solved) is in the pool; at alpha 0.5 it is re-drawn often: its 1.0s go to
+    reward/pool_mean, the fresh draws' rewards to reward/fresh_mean, and reward/mean mixes both."""
+    counts = [4, 1, 1, 1, 1]
+    sched = _scheduler(counts, chunk=2, rounds=4, alpha=0.5)
+    sched.pool.record(0, False, solved_by_all=True, scores=[1.0] * G)
+    sched.pool.metrics()
+    with pytest.warns(UserWarning):
+        m = sched.collect(8).metrics
+    assert m["reward/pool_mean"] == 1.0 and m["reward/fresh_mean"] == 0.25
+    assert m["reward/fresh_mean"] < m["reward/mean"] < m["reward/pool_mean"]
+
+
+def test_overlong_prompts_are_skipped_and_counted():
+    """An encoder returning None (prompt over max_prompt_tokens) skips that problem, counted; never a crash."""
+    counts = [2] * 6
+    sched = _scheduler(counts, chunk=2)
+    sched.encode = lambda p: None if p.index % 3 == 0 else (p.index,)
+    collected = sched.collect(3)
+    assert [g.problem.index for g in collected.groups] == [1, 2, 4]
+    assert collected.metrics["prompts/skipped_too_long"] >= 2
+
+
+def test_all_prompts_too_long_is_one_clear_error():
+    sched = _scheduler([2, 2], chunk=2)
+    sched.encode = lambda p: None
+    with pytest.raises(DataError, match="max_prompt_tokens"):
+        sched.collect(1)
+
+
+class _OptionsGrader(FakeGrader):
+    def __init__(self, pass_counts):
+        super().__init__(pass_counts)
+        self.options = []
+
+    def submit(self, kind, response, reference, options=None):
+        self.options.append(options)
+        return super().submit(kind, response, reference, options)
+
+
+def test_per_problem_reward_options_override_the_runs():
+    """extra_info.reward_options (what the verl adapter reads, e.g. code tiers) reach the grader, over the
+    run's reward_options; a problem without them gets the run's."""
+    counts = [2, 2]
+    grader = _OptionsGrader(counts)
+    sched = _scheduler(counts, chunk=2, grader=grader)
+    sched.problems = [Problem(0, ({"role": "user", "content": "0"},), "fake", 2,
+                              {"reward_options": {"reward": "soft", "tiers": [0, 1]}}), sched.problems[1]]
+    sched.reward_options = {"reward": "strict", "timeout_s": 3}
+    sched.collect(2)
+    assert grader.options[:G] == [{"reward": "soft", "tiers": [0, 1], "timeout_s": 3}] * G
+    assert grader.options[G:2 * G] == [{"reward": "strict", "timeout_s": 3}] * G
 
 
 def test_reward_work_overlaps_generation():

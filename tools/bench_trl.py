@@ -29,7 +29,7 @@ def ours(seed: int, steps: int, matched: bool, pool) -> dict:
     from mimo_eval.rl.trainer import train
 
     out = Path(tempfile.mkdtemp(prefix="bench_ours_"))
-    over = {"seed": seed, "steps": steps, "save_every": steps, "output_dir": str(out), "progress": False}
+    over = {"seed": seed, "steps": steps, "save_every": steps, "output_dir": str(out), "progress": False, "eval_every": 0}
     if matched:
         over.update(dynamic_sampling=False, easy_alpha=0.0, rollout_chunk=8, max_gen_rounds=1)
     start = time.perf_counter()

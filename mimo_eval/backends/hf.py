@@ -32,6 +32,14 @@ class HFBackend:
         self.batch_size, self.trust_remote_code = batch_size, trust_remote_code
         self._loaded: tuple[Any, Any] | None = None
 
+    @classmethod
+    def from_loaded(cls, model: Any, tokenizer: Any, *, name: str, batch_size: int = 8) -> "HFBackend":
+        """A backend around a model already in memory, e.g. the RL loop's policy evaluated during training
+        (mimo_eval/rl/evaluate.py); the caller puts it in eval mode."""
+        backend = cls(model=name, batch_size=batch_size)
+        backend._loaded = (model, tokenizer)
+        return backend
+
     def generate(self, requests: Sequence[Request], sampling: SamplingParams) -> Iterator[Completion]:
         import torch
         from transformers import LogitsProcessorList

@@ -40,7 +40,7 @@ class LossStats:
 def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, *,
                 eps_low: float, eps_high: float, loss_agg: str = "token-mean", total_tokens: float | None = None,
                 total_seqs: float | None = None, beta: float = 0.0, ref_logp: torch.Tensor | None = None,
-                ) -> tuple[torch.Tensor, LossStats]:
+                dual_clip: float | None = None) -> tuple[torch.Tensor, LossStats]:
     """logp, old_logp, ref_logp, mask: [B, T] over response tokens; advantages: [B].
 
     token-mean: sum over tokens / total_tokens (Eq. 1's 1/sum len(o_i)); seq-mean-token-mean: mean over each
@@ -52,6 +52,8 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Te
     unclipped = ratio * adv
     clipped = torch.clamp(ratio, 1 - eps_low, 1 + eps_high) * adv
     per_token = -torch.minimum(unclipped, clipped)                              # [B, T]
+    if dual_clip is not None:  # A < 0: the loss is at most -c * A however far the ratio has grown
+        per_token = torch.where(adv < 0, torch.minimum(per_token, -dual_clip * adv), per_token)
     kl = torch.zeros((), dtype=logp.dtype)
     if beta > 0:
         if ref_logp is None:
@@ -76,22 +78,51 @@ def _aggregate(per_token: torch.Tensor, mask: torch.Tensor, loss_agg: str, total
         return (per_token * mask).sum() / denom
     if loss_agg == "seq-mean-token-mean":
         per_seq = (per_token * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)  # [B]
-        denom = total_seqs if total_seqs is not None else per_token.shape[0]
+        denom = total_seqs if total_seqs is not None else (mask.sum(dim=1) > 0).sum().clamp(min=1)
         return per_seq.sum() / denom
     raise ValueError(f"loss_agg must be token-mean or seq-mean-token-mean, got {loss_agg!r}")
 
 
-def token_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, temperature: float = 1.0,
-                   with_entropy: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Log-prob of each next token under `model`: [B, T-1] (position t scores token t+1), and its entropy.
+def response_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, mask: torch.Tensor, *,
+                      temperature: float = 1.0, chunk: int = 1024, with_entropy: bool = False,
+                      ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Log-prob of each response token under `model`, and its entropy: [B, T-1], position t scoring token t+1,
+    0 where mask is 0 (prompt, padding, masked samples: never computed).
 
-    Logits are divided by the sampling temperature, so the ratio compares the distributions that were sampled."""
-    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1].float()  # [B, T-1, V]
-    logits = logits / temperature
+    The decoder runs once over the whole sequence; the LM head and the fp32 log-softmax only over the positions
+    in `mask`, `chunk` tokens at a time, each chunk recomputed in backward (activation checkpointing), so peak
+    memory holds one [chunk, V] block instead of [B, T, V]. Logits are divided by the sampling temperature, so the
+    ratio compares the distributions that were sampled. Needs a plain LM head (Llama, Qwen, MiMo); a model that
+    rescales logits after the head (Gemma 2's soft-capping) would need that step here."""
+    from torch.utils.checkpoint import checkpoint
+
+    hidden = model.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # [B, T, H]
+    head = model.get_output_embeddings()
+    chosen = mask > 0                                                                         # [B, T-1]
+    h = hidden[:, :-1][chosen]                                                                # [N, H]
+    targets = input_ids[:, 1:][chosen]                                                        # [N]
+    logps, entropies = [], []
+    for s in range(0, h.shape[0], chunk):
+        args = (head, h[s:s + chunk], targets[s:s + chunk], temperature, with_entropy)
+        logp, ent = checkpoint(_head_logp, *args, use_reentrant=False) if torch.is_grad_enabled() \
+            else _head_logp(*args)
+        logps.append(logp)
+        entropies.append(ent)
+    flat = torch.cat(logps) if logps else h.new_zeros(0, dtype=torch.float32)
+    logp = flat.new_zeros(chosen.shape).masked_scatter(chosen, flat)                          # [B, T-1]
+    entropy = None
+    if with_entropy:
+        flat_ent = torch.cat(entropies) if entropies else flat.detach()
+        entropy = flat_ent.new_zeros(chosen.shape).masked_scatter(chosen, flat_ent)
+    return logp, entropy
+
+
+def _head_logp(head, h: torch.Tensor, targets: torch.Tensor, temperature: float, with_entropy: bool):
+    logits = head(h).float() / temperature                                                    # [n, V]
     logp_all = torch.log_softmax(logits, dim=-1)
-    logp = torch.gather(logp_all, 2, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)             # [B, T-1]
+    logp = torch.gather(logp_all, 1, targets.unsqueeze(1)).squeeze(1)                         # [n]
     entropy = None
     if with_entropy:
         with torch.no_grad():
-            entropy = -(logp_all.exp() * logp_all).sum(-1)                                   # [B, T-1]
+            entropy = -(logp_all.exp() * logp_all).sum(-1)                                    # [n]
     return logp, entropy

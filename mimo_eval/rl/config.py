@@ -28,6 +28,7 @@ class RLConfig:
     model_config: Mapping[str, Any] = field(default_factory=dict)
     tokenizer: str = ""                # "" = the model's; "toy-digits" = the in-code tokenizer of mimo_eval.rl.toy
     data: str = ""                     # verl RL layout, .jsonl or .parquet
+    val_data: str = ""                 # verl layout too: the exported verl run's val_files ("" = no verl validation)
     output_dir: str = "runs/rl"
     seed: int = 0
     steps: int = 100
@@ -47,18 +48,20 @@ class RLConfig:
     eps_high: float = 0.28
     loss_agg: str = "token-mean"       # or "seq-mean-token-mean" (GRPO paper); token-mean is MiMo Eq. 1
     beta: float = 0.0                  # KL coefficient; MiMo removes the KL term. > 0 loads a frozen reference
+    dual_clip: float | None = None     # dual-clip PPO bound c > 1 (verl's clip_ratio_c); None = off (MiMo, DAPO, TRL)
     scale_rewards: str = "group"       # "group": (r - mean) / std, MiMo Eq. 2; "none": r - mean (Dr. GRPO)
     # rollout
     engine: str = "hf"                 # "hf" (the policy module itself) or "vllm" (colocated, GPU only)
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 1024
-    max_prompt_tokens: int = 1024
+    max_prompt_tokens: int = 1024      # a longer prompt is skipped and counted (prompts/skipped_too_long)
     rollout_chunk: int = 0             # prompts per generation call; 0 = train_batch // 2 (continuous rollout)
     dynamic_sampling: bool = True      # drop groups whose scores are all equal (pass rate 0 or 1), refill
     max_gen_rounds: int = 10           # generation calls per step before training on what exists (verl's guard)
     easy_alpha: float = 0.1            # MiMo §3.3.2: probability of drawing from the easy pool; 0 disables it
     vllm_gpu_memory_utilization: float = 0.3
+    tensor_parallel: int = 1           # rollout tensor-parallel size of the exported verl run (this loop: one device)
     # rewards (graders.rewards.RewardPool)
     reward_workers: int = 2
     reward_timeout_s: float | None = None
@@ -66,12 +69,31 @@ class RLConfig:
     reward_routes: Mapping[str, str] = field(default_factory=dict)  # data_source (or fnmatch pattern) -> "math"|"code"
     # runtime
     device: str = "auto"
-    dtype: str = "auto"                # bf16 on CUDA, fp32 on CPU
+    # "bf16-mixed": fp32 master weights and AdamW state, bf16 autocast compute (what verl and TRL do); "fp32";
+    # "auto" = bf16-mixed on CUDA, fp32 on CPU. Pure bf16 weights are not offered: at lr 1e-6 most AdamW steps
+    # are below bf16's resolution and are lost.
+    precision: str = "auto"
     gradient_checkpointing: bool | None = None  # None = on for CUDA
-    deterministic: bool = True         # torch.use_deterministic_algorithms (bitwise resume on CPU)
+    logprob_chunk: int = 1024          # response tokens per chunk of the LM head (log-probs, entropy)
+    # torch.use_deterministic_algorithms; None = on for CPU (bitwise resume), off on CUDA. On CUDA, true sets
+    # CUBLAS_WORKSPACE_CONFIG=:4096:8 (cuBLAS refuses deterministic mode without it) and runs slower.
+    deterministic: bool | None = None
+    lora_rank: int = 0                 # > 0: train LoRA adapters through peft (extra [lora]) instead of all weights
+    lora_alpha: float = 32.0
+    lora_target_modules: str = "all-linear"
     save_every: int = 50
     keep_checkpoints: int = 2
+    hf_save_every: int = 0             # save_pretrained to output_dir/hf/step_N every K steps; 0 = at the end only
+    # evaluation during training with the harness (mimo_eval.run): benchmark -> problem count (0 = all)
+    eval_every: int = 0                # 0 = never
+    eval_benchmarks: Mapping[str, int] = field(default_factory=dict)
+    eval_n: int = 1                    # samples per problem
+    eval_temperature: float = 0.6      # MiMo's evaluation settings
+    eval_top_p: float = 0.95
+    eval_max_new_tokens: int = 0       # 0 = max_new_tokens
     tensorboard: bool = False
+    wandb_project: str = ""            # "" = no wandb (extra [wandb]); WANDB_MODE etc. are read by wandb itself
+    wandb_run_name: str = ""
     progress: bool = True
 
     def __post_init__(self):
@@ -82,9 +104,11 @@ class RLConfig:
 
 
 _CHOICES = {"loss_agg": ("token-mean", "seq-mean-token-mean"), "scale_rewards": ("group", "none"),
-            "engine": ("hf", "vllm"), "dtype": ("auto", "float32", "bfloat16", "float16")}
+            "engine": ("hf", "vllm"), "precision": ("auto", "fp32", "bf16-mixed")}
 _POSITIVE = ("steps", "train_batch", "mini_batch", "group_size", "max_new_tokens", "max_prompt_tokens",
-             "max_gen_rounds", "reward_workers", "save_every", "keep_checkpoints")
+             "max_gen_rounds", "reward_workers", "save_every", "keep_checkpoints", "logprob_chunk", "eval_n",
+             "tensor_parallel")
+_NON_NEGATIVE = ("hf_save_every", "eval_every", "eval_max_new_tokens", "lora_rank", "micro_batch", "rollout_chunk")
 
 
 def _check(cfg: RLConfig) -> None:
@@ -94,6 +118,17 @@ def _check(cfg: RLConfig) -> None:
     for name in _POSITIVE:
         if getattr(cfg, name) < 1:
             raise ConfigError(f"{name}: must be >= 1, got {getattr(cfg, name)}")
+    for name in _NON_NEGATIVE:
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"{name}: must be >= 0, got {getattr(cfg, name)}")
+    if cfg.dual_clip is not None and cfg.dual_clip <= 1:
+        raise ConfigError(f"dual_clip: the bound must be > 1 (verl's clip_ratio_c; 3.0 is its default), "
+                          f"got {cfg.dual_clip}")
+    if cfg.eval_every and not cfg.eval_benchmarks:
+        raise ConfigError("eval_benchmarks: eval_every > 0 needs benchmarks, e.g. {math500: 100} (name -> problems)")
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in cfg.eval_benchmarks.values()):
+        raise ConfigError(f"eval_benchmarks: each value is a problem count >= 0 (0 = all), "
+                          f"got {dict(cfg.eval_benchmarks)}")
     if cfg.train_batch % cfg.mini_batch:
         raise ConfigError(f"mini_batch: {cfg.mini_batch} must divide train_batch ({cfg.train_batch})")
     if cfg.group_size < 2:
@@ -114,11 +149,14 @@ def from_mapping(values: Mapping[str, Any], *, base_dir: Path | None = None) -> 
     """Build a config; a relative `data` path is taken from the YAML file's folder."""
     hints = typing.get_type_hints(RLConfig)
     unknown = sorted(set(values) - set(hints))
+    if unknown == ["dtype"]:
+        raise ConfigError("dtype: replaced by precision (bf16-mixed keeps fp32 master weights; fp32)")
     if unknown:
         raise ConfigError(f"unknown config key {unknown[0]!r}; known keys: {', '.join(hints)}")
     kwargs = {name: _coerce(name, value, hints[name]) for name, value in values.items()}
-    if base_dir is not None and kwargs.get("data") and not Path(kwargs["data"]).is_absolute():
-        kwargs["data"] = str((base_dir / kwargs["data"]).resolve())
+    for key in ("data", "val_data"):
+        if base_dir is not None and kwargs.get(key) and not Path(kwargs[key]).is_absolute():
+            kwargs[key] = str((base_dir / kwargs[key]).resolve())
     return RLConfig(**kwargs)
 
 

@@ -6,9 +6,8 @@ One row per problem, as verl's `RLHFDataset` reads it (and as DAPO-Math-17k ship
 so the same file drives this loop and an exported verl run. Files are .jsonl/.json or .parquet, read through
 `datasets`; a Hub dataset id works too when a hub is reachable.
 
-Easy pool (MiMo §3.3.2): problems solved in every rollout are stored; each draw comes from the pool with
-probability alpha (0.1). [inferred] A pool problem that is no longer solved every time leaves the pool; MiMo
-says nothing about removal.
+Easy pool (MiMo §3.3.2): `EasyPool` below, one self-contained component that any scheduler drives through
+three calls (draw, record, metrics) and checkpoints through state_dict.
 """
 from __future__ import annotations
 
@@ -95,24 +94,67 @@ class PromptCursor:
 
 
 class EasyPool:
-    """Indices of problems every rollout solved; `draw` mixes them back in with probability alpha."""
+    """MiMo's easy-data pool (arXiv 2505.07608 §3.3.2): "problems with a perfect pass rate of 1 are stored in an
+    easy data pool ... during the policy update, we sample problems from this pool with a probability of 10%".
+
+    - Admission: a problem every rollout solved (all correct) joins the pool and leaves the main stream: the
+      cursor's draws skip pool members, so solved problems stop costing rollouts that dynamic sampling throws away.
+    - Draw: with probability alpha a draw comes from the pool (uniformly over its members), else from the stream.
+      When every problem is in the pool, draws come from the pool.
+    - Removal [inferred: MiMo says nothing]: a pool problem that is re-drawn and not solved by every rollout leaves
+      the pool and returns to the main stream.
+    - alpha 0 disables the pool: nothing is admitted, nothing leaves the stream.
+    - metrics(): pool size, share of draws from the pool, admissions and removals, and the mean reward of fresh
+      and of pool draws apart (a re-drawn easy problem raises the mean reward without any learning), then reset.
+
+        index, from_pool = pool.draw(cursor)
+        pool.record(index, from_pool, solved_by_all=..., scores=[...])   # once the group's rewards are in
+        metrics = pool.metrics()                                          # once per step
+    """
 
     def __init__(self, alpha: float, seed: int):
         self.alpha = alpha
-        self.members: list[int] = []
+        self.members: list[int] = []       # a list, not a set: the pool's draws must be reproducible
         self._rng = random.Random(seed + 17)
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self._draws, self._pool_draws, self._admitted, self._removed = 0, 0, 0, 0
+        self._rewards: dict[bool, list[float]] = {False: [], True: []}
 
     def draw(self, cursor: PromptCursor) -> tuple[int, bool]:
         """(problem index, came from the pool)."""
-        if self.members and self._rng.random() < self.alpha:
+        self._draws += 1
+        everything_pooled = len(self.members) >= cursor.size
+        if self.members and (everything_pooled or self._rng.random() < self.alpha):
+            self._pool_draws += 1
             return self._rng.choice(self.members), True
-        return cursor.next(), False
+        while True:
+            index = cursor.next()
+            if index not in self.members:
+                return index, False
+            # a pool member's turn in the main stream is skipped: it comes back only through the pool
 
-    def update(self, index: int, solved_by_all: bool) -> None:
+    def record(self, index: int, from_pool: bool, *, solved_by_all: bool, scores: list[float | None]) -> None:
+        """A judged group: admit or remove its problem, and count its rewards as a fresh or a pool draw."""
+        self._rewards[from_pool].extend(s for s in scores if s is not None)
+        if self.alpha == 0:
+            return
         if solved_by_all and index not in self.members:
             self.members.append(index)
+            self._admitted += 1
         elif not solved_by_all and index in self.members:
             self.members.remove(index)
+            self._removed += 1
+
+    def metrics(self) -> dict[str, float]:
+        fresh, pooled = self._rewards[False], self._rewards[True]
+        out = {"easy_pool/size": len(self.members), "easy_pool/draw_frac": self._pool_draws / max(self._draws, 1),
+               "easy_pool/admitted": self._admitted, "easy_pool/removed": self._removed,
+               "reward/fresh_mean": sum(fresh) / len(fresh) if fresh else float("nan"),
+               "reward/pool_mean": sum(pooled) / len(pooled) if pooled else float("nan")}
+        self._reset_counters()
+        return out
 
     def state_dict(self) -> dict:
         return {"members": list(self.members), "rng": self._rng.getstate()}

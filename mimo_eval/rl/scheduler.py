@@ -12,6 +12,8 @@
 - FIFO early termination: groups are judged in launch order; the step stops once `need` groups are kept, which
   means every earlier-launched group has resolved. Groups launched after the last kept one are dropped (waste, as
   in MiMo's Table 2) and their queued reward calls cancelled; calls already running finish and are ignored.
+- Prompts longer than max_prompt_tokens (the encoder returns None) are skipped and counted, never a crash.
+- The easy pool (data.EasyPool) decides each draw and is told each judged group.
 - A guard: at most `max_gen_rounds` generation calls per step (verl's max_num_gen_batches); then the step trains
   on the groups it has, with a warning.
 Not Xiaomi's code (which is unpublished): the behaviour described in the report, re-implemented.
@@ -25,7 +27,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from mimo_eval.rl.data import EasyPool, Problem, PromptCursor
+from mimo_eval.rl.data import DataError, EasyPool, Problem, PromptCursor
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class SeamlessScheduler:
         return (self.kept_total + 1) / (self.judged + 2)
 
     def collect(self, need: int) -> Collected:
-        m = {"gen_s": 0.0, "reward_wait_s": 0.0, "rounds": 0, "drawn_from_pool": 0}
+        m = {"gen_s": 0.0, "reward_wait_s": 0.0, "rounds": 0, "skipped_long": 0}
         start = time.perf_counter()
         pending: deque[Group] = deque()
         kept: list[Group] = []
@@ -121,28 +123,39 @@ class SeamlessScheduler:
         return Collected(kept, self._metrics(m, kept, judged, pending, need, time.perf_counter() - start))
 
     def _launch(self, m: dict) -> list[Group]:
-        draws = [self.pool.draw(self.cursor) for _ in range(self.chunk)]
-        m["drawn_from_pool"] += sum(from_pool for _, from_pool in draws)
-        problems = [self.problems[i] for i, _ in draws]
-        prompts = [tuple(self.encode(p)) for p in problems]
+        draws = [self._draw(m) for _ in range(self.chunk)]
+        problems = [self.problems[i] for i, _, _ in draws]
+        prompts = [prompt for _, _, prompt in draws]
         t0 = time.perf_counter()
         outputs = self.engine.generate(prompts, self.group_size)
         m["gen_s"] += time.perf_counter() - t0
         m["rounds"] += 1
         groups = []
-        for problem, prompt, (_, from_pool), rollouts in zip(problems, prompts, draws, outputs):
+        for problem, prompt, (_, from_pool, _), rollouts in zip(problems, prompts, draws, outputs):
             kind = self.kind_for(problem.data_source)
-            futures = [self.rewards.submit(kind, r.text, problem.ground_truth, self.reward_options or None)
-                       for r in rollouts]
+            # a row's extra_info.reward_options (e.g. code tiers) override the run's, as the verl adapter reads them
+            options = {**self.reward_options, **(problem.extra_info.get("reward_options") or {})} or None
+            futures = [self.rewards.submit(kind, r.text, problem.ground_truth, options) for r in rollouts]
             groups.append(Group(self._seq, problem, prompt, from_pool, list(rollouts), futures))
             self._seq += 1
         return groups
+
+    def _draw(self, m: dict) -> tuple[int, bool, tuple[int, ...]]:
+        """The next problem whose prompt fits max_prompt_tokens; longer ones are skipped and counted."""
+        for _ in range(2 * len(self.problems) + 1):
+            index, from_pool = self.pool.draw(self.cursor)
+            prompt = self.encode(self.problems[index])
+            if prompt is not None:
+                return index, from_pool, tuple(prompt)
+            m["skipped_long"] += 1
+        raise DataError(f"no prompt fits max_prompt_tokens in {2 * len(self.problems) + 1} draws: raise it")
 
     def _judge(self, group: Group, kept: list[Group], judged: list[Group], m: dict) -> None:
         m["reward_wait_s"] += group.resolve()
         judged.append(group)
         self.judged += 1
-        self.pool.update(group.problem.index, group.solved_by_all)
+        self.pool.record(group.problem.index, group.from_pool, solved_by_all=group.solved_by_all,
+                         scores=group.scores)
         if group.informative or (not self.dynamic_sampling and any(s is not None for s in group.scores)):
             kept.append(group)
             self.kept_total += 1
@@ -163,9 +176,9 @@ class SeamlessScheduler:
             "frac_reward_zero_std": filtered / max(len(judged), 1),
             # generated but neither trained on nor needed to find the informative groups: terminated rollouts
             "sample_waste_ratio": g * len(dropped) / max(generated, 1),
-            "easy_pool/size": len(self.pool.members),
-            "easy_pool/draw_frac": m["drawn_from_pool"] / max(m["rounds"] * self.chunk, 1),
-            "reward/mean": _mean(scored), "reward/std": _std(scored),
+            **self.pool.metrics(),  # easy_pool/*, reward/fresh_mean, reward/pool_mean
+            "reward/mean": _mean(scored), "reward/std": _std(scored),   # fresh and pool draws together
+            "prompts/skipped_too_long": m["skipped_long"],
             "reward/masked": sum(s is None for s in scores), "reward/timeouts": reasons.count("timeout"),
             "reward/too_costly": reasons.count("response_too_costly"),   # a 0 the response earned by its cost
             "reward/infra_errors": reasons.count("infra_error"),

@@ -1,9 +1,9 @@
 """The toy verifiable task of the bundled example and the CPU tests: no download, no GPU.
 
-"Q a + b A" -> the answer is a + b (a in 0..9, b in 0..1, 19 prompts), written as a boxed number and graded by the real math grader
-in reward mode (a box is required; two different boxes score 0). The tokenizer is built in code: a word-level
-vocabulary where each boxed answer `\\boxed{n}` is one token, so a random 0.1M-parameter Llama already gets some
-answers right and GRPO has mixed groups to learn from within a minute on CPU.
+"Q a + b A" -> the answer is a + b (a in 0..9, b in 0..1, 19 prompts; benchmarks/toy_add.py), written as a boxed
+number and graded by the real math grader in reward mode (a box is required; two different boxes score 0). The
+tokenizer is built in code: a word-level vocabulary where each boxed answer `\\boxed{n}` is one token, so a random
+0.1M-parameter Llama already gets some answers right and GRPO has mixed groups to learn from in minutes on CPU.
 
     python -m mimo_eval.rl.toy examples/rl_toy/train.jsonl   # rewrite the bundled data file
 """
@@ -36,15 +36,12 @@ def build_tokenizer():
 
 
 def rows() -> list[dict]:
-    out = []
-    for a in range(10):
-        for b in range(2):
-            if a + b > 9:
-                continue
-            out.append({"data_source": DATA_SOURCE, "prompt": [{"role": "user", "content": f"Q {a} + {b} A"}],
-                        "ability": "math", "reward_model": {"style": "rule", "ground_truth": str(a + b)},
-                        "extra_info": {"index": len(out)}})
-    return out
+    """The problems of benchmarks/toy_add.py in verl's RL layout (the harness evaluates the same task)."""
+    from benchmarks import toy_add
+
+    return [{"data_source": DATA_SOURCE, "prompt": [{"role": "user", "content": p.prompt}], "ability": "math",
+             "reward_model": {"style": "rule", "ground_truth": p.reference}, "extra_info": {"index": i}}
+            for i, p in enumerate(toy_add.load())]
 
 
 def write_dataset(path: Path) -> None:

@@ -7,6 +7,11 @@ train_batch / mini_batch optimiser steps over those groups (the same samples; th
 ones are slightly off-policy and the ratio clip applies, as in MiMo's 512 / 32). mini_batch == train_batch is
 the on-policy setting of MiMo-7B-RL-0530: one update, ratio 1, the clip never binds. The old log-probs come from
 the training model itself, so a rollout engine's numerics (vLLM) never enter the ratio.
+
+Precision (policy.py): fp32 master weights and AdamW state, every forward under bf16 autocast when `precision` is
+bf16-mixed (the default on CUDA); backward and the optimiser step outside autocast. Besides the exact-resume
+checkpoints, the policy is saved with save_pretrained to `output_dir/hf/step_N` (every hf_save_every steps and at
+the end), a folder `mimo-eval run --backend hf --model` evaluates; evaluate.py runs the harness during training.
 """
 from __future__ import annotations
 
@@ -20,11 +25,15 @@ from mimo_eval.rl.batch import build_batch, micro_slices
 from mimo_eval.rl.config import ConfigError, RLConfig
 from mimo_eval.rl.data import EasyPool, PromptCursor, load_problems
 from mimo_eval.rl.logs import MetricsLog
-from mimo_eval.rl.policy import build_model, build_tokenizer, encoder
+from mimo_eval.rl.policy import (autocast, build_model, build_tokenizer, encoder, resolve_device, save_pretrained,
+                                 set_determinism)
 from mimo_eval.rl.scheduler import Group, SeamlessScheduler
 
-# keys that may change between a run and its resumption; anything else must match the run directory's config
-RESUMABLE = ("steps", "save_every", "keep_checkpoints", "progress", "tensorboard", "reward_workers")
+# keys that may change between a run and its resumption; anything else must match the run directory's config.
+# max_prompt_tokens may: a run that skipped long prompts can go on with a larger limit.
+RESUMABLE = ("steps", "save_every", "keep_checkpoints", "progress", "tensorboard", "reward_workers",
+             "max_prompt_tokens", "hf_save_every", "eval_every", "eval_benchmarks", "eval_n", "eval_temperature",
+             "eval_top_p", "eval_max_new_tokens", "wandb_project", "wandb_run_name", "logprob_chunk")
 
 
 class GRPOLoop:
@@ -33,14 +42,15 @@ class GRPOLoop:
 
         if not cfg.data:
             raise ConfigError("data: required: a verl-layout .jsonl/.parquet file or a Hub dataset id")
-        torch.use_deterministic_algorithms(cfg.deterministic)
         self.cfg = cfg
+        self.device = resolve_device(cfg)[0]
+        set_determinism(cfg, self.device)  # before the first CUDA matmul
         self.tokenizer = build_tokenizer(cfg)
         self.model = build_model(cfg, self.tokenizer)
         self.ref = build_model(cfg, self.tokenizer, trainable=False) if cfg.beta > 0 else None
         self.problems = load_problems(cfg.data)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=cfg.adam_betas,
-                                           weight_decay=cfg.weight_decay)
+        trainable = [p for p in self.model.parameters() if p.requires_grad]  # LoRA: the adapters only
+        self.optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay)
         warmup = max(cfg.warmup_steps, 1)
         self.lr_schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda k: min(1.0, (k + 1) / warmup))
         self._owns_rewards = rewards is None
@@ -63,7 +73,8 @@ class GRPOLoop:
 
     def train_step(self) -> dict[str, Any]:
         start = time.perf_counter()
-        collected = self.scheduler.collect(self.cfg.train_batch)
+        with autocast(self.cfg, self.device):  # the hf engine's rollouts compute as training does
+            collected = self.scheduler.collect(self.cfg.train_batch)
         self.engine.sleep()
         t0 = time.perf_counter()
         metrics = dict(collected.metrics)
@@ -76,8 +87,11 @@ class GRPOLoop:
         self.step += 1
         step_s = time.perf_counter() - start
         generated = metrics["groups/generated"] * self.cfg.group_size
+        busy = metrics["timing/gen"] + metrics["timing/train"]
         metrics.update({"timing/step": step_s, "throughput/completions_per_s": generated / step_s,
-                        "gpu_idle_frac": metrics["timing/reward_wait"] / step_s,
+                        # neither generating nor training: reward waits, scheduling, weight sync (MiMo Table 2)
+                        "gpu_idle_frac": max(0.0, 1 - busy / step_s),
+                        "timing/reward_wait_frac": metrics["timing/reward_wait"] / step_s,
                         "lr": self.lr_schedule.get_last_lr()[0]})
         return metrics
 
@@ -96,21 +110,21 @@ class GRPOLoop:
                   "entropy": 0.0, "grad_norm": 0.0}
         n_micro = 0
         for mini in minis:
-            tokens = float(batch["mask"][mini.start:mini.stop].sum().clamp(min=1))
+            mini_mask = batch["mask"][mini.start:mini.stop]
+            tokens = float(mini_mask.sum().clamp(min=1))
+            seqs = float((mini_mask.sum(dim=1) > 0).sum().clamp(min=1))  # sequences with loss tokens (as verl)
             for sl in micro_slices(mini, cfg.micro_batch or len(mini)):
-                ids, attn, mask = batch["input_ids"][sl], batch["attention_mask"][sl], batch["mask"][sl]
-                device_ids = ids.to(self.model.device)
-                logp, ent = algo.token_logprobs(self.model, device_ids, attn.to(self.model.device),
-                                                cfg.temperature, with_entropy=True)
-                mask = mask.to(logp.device)
+                with autocast(cfg, self.device):
+                    logp, ent = self._forward(self.model, batch, sl, with_entropy=True)   # fp32 [rows, T-1]
+                mask = batch["mask"][sl].to(logp.device)
                 loss, st = algo.policy_loss(
                     logp, logp.detach() if on_policy else old[sl].to(logp.device),
                     batch["advantages"][sl].to(logp.device), mask, eps_low=cfg.eps_low, eps_high=cfg.eps_high,
-                    loss_agg=cfg.loss_agg, total_tokens=tokens, total_seqs=float(len(mini)), beta=cfg.beta,
-                    ref_logp=None if ref is None else ref[sl].to(logp.device))
+                    loss_agg=cfg.loss_agg, total_tokens=tokens, total_seqs=seqs, beta=cfg.beta,
+                    ref_logp=None if ref is None else ref[sl].to(logp.device), dual_clip=cfg.dual_clip)
                 loss.backward()
                 n_micro += 1
-                totals["loss"] += float(loss)
+                totals["loss"] += float(loss.detach())
                 totals["clip_ratio/low_mean"] += st.clip_low
                 totals["clip_ratio/high_mean"] += st.clip_high
                 totals["kl"] += st.kl
@@ -122,17 +136,46 @@ class GRPOLoop:
         out = {k: v / (len(minis) if k in ("loss", "grad_norm") else n_micro) for k, v in totals.items()}
         return {**out, **_batch_metrics(groups, batch), "updates": len(minis)}
 
+    def _forward(self, model, batch, sl: slice, *, with_entropy: bool = False):
+        """Log-probs (and entropy) of the response tokens of rows `sl`: [rows, T-1]."""
+        return algo.response_logprobs(model, batch["input_ids"][sl].to(model.device),
+                                      batch["attention_mask"][sl].to(model.device),
+                                      batch["mask"][sl].to(model.device), temperature=self.cfg.temperature,
+                                      chunk=self.cfg.logprob_chunk, with_entropy=with_entropy)
+
     def _logprobs(self, model, batch) -> "Any":
         """Per-token log-probs of the whole batch under `model`, no graph: the old policy's, or the reference's."""
         import torch
 
         chunks = []
-        with torch.no_grad():
+        with torch.no_grad(), autocast(self.cfg, self.device):
             for sl in micro_slices(range(batch["input_ids"].shape[0]), self.cfg.micro_batch or 64):
-                logp, _ = algo.token_logprobs(model, batch["input_ids"][sl].to(model.device),
-                                              batch["attention_mask"][sl].to(model.device), self.cfg.temperature)
-                chunks.append(logp.cpu())
+                chunks.append(self._forward(model, batch, sl)[0].cpu())
         return torch.cat(chunks)
+
+    def save_hf(self, run_dir: Path) -> Path:
+        """save_pretrained model and tokenizer to run_dir/hf/step_N, written under a temporary name first."""
+        import os
+        import shutil
+
+        final = run_dir / "hf" / f"step_{self.step}"
+        tmp = final.with_name(f".{final.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        save_pretrained(self.model, self.tokenizer, tmp)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        return final
+
+    def evaluate(self, run_dir: Path) -> dict[str, float]:
+        from mimo_eval.rl.evaluate import evaluate
+
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with autocast(self.cfg, self.device):
+                return evaluate(self.engine, self.cfg, self.step, run_dir)
+        finally:
+            self.model.train(was_training)
 
     def state_dict(self) -> dict[str, Any]:
         return {"step": self.step, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -193,18 +236,31 @@ def train(cfg: RLConfig, *, rewards=None, kind_for=None, until: int | None = Non
         state = checkpoint.load_latest(run_dir)
         if state is not None:
             loop.load_state_dict(state)
-        log = MetricsLog(run_dir, tensorboard=cfg.tensorboard, progress=cfg.progress, total_steps=cfg.steps)
+        log = MetricsLog(run_dir, tensorboard=cfg.tensorboard, progress=cfg.progress, total_steps=cfg.steps,
+                         wandb=_wandb_settings(cfg))
         log.rewind(loop.step)
         stop = min(cfg.steps, until) if until is not None else cfg.steps
         while loop.step < stop:
-            log.write(loop.step + 1, loop.train_step())
+            metrics = loop.train_step()
+            if cfg.eval_every and loop.step % cfg.eval_every == 0:
+                metrics.update(loop.evaluate(run_dir))
+            log.write(loop.step, metrics)
             if loop.step % cfg.save_every == 0 or loop.step == stop:
                 checkpoint.save(run_dir, loop.step, loop.state_dict(), cfg.keep_checkpoints)
+            if (cfg.hf_save_every and loop.step % cfg.hf_save_every == 0) or loop.step == cfg.steps:
+                loop.save_hf(run_dir)
     finally:
         if log is not None:
             log.close()
         loop.close()
     return run_dir
+
+
+def _wandb_settings(cfg: RLConfig) -> dict | None:
+    if not cfg.wandb_project:
+        return None
+    return {"project": cfg.wandb_project, "name": cfg.wandb_run_name or Path(cfg.output_dir).name,
+            "config": cfg.to_json()}
 
 
 def _check_run_dir(run_dir: Path, cfg: RLConfig) -> None:
