@@ -103,7 +103,7 @@ def output(request_id, finished, prompt=None):
 @pytest.fixture(scope="module")
 def tokenizer():
     pytest.importorskip("transformers", reason="transformers not installed: pip install 'mimo-eval[hf]'")
-    from tiny_hf_model import build_tokenizer
+    from mimo_eval.tiny import build_tokenizer
 
     return build_tokenizer()
 

@@ -11,25 +11,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import venv_python
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ["trl", "verl", "openrlhf", "verifiers"]
 CHECK_TIMEOUT_S = 1800
 
 
-def _venv_python(name: str) -> Path:
-    python = ROOT / ".venvs" / name / "bin" / "python"
-    if python.exists() and (python.parent.parent / ".mimo-stamp").exists():
-        return python
-    message = f".venvs/{name} is missing or half-built: run `bash tools/setup_frameworks.sh {name}`"
-    if os.environ.get("CI") == "true" or os.environ.get("MIMO_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"the framework tests must run here: {message}")
-    pytest.skip(message)
-
-
 @pytest.mark.parametrize("name", FRAMEWORKS)
 def test_framework_drives_our_adapters(name):
-    python = _venv_python(name)
+    python = venv_python(name, "the framework tests")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run([str(python), "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider",
                            f"tests/frameworks/check_{name}.py"], cwd=ROOT, env=env, capture_output=True,

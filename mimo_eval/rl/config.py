@@ -49,7 +49,7 @@ class RLConfig:
     beta: float = 0.0                  # KL coefficient; MiMo removes the KL term. > 0 loads a frozen reference
     scale_rewards: str = "group"       # "group": (r - mean) / std, MiMo Eq. 2; "none": r - mean (Dr. GRPO)
     # rollout
-    engine: str = "hf"                 # "hf" (the policy module itself) or "vllm" (colocated, GPU only)
+    engine: str = "hf"                 # "hf" (the policy module itself) or "vllm" (colocated, in-process)
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 1024
@@ -59,6 +59,7 @@ class RLConfig:
     max_gen_rounds: int = 10           # generation calls per step before training on what exists (verl's guard)
     easy_alpha: float = 0.1            # MiMo §3.3.2: probability of drawing from the easy pool; 0 disables it
     vllm_gpu_memory_utilization: float = 0.3
+    vllm_kwargs: Mapping[str, Any] = field(default_factory=dict)  # more vllm.LLM(...) arguments (engine: vllm)
     # rewards (graders.rewards.RewardPool)
     reward_workers: int = 2
     reward_timeout_s: float | None = None
