@@ -85,14 +85,19 @@ def test_tied_head_needs_reprocessing_after_vllm_reload(loop):
     if not loop.engine.tied:
         pytest.skip("untied: vLLM's reload alone is enough")
     batch = fixed_batch(loop)
+    embedding = loop.model.get_input_embeddings().weight
+    saved = embedding.detach().clone()
     with torch.no_grad():
-        loop.model.get_input_embeddings().weight.add_(0.5 * torch.randn_like(loop.model.get_input_embeddings().weight))
+        embedding.add_(0.5 * torch.randn_like(embedding))
     weights = [(n, p.detach()) for n, p in loop.model.named_parameters()]
     loop.engine.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": iter(weights)})
     loop.engine.llm.reset_prefix_cache()
     assert sync_gap(loop, batch) > 1e-2
     loop.engine.sync_weights()
     assert sync_gap(loop, batch) <= 1e-3
+    with torch.no_grad():
+        embedding.copy_(saved)   # the tests after this one sample from the trained policy
+    loop.engine.sync_weights()
 
 
 def completions(groups) -> list[tuple]:
