@@ -4,7 +4,7 @@ tokenizer, the toy task of examples/rl_toy.yaml, the real RewardPool and the rea
     python -m pytest -q tests/test_rl_loop.py
 
 - reward goes up: mean reward of the last 10 steps beats the first 10 by >= 0.08 on each of three seeds (the
-  task starts near 0.05; measured 0.043 -> 0.212, 0.060 -> 0.200, 0.050 -> 0.150 for seeds 0, 1, 2);
+  task starts near 0.05; measured 0.048 -> 0.194, 0.057 -> 0.237, 0.052 -> 0.190 for seeds 0, 1, 2);
 - resume: N steps + checkpoint + resume + N steps gives the same losses as 2N uninterrupted (within 1e-6), also
   when the resume lands on an epoch boundary (verl #5725), and after a `kill -9` of a CLI run.
 """
@@ -50,7 +50,7 @@ def test_reward_goes_up(tmp_path, pool, seed):
     rows = _rows(train(_cfg(tmp_path, seed=seed), rewards=pool))
     rewards = [r["reward/mean"] for r in rows]
     first, last = sum(rewards[:10]) / 10, sum(rewards[-10:]) / 10
-    # a random policy stays near 0.05; measured +0.17, +0.14, +0.10 (seeds 0, 1, 2), so the margin is set below those
+    # a random policy stays near 0.05; measured +0.15, +0.18, +0.14 (seeds 0, 1, 2), so the margin is set below those
     assert last >= first + 0.08, (seed, first, last)
 
 

@@ -9,12 +9,19 @@ Runs INSIDE .venvs/vllm, started by tests/test_vllm.py; by hand:
   the old weights on CPU (its packed copy), which the engine re-processes: shown by syncing without that step.
 - Seeds: a prompt drawn twice in one step, again later in the step, or at the next step gets other samples; the
   same (step, prompt, draw) gets the same samples again (what a resumed step draws).
+- Resume: 2 steps, a new process's worth of loop (engine restarted from the initial weights), 2 more steps give
+  the losses of 4 uninterrupted steps: the engine syncs the restored policy before its first rollout and the
+  resumed steps draw the same seeds.
+- tools/gpu_check.py's reduced mode (`--cpu`) with its vLLM parts: engine sync gap and the backend run.
 - Learning: 60 toy steps with `engine: vllm` raise the mean reward (last 10 vs first 10 steps) by at least 0.08,
   the bar tests/test_rl_loop.py sets for the hf engine; the hf engine's run is printed beside it.
 """
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,6 +126,18 @@ def test_a_prompt_drawn_again_gets_other_samples(loop):
     assert later not in (first, second, third)
 
 
+def test_resume_with_the_vllm_engine_equals_uninterrupted(tmp_path):
+    over = {"steps": 4, "save_every": 2, "max_gen_rounds": 2}
+    whole = train(toy_config(tmp_path / "whole", **over))
+    parts = toy_config(tmp_path / "parts", **over)
+    train(parts, until=2)
+    train(parts)
+    losses = [[json.loads(line)["loss"] for line in (d / "metrics.jsonl").read_text().splitlines()]
+              for d in (whole, tmp_path / "parts")]
+    assert len(losses[0]) == len(losses[1]) == 4 and any(x is not None for x in losses[0][2:])
+    assert all((a is None and b is None) or abs(a - b) <= 1e-5 for a, b in zip(*losses)), losses
+
+
 def reward_rise(run_dir: Path) -> tuple[float, float]:
     rewards = [json.loads(line)["reward/mean"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     return sum(rewards[:10]) / 10, sum(rewards[-10:]) / 10
@@ -130,3 +149,12 @@ def test_toy_reward_rises_with_the_vllm_engine(tmp_path):
     print(f"toy, 60 steps, seed 0, mean reward first 10 -> last 10: vllm {first:.3f} -> {last:.3f}, "
           f"hf {hf[0]:.3f} -> {hf[1]:.3f}")
     assert last >= first + 0.08, (first, last)
+
+
+def test_gpu_check_reduced_mode_runs_its_vllm_parts():
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "gpu_check.py"), "--cpu"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    gap = re.search(r"engine vs trainer: (\S+)", proc.stdout)
+    assert gap and float(gap.group(1)) <= 1e-3, proc.stdout
+    assert re.search(r"vLLM backend: .* ok$", proc.stdout, re.M), proc.stdout
