@@ -1,8 +1,9 @@
 """What the harness costs on top of vLLM: `mimo-eval run` with the vllm backend against plain `LLM.generate` on the
 same prompts, n, max tokens and per-sample seeds, in the same process on one started engine (so both generate
-the same tokens), plus engine start-up times. Tiny random Qwen2 (mimo_eval/tiny.py) unless --model is given.
+the same tokens), plus engine start-up times; the backend's own loop without the store is timed too, to tell
+the engine loop from the run's bookkeeping. Tiny random Qwen2 (mimo_eval/tiny.py) unless --model is given.
 
-    PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_vllm.py --quick   # ~2 min on 2 cores
+    PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_vllm.py --quick   # ~1 min on 2 cores
     PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_vllm.py           # n 8, 256 tokens, 3 rounds
 
 The harness side is `mimo_eval.run.execute` (chat template, per-sample requests streamed through the engine,
@@ -41,6 +42,14 @@ def plain(llm, tokenizer, requests, sampling) -> float:
     return time.perf_counter() - t0
 
 
+def backend_only(backend, requests, sampling) -> float:
+    """The vllm backend's own loop (per-request add_request/step, each sample yielded as it finishes), no store."""
+    backend._llm.reset_prefix_cache()
+    t0 = time.perf_counter()
+    assert sum(1 for _ in backend.generate(requests, sampling)) == len(requests)
+    return time.perf_counter() - t0
+
+
 def harness(backend, settings, out: Path) -> float:
     import dataclasses
 
@@ -55,13 +64,13 @@ def harness(backend, settings, out: Path) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="a model directory (default: a tiny random Qwen2 built here)")
-    ap.add_argument("--quick", action="store_true", help="n 2, 32 tokens, 1 round")
+    ap.add_argument("--quick", action="store_true", help="n 2, 32 tokens, 3 rounds")
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     if args.quick:
-        args.n, args.max_tokens, args.rounds = 2, 32, 1
+        args.n, args.max_tokens, args.rounds = 2, 32, 3
     with tempfile.TemporaryDirectory(prefix="bench-vllm-") as tmp:
         return bench(args, Path(tmp))
 
@@ -89,21 +98,24 @@ def bench(args, tmp: Path) -> int:
                         seed=sample_seed(0, p.id, i)) for p in problems for i in range(args.n)]
     settings = RunSettings(benchmark="aime24", model=model, n=args.n, sampling=sampling, progress=False)
     tokenizer = llm.get_tokenizer()
-    plain(llm, tokenizer, requests[:8], sampling)   # warm-up: first-call allocations, grader workers below
+    plain(llm, tokenizer, requests, sampling)   # warm-up: first-call allocations, grader workers below
     harness(backend, settings, tmp / "warm")
-    times = {"plain": [], "harness": []}
+    times = {"plain": [], "backend": [], "harness": []}
     for k in range(args.rounds):
         times["plain"].append(plain(llm, tokenizer, requests, sampling))
+        times["backend"].append(backend_only(backend, requests, sampling))
         times["harness"].append(harness(backend, settings, tmp / f"round{k}"))
-    p, h = statistics.median(times["plain"]), statistics.median(times["harness"])
+    p, b, h = (statistics.median(times[k]) for k in ("plain", "backend", "harness"))
     load = os.getloadavg()[0]
     print(f"model {model}; {len(problems)} AIME prompts x n {args.n}, {args.max_tokens} max tokens, "
           f"T 0.6, per-sample seeds; {args.rounds} round(s); load average {load:.1f}")
     print("| measure | seconds |\n|---|---|")
     print(f"| import vllm | {import_s:.1f} |\n| engine start-up (LLM(...), enforce_eager) | {start_s:.1f} |")
-    print(f"| plain LLM.generate, median | {p:.2f} (rounds: {', '.join(f'{t:.2f}' for t in times['plain'])}) |")
-    print(f"| mimo-eval run (execute), median | {h:.2f} (rounds: "
-          f"{', '.join(f'{t:.2f}' for t in times['harness'])}) |")
+    for key, label in (("plain", "plain LLM.generate"), ("backend", "vllm backend's generate alone (no store)"),
+                       ("harness", "mimo-eval run (execute: store, grading, summary)")):
+        print(f"| {label}, median | {statistics.median(times[key]):.2f} "
+              f"(rounds: {', '.join(f'{t:.2f}' for t in times[key])}) |")
+    print(f"store + grading over the backend alone: {h / b:.3f}")
     print(f"harness / plain wall ratio: {h / p:.3f}")
     return 0
 

@@ -17,6 +17,9 @@ Speculative decoding (MiMo's MTP layer): `num_speculative_tokens=1` becomes
 `speculative_config={"method": "mtp", "num_speculative_tokens": 1}` (vLLM's MTP docs use MiMo-7B-Base as the
 example; older releases name the method "mimo_mtp" or "deepseek_mtp": set `speculative_method`). XiaomiMiMo's vLLM
 fork (0.7.3) takes `num_speculative_tokens` as a top-level `LLM` argument: pass it through `engine_kwargs`.
+The share of draft tokens accepted is printed after each generate call (from the engine's metrics, so stat logging
+is turned on with a speculative config). Run on vLLM's CPU build with a tiny MiMo-layout model (one MTP layer):
+tests/vllm_cpu/check_backend.py.
 
 Any other `LLM(...)` argument comes through `engine_kwargs` (`--engine-arg KEY=VALUE`: `max_num_seqs`,
 `data_parallel_size`, `enable_chunked_prefill`, `enforce_eager`, `speculative_config`, ...), recorded in config.json.
@@ -136,7 +139,7 @@ def platform_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 def say_cpu_settings(kwargs: dict[str, Any], chosen: dict[str, Any]) -> None:
     if kwargs.get("enable_chunked_prefill") is False and "enable_chunked_prefill" not in chosen:
         print("mimo-eval: vLLM CPU build: chunked prefill is off, since it crashes on per-request seeds "
-              "('CPU Generator does not use offset'); --engine-arg enable_chunked_prefill=true to override",
+              "('CPU Generator does not use offset'); the engine argument enable_chunked_prefill overrides this",
               file=sys.stderr, flush=True)
 
 

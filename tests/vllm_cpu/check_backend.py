@@ -56,14 +56,16 @@ def stored(run_dir: Path) -> dict[tuple[str, int], dict]:
 def kill_then_resume(args: list[str], run_dir: Path, at_least: int) -> tuple[dict, subprocess.CompletedProcess]:
     """Start the run, SIGKILL it once `at_least` samples are stored, rerun it to the end; returns what was stored
     at the kill and the finishing run."""
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while len(stored(run_dir)) < at_least and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    log = run_dir.parent / f"{run_dir.name}.killed.log"   # a file, not a pipe nobody reads while it runs
+    with open(log, "w") as err:
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while len(stored(run_dir)) < at_least and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     before = stored(run_dir)
-    assert proc.returncode == -signal.SIGKILL, f"the run ended before the kill:\n{proc.stderr.read()[-3000:]}"
+    assert proc.returncode == -signal.SIGKILL, f"the run ended before the kill:\n{log.read_text()[-3000:]}"
     finished = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=START_TIMEOUT_S)
     assert finished.returncode == 0, finished.stderr[-3000:]
     return before, finished
