@@ -13,6 +13,9 @@
   the weights, load, free the cache, wake the KV cache (TRL #5142 and #5312 synced before waking, or not at all;
   verl PR #6912: KV wake-up OOM without `empty_cache`). Memory stays conservative (0.3 by default, TRL's value
   after #2688 and #2927). NOT RUN ON A GPU: no GPU was lent to the session that wrote it.
+  An asynchronous engine (vLLM's `AsyncLLM`) can reuse the two module-level pieces: `rollout_seed` is pure, and
+  `load_policy_weights` is what its `collective_rpc` would run in the engine process (tensors then travel by copy;
+  not run that way yet).
 """
 from __future__ import annotations
 
