@@ -99,6 +99,12 @@ def _backend_args(p: argparse.ArgumentParser):
     g.add_argument("--gpu-memory-utilization", type=_fraction, help="share of GPU memory vLLM may take (default 0.9)")
     g.add_argument("--trust-remote-code", action="store_true", default=None,
                    help="vllm and hf backends: run the model repository's own code")
+    from mimo_eval.request_options import _KeyValues   # KEY=VALUE, JSON when it parses, a key twice refused
+
+    g.add_argument("--engine-arg", action=_KeyValues, metavar="KEY=VALUE",
+                   help="one more vllm.LLM(...) argument (repeatable; VALUE read as JSON when it parses), e.g. "
+                        "max_num_seqs=64, data_parallel_size=2, enable_chunked_prefill=false, "
+                        "speculative_config='{\"method\": \"mtp\", \"num_speculative_tokens\": 1}'")
     g = p.add_argument_group("hf backend")
     g.add_argument("--batch-size", type=_positive_int, help="sequences per generate call (default 8)")
     g.add_argument("--device", help="auto (default), cpu, cuda, cuda:1, ...")
@@ -181,7 +187,7 @@ BACKEND_FLAGS = {
     "stall_timeout": (("openai",), "stall_timeout_s"), "no_stream": (("openai",), "stream"),
     "tensor_parallel_size": (("vllm",), "tensor_parallel_size"),
     "num_speculative_tokens": (("vllm",), "num_speculative_tokens"), "max_model_len": (("vllm",), "max_model_len"),
-    "gpu_memory_utilization": (("vllm",), "gpu_memory_utilization"),
+    "gpu_memory_utilization": (("vllm",), "gpu_memory_utilization"), "engine_arg": (("vllm",), "engine_kwargs"),
     "trust_remote_code": (("vllm", "hf"), "trust_remote_code"),
     "batch_size": (("hf",), "batch_size"), "device": (("hf",), "device"),
     "replay_file": (("replay",), "path"), "skip_bad_lines": (("replay",), "strict"),

@@ -111,10 +111,12 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
 
 # Backend options that change what a sample is, each with the value that changes nothing: the prompt format
 # (completion mode sends no chat template), the weights' precision, a context cap that cuts generations short,
-# extra request fields (--request, --extra-body: top_k, min_p, stop, reasoning_effort, chat_template_kwargs, ...).
+# extra request fields (--request, --extra-body: top_k, min_p, stop, reasoning_effort, chat_template_kwargs, ...),
+# vLLM's weight and KV-cache quantization.
 # Speed-only options (concurrency, timeouts, retries, batch size, device, tensor parallel, GPU memory, speculative
 # decoding, whose rejection sampling keeps the distribution) may change between invocations of one run.
-RESULT_OPTIONS = {"mode": "chat", "dtype": "auto", "max_model_len": None, "extra_body": {}}
+RESULT_OPTIONS = {"mode": "chat", "dtype": "auto", "max_model_len": None, "extra_body": {},
+                  "quantization": None, "kv_cache_dtype": "auto"}   # the last two: vllm --engine-arg
 
 
 def generation_options(backend_config: dict) -> dict | None:

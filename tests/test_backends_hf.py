@@ -1,4 +1,4 @@
-"""The transformers backend on CPU with a tiny Llama and tokenizer built locally (tests/tiny_hf_model.py, no Hub).
+"""The transformers backend on CPU with a tiny Llama and tokenizer built locally (mimo_eval/tiny.py, no Hub).
 
 Covers: the chat template applied with one BOS (raw prompts get the tokenizer's BOS), one completion per request,
 max_tokens, per-sample seeds independent of batch composition, temperature 0 equal to transformers' own greedy
@@ -18,7 +18,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch not installed: pip install 'mimo-eval[hf]'")
 pytest.importorskip("transformers", reason="transformers not installed: pip install 'mimo-eval[hf]'")
 
-from tiny_hf_model import build_tiny_model  # noqa: E402
+from mimo_eval.tiny import build_tiny_model  # noqa: E402
 
 from mimo_eval.backends import BackendError, make_backend  # noqa: E402
 from mimo_eval.backends.common import prompt_token_ids, render_prompt  # noqa: E402

