@@ -56,8 +56,17 @@ class VLLMBackend:
         if named:
             raise BackendError(f"engine argument {named[0]!r} has its own flag: use --{named[0]} instead")
         self._llm = None
+        self._tokenizer = None   # set by from_engine: vLLM's own tokenizer was not loaded
         self._calls = itertools.count()
         self.acceptance: float | None = None   # share of MTP draft tokens accepted in the last generate call
+
+    @classmethod
+    def from_engine(cls, llm: Any, tokenizer: Any, *, name: str) -> "VLLMBackend":
+        """A backend around an engine already built without its tokenizer (`skip_tokenizer_init`): the RL loop's
+        rollout engine evaluated during training (mimo_eval/rl/evaluate.py). Texts are decoded with `tokenizer`."""
+        backend = cls(model=name)
+        backend._llm, backend._tokenizer = llm, tokenizer
+        return backend
 
     def llm_kwargs(self) -> dict[str, Any]:
         """The keyword arguments for `vllm.LLM(...)`; engine_kwargs override the named options."""
@@ -80,12 +89,18 @@ class VLLMBackend:
         from vllm import SamplingParams as VLLMSamplingParams
         from vllm.sampling_params import RequestOutputKind
 
+        tokenizer = self._tokenizer or llm.get_tokenizer()
+        own_tokenizer = {} if self._tokenizer is None else {"detokenize": False,
+                                                            "stop_token_ids": [tokenizer.eos_token_id]}
+
         def make_params(request: Request):
             # FINAL_ONLY: no detokenised partial outputs every step, as LLM.generate sets it
-            return VLLMSamplingParams(**sampling_kwargs(request, sampling), output_kind=RequestOutputKind.FINAL_ONLY)
+            return VLLMSamplingParams(**sampling_kwargs(request, sampling), **own_tokenizer,
+                                      output_kind=RequestOutputKind.FINAL_ONLY)
 
         before = draft_counts(llm) if "speculative_config" in self.llm_kwargs() else None
-        yield from stream(llm.llm_engine, llm.get_tokenizer(), requests, make_params, f"mimo-{next(self._calls)}")
+        decode = None if self._tokenizer is None else tokenizer
+        yield from stream(llm.llm_engine, tokenizer, requests, make_params, f"mimo-{next(self._calls)}", decode)
         if before is not None:
             accepted, drafted = (now - then for now, then in zip(draft_counts(llm), before))
             self.acceptance = accepted / drafted if drafted else None
@@ -153,7 +168,7 @@ def engine_version() -> str:
 
 
 def stream(engine: Any, tokenizer: Any, requests: Sequence[Request], make_params: Callable[[Request], Any],
-           id_prefix: str) -> Iterator[Completion]:
+           id_prefix: str, decode: Any = None) -> Iterator[Completion]:
     """Add every request to a vLLM `LLMEngine` and step it, yielding each sample as it finishes. Requests still
     running when the caller stops (or an error) are aborted, so the engine is clean for the next call."""
     pending: dict[str, Request] = {}
@@ -165,7 +180,7 @@ def stream(engine: Any, tokenizer: Any, requests: Sequence[Request], make_params
         while pending:
             for output in engine.step():
                 if output.finished and output.request_id in pending:
-                    yield completion_from_output(pending.pop(output.request_id), output)
+                    yield completion_from_output(pending.pop(output.request_id), output, decode)
             if pending and not engine.has_unfinished_requests():
                 raise BackendError(f"vLLM finished without {len(pending)} requests (first: "
                                    f"{next(iter(pending.values())).problem_id}); check the engine log, then rerun")
@@ -180,8 +195,10 @@ def sampling_kwargs(request: Request, sampling: SamplingParams) -> dict[str, Any
             "max_tokens": sampling.max_tokens, "seed": request.seed}
 
 
-def completion_from_output(request: Request, output: Any) -> Completion:
-    """A `Completion` from vLLM's `RequestOutput` (`.outputs[0]` is a `CompletionOutput`)."""
+def completion_from_output(request: Request, output: Any, decode: Any = None) -> Completion:
+    """A `Completion` from vLLM's `RequestOutput` (`.outputs[0]` is a `CompletionOutput`); `decode`: a tokenizer
+    that makes the text, where the engine was built without one."""
     sample = output.outputs[0]
-    return Completion(problem_id=request.problem_id, sample_index=request.sample_index, text=sample.text,
+    text = sample.text if decode is None else decode.decode(list(sample.token_ids), skip_special_tokens=True)
+    return Completion(problem_id=request.problem_id, sample_index=request.sample_index, text=text,
                       finish_reason=sample.finish_reason, num_tokens=len(sample.token_ids), seed=request.seed)

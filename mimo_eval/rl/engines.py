@@ -163,6 +163,15 @@ class VLLMEngine:
         return [[o.prompt_logprobs[t][s[t]].logprob for t in range(1, len(s))]
                 for o, s in zip(outputs, sequences)]
 
+    def eval_backend(self, name: str):
+        """The harness's vLLM backend around this engine, at the policy's current weights (evaluation during
+        training: mimo_eval/rl/evaluate.py)."""
+        from mimo_eval.backends.vllm import VLLMBackend
+
+        if self.synced_step != self.step() or self.asleep:
+            self.sync_weights()
+        return VLLMBackend.from_engine(self.llm, self.tokenizer, name=name)
+
     def sleep(self) -> None:
         """Free the GPU for training (level 1: weights to CPU memory, KV cache dropped); no-op without sleep mode."""
         if self.sleeps:

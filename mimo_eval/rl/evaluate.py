@@ -43,5 +43,5 @@ def eval_backend(engine, name: str):
         return HFBackend.from_loaded(engine.model, engine.tokenizer, name=name)
     if hasattr(engine, "eval_backend"):
         return engine.eval_backend(name)
-    raise ConfigError(f"eval_every: the {type(engine).__name__} rollout engine offers no eval_backend(name) yet; "
-                      "evaluate with engine: hf")
+    raise ConfigError(f"eval_every: the {type(engine).__name__} rollout engine offers no eval_backend(name); "
+                      "evaluate with engine: hf or vllm")

@@ -138,17 +138,24 @@ def test_resume_with_the_vllm_engine_equals_uninterrupted(tmp_path):
     assert all((a is None and b is None) or abs(a - b) <= 1e-5 for a, b in zip(*losses)), losses
 
 
-def reward_rise(run_dir: Path) -> tuple[float, float]:
-    rewards = [json.loads(line)["reward/mean"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+def metric_rows(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def reward_rise(rows: list[dict]) -> tuple[float, float]:
+    rewards = [r["reward/fresh_mean"] for r in rows]   # easy-pool re-draws rise without learning
     return sum(rewards[:10]) / 10, sum(rewards[-10:]) / 10
 
 
 def test_toy_reward_rises_with_the_vllm_engine(tmp_path):
-    first, last = reward_rise(train(toy_config(tmp_path / "vllm")))
-    hf = reward_rise(train(toy_config(tmp_path / "hf", engine="hf")))
-    print(f"toy, 60 steps, seed 0, mean reward first 10 -> last 10: vllm {first:.3f} -> {last:.3f}, "
-          f"hf {hf[0]:.3f} -> {hf[1]:.3f}")
+    rows = metric_rows(train(toy_config(tmp_path / "vllm")))
+    (first, last), hf = reward_rise(rows), reward_rise(metric_rows(train(toy_config(tmp_path / "hf", engine="hf"))))
+    val = [r["val/toy_add/pass@1"] for r in rows if "val/toy_add/pass@1" in r]
+    print(f"toy, 60 steps, seed 0, fresh reward first 10 -> last 10: vllm {first:.3f} -> {last:.3f}, "
+          f"hf {hf[0]:.3f} -> {hf[1]:.3f}; vllm evaluation during training (pass@1): {val}")
     assert last >= first + 0.08, (first, last)
+    # the example evaluates every 20 steps through the harness's vLLM backend around the rollout engine
+    assert len(val) == 3 and val[-1] > val[0], val
 
 
 def test_gpu_check_reduced_mode_runs_its_vllm_parts():
