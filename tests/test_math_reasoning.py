@@ -71,9 +71,19 @@ EVAL = [
      "so \\( m = 1", True, "thinking_conclusion"),
     ("64", SKY_THOUGHT + "Therefore, the minimum value is 64.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
      "Let \\( a, b, c, d", True, "thinking_conclusion"),
-    # ... but a write-up that finished is the answer, even in prose, whatever the thinking boxed
+    # ... but a write-up that commits to an answer (a box, an anchor) is the answer, whatever the thinking boxed
     ("8", THINK + "so \\boxed{7}.</think>\n\nThe answer is 8.", True, "anchor"),
-    ("8", THINK + "so \\boxed{7}.</think>\n\nThus the value of x is 8.", True, "last_number"),
+    # one cut-off policy (issue 21): a write-up that commits to no answer is read for the thinking's conclusion,
+    # wherever it stops: mid-expression (above) or after a full stop, since nothing tells a finished prose
+    # write-up from one cut at the end of a sentence
+    ("7", THINK + "so \\boxed{7}.</think>\n\nThus the value of x is 8.", True, "thinking_conclusion"),
+    ("116", THINK + "So m + n = \\boxed{116}.\n</think>\n\n1. **Setup**: the probability is \\( \\frac{1}{115} \\), "
+     "so \\( m = 1 \\).", True, "thinking_conclusion"),
+    ("116", THINK + "So m + n = \\boxed{116}.\n</think>\n\n1. **Setup**: the probability is", True, "thinking_conclusion"),
+    # ... and prose is never an answer: an anchor cut off after "The" states none
+    ("24", THINK + "so it is 24.</think>\n\n**Final Answer**\n\nThe", True, "thinking_conclusion"),
+    ("24", "So we can always make 24.\n\n**Final Answer**\n\nThe", False, "anchor_unclosed"),
+    ("24", "Whatever the four cards, the answer is always 24.", True, "anchor"),
     # Sky-T1-27B without markers, cut off mid-expression: the last number belongs to an unfinished step
     ("\\frac{1}{2}", "Squaring both sides:\n\nx^2 + y^2 < (x + k/2)^2 + (y - 1/2)^2\n\nExpanding:\n\n"
      "x^2 + y^2 < x^2 + kx + (k^2)/4 + y^2 - ky + (1/2", False, "cut_off"),

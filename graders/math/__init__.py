@@ -26,8 +26,10 @@ import asyncio
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Iterable
 
+from graders.math.commit import text_hedge
 from graders.math.compare import CompareOptions
 from graders.math.extract import Extraction, extract
 from graders.math.normalize import normalize
@@ -51,25 +53,42 @@ def grade(
     decimals: int | None = None,
     strict: bool = True,
     allow_set_relation_comp: bool = False,
+    thinking_opened: bool = False,
 ) -> MathVerdict:
-    """The last three are opt-in (see `graders.math.compare.CompareOptions`): `decimals` for problems that
+    """`thinking_opened`: the prompt ended inside an open thinking block (R1-distill, QwQ templates end it with
+    `<think>`), so a response without a closing marker is unfinished thinking (`graders.math.extract`).
+    The next three are opt-in (see `graders.math.compare.CompareOptions`): `decimals` for problems that
     ask for an answer rounded to that many places; `strict=False` and `allow_set_relation_comp=True`
     behave as Math-Verify's flags of the same names. The default numeric policy is in `graders.math.numeric`."""
-    first = _in_process(gold, response, mode, CompareOptions(decimals, strict, allow_set_relation_comp))
-    return first if isinstance(first, MathVerdict) else _in_worker(*first, timeout_s)
+    plan = _plan(gold, response, mode, thinking_opened, CompareOptions(decimals, strict, allow_set_relation_comp))
+    return plan if isinstance(plan, MathVerdict) else _settle(plan, lambda step: _in_worker(*step, timeout_s))
 
 
 def grade_in_process(*, gold: str, response: str, mode: str = "eval", decimals: int | None = None,
-                     strict: bool = True, allow_set_relation_comp: bool = False) -> MathVerdict | None:
+                     strict: bool = True, allow_set_relation_comp: bool = False,
+                     thinking_opened: bool = False) -> MathVerdict | None:
     """`grade`'s verdict when it needs no worker process (extraction, normalisation and plain numbers, all in
     linear time in the caller), else None: then call `grade`. For callers that batch: most RL answers are
     decided here in ~0.1 ms, less than handing them to another thread costs."""
-    first = _in_process(gold, response, mode, CompareOptions(decimals, strict, allow_set_relation_comp))
-    return first if isinstance(first, MathVerdict) else None
+    plan = _plan(gold, response, mode, thinking_opened, CompareOptions(decimals, strict, allow_set_relation_comp))
+    if isinstance(plan, MathVerdict):
+        return plan
+    try:
+        return _settle(plan, _needs_worker)
+    except _NeedsWorker:
+        return None
 
 
-def _in_process(gold: str, response: str, mode: str, options: CompareOptions):
-    """A MathVerdict, or the (said, gold_norm, resp_norm, job) that `_in_worker` needs to decide it."""
+class _NeedsWorker(Exception):
+    pass
+
+
+def _needs_worker(step) -> MathVerdict:
+    raise _NeedsWorker
+
+
+def _plan(gold: str, response: str, mode: str, thinking_opened: bool, options: CompareOptions):
+    """A MathVerdict decided by extraction alone, or (gold, extraction, options) for `_settle`."""
     if not isinstance(gold, str):
         raise TypeError(f"gold must be a str (the reference answer), got {type(gold).__name__}")
     if not isinstance(response, str):
@@ -79,16 +98,44 @@ def _in_process(gold: str, response: str, mode: str, options: CompareOptions):
     gold_raw = _unwrap_gold(gold)
     if not gold_raw.strip():
         return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
-    found = extract(response, mode)
-    said = functools.partial(_verdict, found)
+    found = extract(response, mode, bool(thinking_opened))
     if found.answer is None:
-        return said(False, "no_answer")
+        return _verdict(found, False, "no_answer")
     if found.how == "hedged":
-        return said(False, "wrong", note=f"different boxed answers {list(found.candidates)[:5]}")
-    if len(found.answer) > IN_PROCESS_CHARS or len(gold_raw) > IN_PROCESS_CHARS:
-        return said, None, None, (gold_raw, found.answer, options, None)
+        return _verdict(found, False, "wrong", note=f"different answers {list(found.candidates)[:5]}")
+    if found.how == "retracted":
+        return _verdict(found, False, "wrong", note="taken back after the box")
+    return gold_raw, found, options
+
+
+def _settle(plan: tuple, in_worker) -> MathVerdict:
+    """The answer's verdict; in reward mode every answer the response also names must be right too."""
+    gold_raw, found, options = plan
+    first = None
+    for answer in (found.answer, *found.also):
+        step = _compare(gold_raw, found, answer, options)
+        verdict = step if isinstance(step, MathVerdict) else in_worker(step)
+        if first is None:
+            first = verdict
+        if not verdict.correct:
+            if verdict is first:
+                return verdict
+            reason = verdict.reason if verdict.reason not in ("correct", "no_answer") else "wrong"
+            return replace(first, correct=False, reason=reason, timed_out=verdict.timed_out,
+                           detail=f"{first.detail}; also states {answer[:80]!r}: {verdict.reason}")
+    return first
+
+
+def _compare(gold_raw: str, found: Extraction, answer: str, options: CompareOptions):
+    """A MathVerdict, or the (said, gold_norm, resp_norm, job) that `_in_worker` needs to decide it."""
+    said = functools.partial(_verdict, found)
+    hedge = text_hedge(answer)
+    if hedge and not text_hedge(gold_raw):
+        return said(False, "wrong", note=f"a hedge in \\text{{}}: {hedge!r}")
+    if len(answer) > IN_PROCESS_CHARS or len(gold_raw) > IN_PROCESS_CHARS:
+        return said, None, None, (gold_raw, answer, options, None)
     gold_norm, gold_pct = normalize(gold_raw)
-    resp_norm, resp_pct = normalize(found.answer, labelled_columns="\\begin{" not in gold_norm)
+    resp_norm, resp_pct = normalize(answer, labelled_columns="\\begin{" not in gold_norm)
     if not gold_norm:
         return said(False, "gold_unparseable", note="empty reference answer")
     if not resp_norm:
@@ -166,6 +213,7 @@ def grade_many(
     decimals: int | None = None,
     strict: bool = True,
     allow_set_relation_comp: bool = False,
+    thinking_opened: bool = False,
     progress: bool = True,
 ) -> list[MathVerdict]:
     """Grade (gold, response) pairs in bulk, in order, with `workers` worker processes."""
@@ -173,7 +221,7 @@ def grade_many(
     workers = workers or _default_workers()
     shared_pool("math", workers, _PRELOAD)
     options = dict(mode=mode, timeout_s=timeout_s, decimals=decimals, strict=strict,
-                   allow_set_relation_comp=allow_set_relation_comp)
+                   allow_set_relation_comp=allow_set_relation_comp, thinking_opened=thinking_opened)
     one = lambda p: grade(gold=p[0], response=p[1], **options)  # noqa: E731
     with ThreadPoolExecutor(max_workers=workers) as executor:
         results = executor.map(one, pairs)

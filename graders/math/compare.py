@@ -13,6 +13,7 @@ from graders.math.normalize import letter_renamings
 from graders.math.parse import (
     SideError, Structure, has_decimal, literal_value, parse_structure, split_relation, sympy_of,
 )
+from graders.math.sides import approx_agree, approx_sides
 from graders.math.sets import CANON_OP, FLIP, SIMPLE_VAR, relation_as_interval, relation_set, sets_equal, structure_set
 
 # The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
@@ -171,6 +172,10 @@ def _matrix_expression_equal(g: str, r: str) -> bool:
 def items_equal(g: str, r: str) -> bool:
     if _canon(g) == _canon(r):
         return True
+    g = (approx_sides(g) or (g,))[0]    # a reference's exact side
+    sides = approx_sides(r)
+    if sides:   # "\frac13 \approx 0.333": either side, once they agree (graders.math.sides)
+        return approx_agree(*sides) and (items_equal(g, sides[0]) or items_equal(g, sides[1]))
     grel, rrel = split_relation(g), split_relation(r)
     if grel or rrel:
         return _relations_equal(g, grel, r, rrel)
@@ -197,13 +202,13 @@ def _relations_equal(g, grel, r, rrel) -> bool:
         parts, ops = rrel
         named = (_NAMED_LHS.match(parts[0]) or _COMPUTED_LHS.match(re.sub(r"\\[a-zA-Z]+", "", parts[0]))
                  or parse_structure(parts[0]).kind in ("set", "tuple"))   # "\{...\} = \{2, 3\}" restates a set
-        return all(o == "=" for o in ops) and named is not None and items_equal(g, parts[-1])
+        return all(o == "=" for o in ops) and named is not None and _sides_agree(parts) and items_equal(g, parts[-1])
     (gp, go), (rp, ro) = grel, rrel
     go, ro = [CANON_OP.get(o, o) for o in go], [CANON_OP.get(o, o) for o in ro]
     if set(go) == set(ro) == {"="} and (len(go) > 1 or len(ro) > 1):   # chains "x = 5+5+1 = 11": the final value
         if not (_NAMED_LHS.match(gp[0]) and _NAMED_LHS.match(rp[0])):   # "\frac{x}{2} = \frac{y}{3} = \frac{z}{4}": every member counts
             return len(gp) == len(rp) and all(items_equal(a, b) for a, b in zip(gp, rp))
-        return _canon(gp[0]) == _canon(rp[0]) and items_equal(gp[-1], rp[-1])
+        return _canon(gp[0]) == _canon(rp[0]) and _sides_agree(rp) and items_equal(gp[-1], rp[-1])
     if go == ro == ["="]:
         if SIMPLE_VAR.match(gp[0]) and _canon(gp[0]) == _canon(rp[0]) and values_equal(gp[1], rp[1]):
             return True
@@ -215,6 +220,11 @@ def _relations_equal(g, grel, r, rrel) -> bool:
             rp = rp[::-1]
         return values_equal(gp[0], rp[0]) and values_equal(gp[1], rp[1]) or _differences_equal(gp, rp)
     return len(go) == len(ro) and go == ro and all(values_equal(a, b) for a, b in zip(gp, rp))
+
+
+def _sides_agree(parts: list[str]) -> bool:
+    """Every side of an "=" chain that is a value equals its last side: "419 = 420" is not 420 (graders.math.sides)."""
+    return all(values_equal(parts[-1], p) for p in parts[:-1] if _is_value(p) and parse_structure(p).kind == "single")
 
 
 def _is_value(item: str) -> bool:
@@ -272,6 +282,7 @@ def check_gold(gold: str) -> None:
     for item in items(parse_structure(gold)):
         if literal_value(item) is not None or _text_value(item) is not None:
             continue
+        item = (approx_sides(item) or (item,))[0]
         rel = split_relation(item)
         if rel and set(rel[1]) == {"="}:
             rel = ([rel[0][-1]], [])    # only the final value of "x = ... = 3" is ever compared
