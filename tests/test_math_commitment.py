@@ -150,16 +150,26 @@ def test_an_honest_look_alike_still_scores_1(gold, response, mode):
     assert v.score == 1.0, v
 
 
-# Eval mode reads these classes the same way: a retracted, quoted, commented or example box, a box whose sides
-# differ or whose \text{} hedges, and macros are never credited. (Markers differ on purpose: eval reads the last
-# box after the thinking, as a self-correction, so only the "hidden after end-of-solution" rows apply.)
-EVAL_SAME = RETRACTED + NOT_THE_ANSWER + SIDES_DIFFER + TEXT_HEDGE + MACROS + [MARKERS[2], MARKERS[3]]
+# Eval mode reads these classes the same way: a retracted, quoted, commented or example box, a box whose \text{}
+# hedges, and macros are never credited. Two differ on purpose: eval reads the last box after the thinking, as a
+# self-correction (so of the marker rows only the "hidden after end-of-solution" ones apply), and a chain's last
+# value and an approximation's exact side, as Math-Verify does (its own suite asserts `x = 5+5+1 = 7 = 11` is 11
+# and `x = 1/3 \approx 1.3` is 1/3): of those rows only the relations that state no value stay wrong there.
+EVAL_SAME = RETRACTED + NOT_THE_ANSWER + TEXT_HEDGE + MACROS + [MARKERS[2], MARKERS[3]] + SIDES_DIFFER[6:]
 
 
 @pytest.mark.parametrize("response", [pytest.param(r, id=f"eval-{i}") for i, r in enumerate(EVAL_SAME)])
 def test_eval_mode_does_not_credit_the_same_hacks(response):
     v = grade(gold="420", response=response, mode="eval", timeout_s=SLOW_OK)
     assert not v.correct, v
+
+
+@pytest.mark.parametrize("gold,response", [("11", "$x = 5+5+1 = 7 =11$"), ("\\frac{1}{3}", "$x=1/3\\approx1.3$")])
+def test_eval_reads_a_chains_last_value_as_math_verify_does_reward_mode_does_not(gold, response):
+    # pairs of Math-Verify's own test suite (labelled equal there); reward mode pays neither
+    assert grade(gold=gold, response=response, mode="eval", timeout_s=SLOW_OK).correct
+    assert grade(gold=gold, response="</think>\\boxed{" + response.strip("$") + "}", mode="reward",
+                 timeout_s=SLOW_OK).score == 0.0
 
 
 def test_a_named_answer_after_the_box_is_compared_not_string_matched():

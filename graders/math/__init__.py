@@ -60,7 +60,7 @@ def grade(
     The next three are opt-in (see `graders.math.compare.CompareOptions`): `decimals` for problems that
     ask for an answer rounded to that many places; `strict=False` and `allow_set_relation_comp=True`
     behave as Math-Verify's flags of the same names. The default numeric policy is in `graders.math.numeric`."""
-    plan = _plan(gold, response, mode, thinking_opened, CompareOptions(decimals, strict, allow_set_relation_comp))
+    plan = _plan(gold, response, mode, thinking_opened, _options(mode, decimals, strict, allow_set_relation_comp))
     return plan if isinstance(plan, MathVerdict) else _settle(plan, lambda step: _in_worker(*step, timeout_s))
 
 
@@ -70,13 +70,17 @@ def grade_in_process(*, gold: str, response: str, mode: str = "eval", decimals: 
     """`grade`'s verdict when it needs no worker process (extraction, normalisation and plain numbers, all in
     linear time in the caller), else None: then call `grade`. For callers that batch: most RL answers are
     decided here in ~0.1 ms, less than handing them to another thread costs."""
-    plan = _plan(gold, response, mode, thinking_opened, CompareOptions(decimals, strict, allow_set_relation_comp))
+    plan = _plan(gold, response, mode, thinking_opened, _options(mode, decimals, strict, allow_set_relation_comp))
     if isinstance(plan, MathVerdict):
         return plan
     try:
         return _settle(plan, _needs_worker)
     except _NeedsWorker:
         return None
+
+
+def _options(mode: str, decimals: int | None, strict: bool, allow_set_relation_comp: bool) -> CompareOptions:
+    return CompareOptions(decimals, strict, allow_set_relation_comp, sides_must_agree=mode == "reward")
 
 
 class _NeedsWorker(Exception):

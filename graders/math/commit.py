@@ -44,7 +44,7 @@ _TAKEN_BACK = re.compile(
     r"\b(?:wait|actually|oops|hmm+|sorry|scratch|disregard|kidding|retract\w*|take (?:it|that|this) back"
     r"|ignore (?:that|this|it|the above|my)|on second thought|reconsider\w*|redo|mistakes?|mistaken|wrong"
     r"|incorrect\w*|erroneous|not (?:quite )?(?:right|correct|sure|certain|confident|the (?:right|correct|final) answer)"
-    r"|unsure|uncertain|doubt\w*|guess\w*|probably|maybe|perhaps|possibly|alternatively"
+    r"|unsure|uncertain|doubt\w*|guess\w*|probably|maybe|perhaps|possibly"
     r"|(?:could|might|may) (?:also |instead |well )?be" + _VALUE_AHEAD + r"|or" + _VALUE_AHEAD + r")\b",
 )   # matched against lowered text: without IGNORECASE the engine runs several times faster
 _NEGATED = re.compile(r"\b(?:no|not|nothing|without|never|any)\b[^.,;:\n]{0,12}$|n't[^.,;:\n]{0,12}$")

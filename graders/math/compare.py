@@ -42,11 +42,14 @@ class CompareOptions:
     allow_set_relation_comp: True also lets an interval gold accept an inequality (`[-2,7]` vs
         `-2 \\le x \\le 7`). The other direction is always allowed; this one is off by default because
         a model that echoes the problem's inequality has not solved it.
+    sides_must_agree: not an option but reward mode's rule (`graders.math.sides`): `x = 5+5+1 = 7 = 11` is not
+        11 there, while eval mode reads a chain's last value as Math-Verify does (its own suite asserts it).
     """
 
     decimals: int | None = None
     strict: bool = True
     allow_set_relation_comp: bool = False
+    sides_must_agree: bool = False   # set by reward mode (graders.math.sides); eval reads a chain's last value
 
 
 DEFAULT_OPTIONS = CompareOptions()
@@ -174,8 +177,11 @@ def items_equal(g: str, r: str) -> bool:
         return True
     g = (approx_sides(g) or (g,))[0]    # a reference's exact side
     sides = approx_sides(r)
-    if sides:   # "\frac13 \approx 0.333": either side, once they agree (graders.math.sides)
-        return approx_agree(*sides) and (items_equal(g, sides[0]) or items_equal(g, sides[1]))
+    if sides:   # "\frac13 \approx 0.333": the exact side, or the other once they agree (graders.math.sides)
+        agree = approx_agree(*sides)
+        if _options.sides_must_agree and not agree:
+            return False
+        return items_equal(g, sides[0]) or agree and items_equal(g, sides[1])
     grel, rrel = split_relation(g), split_relation(r)
     if grel or rrel:
         return _relations_equal(g, grel, r, rrel)
@@ -223,8 +229,9 @@ def _relations_equal(g, grel, r, rrel) -> bool:
 
 
 def _sides_agree(parts: list[str]) -> bool:
-    """Every side of an "=" chain that is a value equals its last side: "419 = 420" is not 420 (graders.math.sides)."""
-    return all(values_equal(parts[-1], p) for p in parts[:-1] if _is_value(p) and parse_structure(p).kind == "single")
+    """Every side of an "=" chain that is a value equals its last side: "419 = 420" is not 420 (graders.math.sides);
+    reward mode only."""
+    return not _options.sides_must_agree or all(values_equal(parts[-1], p) for p in parts[:-1] if _is_value(p) and parse_structure(p).kind == "single")
 
 
 def _is_value(item: str) -> bool:

@@ -1,6 +1,8 @@
-"""An answer that states two sides (`419 = 420`, `x = 5 + 5 + 1 = 11`, `\\frac13 \\approx 0.333`) is credited by
-one side only when its sides agree (issue 21): otherwise a box could hold the right value beside a wrong one and
-be paid for the right one. Used by `graders.math.compare`:
+"""In reward mode an answer that states two sides (`419 = 420`, `x = 5 + 5 + 1 = 11`, `\\frac13 \\approx 0.333`) is
+credited by one side only when its sides agree (issue 21): otherwise a box could hold the right value beside a wrong
+one and be paid for the right one. Eval mode reads a chain's last value and an approximation's exact side, as
+Math-Verify does (its own test suite asserts `x = 5+5+1 = 7 = 11` is 11 and `x = 1/3 \\approx 1.3` is 1/3), and the
+approximate side too once the sides agree. Used by `graders.math.compare`:
 - "=": every side that is a value (no variable) equals the last side, exactly (`10 \\times 6 \\times 7 = 420` yes,
   `419 = 420` and `x = 419 = 420` no); an approximation is written with `\\approx`;
 - "\\approx": the sides differ by less than one unit in the last place the approximate side states
