@@ -175,8 +175,8 @@ def _matrix_expression_equal(g: str, r: str) -> bool:
 def items_equal(g: str, r: str) -> bool:
     if _canon(g) == _canon(r):
         return True
-    g = (approx_sides(g) or (g,))[0]    # a reference's exact side
-    sides = approx_sides(r)
+    g = (approx_sides(g) or (g,))[0] if split_relation(g) is None else g   # a reference's exact side
+    sides = approx_sides(r) if split_relation(r) is None else None   # "x = 1/3 \\approx 0.33": its parts, below
     if sides:   # "\frac13 \approx 0.333": the exact side, or the other once they agree (graders.math.sides)
         agree = approx_agree(*sides)
         if _options.sides_must_agree and not agree:

@@ -49,6 +49,6 @@ def _value(item: str) -> float | None:
 
     try:   # SideError and TooLarge are ValueErrors: then the sides cannot be shown to agree
         value = sympy.N(sympy_of(item, "response"), 30)
-        return float(value) if value.is_real and value.is_number else None
+        return float(value) if isinstance(value, sympy.Expr) and value.is_real and value.is_number else None
     except (ValueError, TypeError, ArithmeticError):
         return None
