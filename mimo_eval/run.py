@@ -8,6 +8,7 @@ Re-running the same command resumes: stored samples are not regenerated, stored 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -76,7 +77,8 @@ def benchmark_version(problems: list[Problem]) -> str:
     return h.hexdigest()[:16]
 
 
-def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], backend: Backend, n: int) -> dict:
+def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], backend: Backend, n: int,
+                 thinking_opened: bool | None = None) -> dict:
     from importlib import metadata
 
     def version(dist: str) -> str:
@@ -95,6 +97,7 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
         "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
         "code_mode": s.code_mode if bench.grader == "code" else None,
         "truncated": s.truncated, "shard": shard_label(s.shard),
+        "thinking_opened": thinking_opened,   # the rendered prompt ends inside <think>: graded knowing it
         "backend": backend.config(), "generation_options": generation_options(backend.config()),
         "versions": versions,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -132,12 +135,22 @@ def load_problems(bench: Benchmark, options: dict) -> list[Problem]:
     return bench.load(**options)
 
 
+def thinking_opened(backend: Backend, problems: list[Problem], s: RunSettings) -> bool | None:
+    """Whether the prompts this run sends end inside an open thinking block, from the backend's rendering of the
+    first one (one template for the run); None when the backend cannot tell."""
+    first = problems[0]
+    return backend.thinking_opened(Request(problem_id=first.id, sample_index=0, seed=0,
+                                           messages=messages_for(first, s.system_prompt),
+                                           prompt=first.prompt if s.raw_prompt else None))
+
+
 @contextmanager
-def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None,
-               code_mode: str = "lcb") -> Iterator[Callable[[Problem, str], dict]]:
-    """The grading function for a benchmark; a code grader's sandbox lives exactly as long as the block."""
+def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None, code_mode: str = "lcb",
+               opened: bool | None = None) -> Iterator[Callable[[Problem, str], dict]]:
+    """The grading function for a benchmark; a code grader's sandbox lives exactly as long as the block.
+    opened: the run's `thinking_opened` (math)."""
     if bench.grader == "math":
-        yield grade_math
+        yield functools.partial(grade_math, thinking_opened=bool(opened))
         return
     if sandbox_factory is None:
         from graders.code import judge_sandbox as sandbox_factory   # Docker, else LocalSandbox with a warning
@@ -155,10 +168,11 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
     n = bench.default_n if s.n is None else s.n   # not `or`: n=0 must be refused, not run at the default
     if n < 1:
         raise ValueError(f"n must be >= 1 samples per problem, got {n}")
+    opened = thinking_opened(backend, problems, s) if problems else None
     store = RunStore.open(shard_dir(run_dir_for(s.out, s.model, bench.name), s.shard),
-                          build_config(s, bench, problems, backend, n), new_run=s.new_run)
+                          build_config(s, bench, problems, backend, n, opened), new_run=s.new_run)
     try:
-        with grader_for(bench, sandbox_factory, s.code_mode) as grade_fn:
+        with grader_for(bench, sandbox_factory, s.code_mode, opened) as grade_fn:
             _generate_and_grade(store, problems, n, s, backend, grade_fn)
         if s.shard is None:   # a shard has part of every problem: its metrics come after `mimo-eval merge`
             write_summary(store, problems, bench, n)
@@ -311,7 +325,8 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
         todo = [row for key, row in samples.items() if key not in scores and row["problem_id"] in by_id and key[1] < n]
         mode = config.get("code_mode") or "lcb"
         regraded = []
-        with grader_for(bench, sandbox_factory, mode) as grade_fn, ThreadPoolExecutor(grade_workers) as pool, \
+        with grader_for(bench, sandbox_factory, mode, config.get("thinking_opened")) as grade_fn, \
+                ThreadPoolExecutor(grade_workers) as pool, \
                 RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar:
             policy = config.get("truncated") or "grade"
             for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn, policy), todo):

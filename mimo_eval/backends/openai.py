@@ -17,6 +17,11 @@ top_p, max_tokens, stream) are refused there, so the recorded settings are what 
 a request leaves out (top_k, repetition_penalty, min_p) from the model's generation_config.json; to sample with
 temperature and top-p alone, start the server with `--generation-config vllm` or set those fields here.
 
+`thinking_opened` (`--thinking-opened yes|no|auto`): whether the server's chat template ends the prompt inside an
+open thinking block (R1-distill, QwQ), which the grader must know to tell a response cut mid-thinking from an
+answer. Auto (None) asks the server to render the first prompt (vLLM's /tokenize); a server without that endpoint
+leaves it unknown (recorded as null, graded from the response alone) and a warning says to pass the flag.
+
 `timeout_s` bounds each wait for the server's answer; the API is used without streaming, so it must cover a whole
 generation (32K tokens can take minutes on a loaded server).
 """
@@ -35,6 +40,7 @@ import urllib.request
 import warnings
 from typing import Iterator, Sequence
 
+from graders.math.extract import opens_thinking
 from mimo_eval.backends.common import BackendError, base_versions
 from mimo_eval.backends.http_util import error_detail as _error_detail, opener as _opener, retry_after as _retry_after
 from mimo_eval.types import Completion, Request, SamplingParams
@@ -72,7 +78,7 @@ class OpenAIBackend:
     def __init__(self, *, model: str, base_url: str | Sequence[str] = "http://localhost:8000/v1", mode: str = "chat",
                  api_key: str | None = None, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 32,
                  timeout_s: float = 3600.0, max_retries: int = 5, backoff_s: float = 1.0, max_backoff_s: float = 60.0,
-                 extra_body: dict | None = None, check_server: bool = True):
+                 extra_body: dict | None = None, check_server: bool = True, thinking_opened: bool | None = None):
         if mode not in ("chat", "completion"):
             raise BackendError(f"mode must be 'chat' or 'completion', got {mode!r}")
         if concurrency < 1 or max_retries < 0 or timeout_s <= 0:
@@ -92,6 +98,7 @@ class OpenAIBackend:
             raise BackendError(f"request field {clash[0]!r} cannot be set as an extra request field: it is set by "
                                f"{OWN_FIELDS[clash[0]]}")
         self.check_server = check_server
+        self._thinking_opened = thinking_opened   # None: asked of the server (thinking_opened)
         self._checked = False   # servers are asked once, by whichever of versions() and generate() comes first
         self.server_versions: dict[str, str | None] = {}
         self._openers = {url: _opener(url) for url in self.base_urls}
@@ -152,6 +159,34 @@ class OpenAIBackend:
             "backoff_s": self.backoff_s, "max_backoff_s": self.max_backoff_s, "extra_body": self.extra_body,
             "api_key_env": self.api_key_env, "api_key_set": self._api_key is not None,
         }
+
+    def thinking_opened(self, request: Request) -> bool | None:
+        """The server renders chat prompts, so unless the user said (`--thinking-opened yes|no`), the prompt is
+        rendered by the server itself: vLLM's /tokenize (messages, the same chat_template_kwargs) with its token
+        strings. None when the server has no such endpoint (hosted APIs, SGLang): graded from the response alone."""
+        if self._thinking_opened is not None:
+            return self._thinking_opened
+        if self.mode == "completion":
+            return opens_thinking(request.prompt or "")
+        body = {"model": self.model, "messages": list(request.messages), "add_generation_prompt": True,
+                "return_token_strs": True}
+        if "chat_template_kwargs" in self.extra_body:
+            body["chat_template_kwargs"] = self.extra_body["chat_template_kwargs"]
+        root = self.base_url.removesuffix("/v1")
+        req = urllib.request.Request(root + "/tokenize", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **self._auth()})
+        try:
+            with self._openers[self.base_url].open(req, timeout=min(30.0, self.timeout_s)) as resp:
+                pieces = json.loads(resp.read())["token_strs"]
+            return opens_thinking("".join(pieces))
+        except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException) as e:
+            log.warning("%s cannot render the chat prompt (%s: %s): whether it opens a thinking block is unknown; "
+                        "pass --thinking-opened yes|no for a model whose template ends the prompt with <think>",
+                        root, type(e).__name__, str(e)[:80])
+            return None
+
+    def _auth(self) -> dict:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
     def _work(self, work: queue.SimpleQueue, results: queue.SimpleQueue, stop: threading.Event,
               sampling: SamplingParams, home: int) -> None:
@@ -252,9 +287,7 @@ class OpenAIBackend:
         """One HTTP exchange. Raises _Retryable for what a retry can fix, BackendError for what it cannot."""
         base_url = base_url or self.base_url
         url = base_url + path
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
+        headers = {"Content-Type": "application/json", "Accept": "application/json", **self._auth()}
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
         timeout_s = timeout_s or self.timeout_s

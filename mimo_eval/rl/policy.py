@@ -58,13 +58,18 @@ def build_model(cfg: RLConfig, tokenizer, *, trainable: bool = True):
     return model
 
 
+def render(tokenizer, problem: Problem) -> str:
+    """The prompt text: the chat template with the generation prompt."""
+    return tokenizer.apply_chat_template(list(problem.messages), tokenize=False, add_generation_prompt=True)
+
+
 def encoder(tokenizer, max_prompt_tokens: int):
     """problem -> prompt ids (chat template with the generation prompt), cached per problem."""
     cache: dict[int, tuple[int, ...]] = {}
 
     def encode(problem: Problem) -> tuple[int, ...]:
         if problem.index not in cache:
-            text = tokenizer.apply_chat_template(list(problem.messages), tokenize=False, add_generation_prompt=True)
+            text = render(tokenizer, problem)
             ids = tuple(tokenizer(text, add_special_tokens=False)["input_ids"])
             if len(ids) > max_prompt_tokens:
                 raise DataError(f"row {problem.index}: prompt has {len(ids)} tokens, over max_prompt_tokens "

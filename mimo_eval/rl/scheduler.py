@@ -88,11 +88,13 @@ class SeamlessScheduler:
     def __init__(self, *, engine: RolloutEngine, rewards: RewardSubmitter, problems: Sequence[Problem],
                  encode: Callable[[Problem], Sequence[int]], kind_for: Callable[[str], str], cursor: PromptCursor,
                  pool: EasyPool, group_size: int, chunk: int, max_gen_rounds: int, dynamic_sampling: bool = True,
-                 reward_options: Mapping | None = None):
+                 reward_options: Mapping | None = None, thinking_opened: bool = False):
         self.engine, self.rewards, self.problems, self.encode = engine, rewards, problems, encode
         self.kind_for, self.cursor, self.pool = kind_for, cursor, pool
         self.group_size, self.chunk, self.max_gen_rounds = group_size, chunk, max_gen_rounds
         self.dynamic_sampling, self.reward_options = dynamic_sampling, dict(reward_options or {})
+        # the template ends the prompt inside <think>: math rewards must know (graders.math.grade)
+        self.math_options = {"thinking_opened": True, **self.reward_options} if thinking_opened else self.reward_options
         self.judged, self.kept_total = 0, 0     # run totals: the kept fraction that sizes launches
         self._seq = 0
 
@@ -132,8 +134,8 @@ class SeamlessScheduler:
         groups = []
         for problem, prompt, (_, from_pool), rollouts in zip(problems, prompts, draws, outputs):
             kind = self.kind_for(problem.data_source)
-            futures = [self.rewards.submit(kind, r.text, problem.ground_truth, self.reward_options or None)
-                       for r in rollouts]
+            options = self.math_options if kind == "math" else self.reward_options
+            futures = [self.rewards.submit(kind, r.text, problem.ground_truth, options or None) for r in rollouts]
             groups.append(Group(self._seq, problem, prompt, from_pool, list(rollouts), futures))
             self._seq += 1
         return groups
