@@ -22,15 +22,13 @@ itself; a deadline spent starved by host load stays a masked `timeout` (eval cou
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Iterable
 
 from graders.math.commit import text_hedge
-from graders.math.compare import CompareOptions
+from graders.math.options import CompareOptions
 from graders.math.extract import Extraction, extract
 from graders.math.normalize import normalize
 from graders.math.parse import TooLarge, clock_time, literal_value
@@ -41,7 +39,7 @@ MODES = ("eval", "reward")
 DEFAULT_TIMEOUT_S = 1.0
 # Answers longer than this are normalised inside the worker, under the deadline, not in the caller's process.
 IN_PROCESS_CHARS = 2000
-_PRELOAD = ("graders.math.warm",)
+_PRELOAD, _WARM = ("graders.math.warm",), "graders.math.warm:steps"   # the grading zygote's imports and warm-up
 
 
 def grade(
@@ -57,7 +55,7 @@ def grade(
 ) -> MathVerdict:
     """`thinking_opened`: the prompt ended inside an open thinking block (R1-distill, QwQ templates end it with
     `<think>`), so a response without a closing marker is unfinished thinking (`graders.math.extract`).
-    The next three are opt-in (see `graders.math.compare.CompareOptions`): `decimals` for problems that
+    The next three are opt-in (see `graders.math.options.CompareOptions`): `decimals` for problems that
     ask for an answer rounded to that many places; `strict=False` and `allow_set_relation_comp=True`
     behave as Math-Verify's flags of the same names. The default numeric policy is in `graders.math.numeric`."""
     plan = _plan(gold, response, mode, thinking_opened, _options(mode, decimals, strict, allow_set_relation_comp))
@@ -158,7 +156,7 @@ def _verdict(found: Extraction, correct: bool, reason: str, gold_norm: str | Non
 
 
 def _in_worker(said, gold_norm: str | None, resp_norm: str | None, job: tuple, timeout_s: float) -> MathVerdict:
-    pool = shared_pool("math", _default_workers(), _PRELOAD)
+    pool = shared_pool("math", _default_workers(), _PRELOAD, _WARM)
     try:
         reason, detail = pool.call(compare_job, job, timeout_s, cache=job[3] is not None)  # short normalised pairs
     except DeadlineExceeded as exc:
@@ -205,6 +203,8 @@ def _blame(pool, job: tuple, timeout_s: float, failure: DeadlineExceeded | Worke
 
 async def agrade(**kwargs) -> MathVerdict:
     """`grade` for asyncio code (same keyword arguments): runs in a thread so the event loop is never blocked."""
+    import asyncio
+
     return await asyncio.to_thread(functools.partial(grade, **kwargs))
 
 
@@ -223,10 +223,12 @@ def grade_many(
     """Grade (gold, response) pairs in bulk, in order, with `workers` worker processes."""
     pairs = list(pairs)
     workers = workers or _default_workers()
-    shared_pool("math", workers, _PRELOAD)
+    shared_pool("math", workers, _PRELOAD, _WARM)
     options = dict(mode=mode, timeout_s=timeout_s, decimals=decimals, strict=strict,
                    allow_set_relation_comp=allow_set_relation_comp, thinking_opened=thinking_opened)
     one = lambda p: grade(gold=p[0], response=p[1], **options)  # noqa: E731
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers) as executor:
         results = executor.map(one, pairs)
         if not progress:

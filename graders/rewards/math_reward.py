@@ -43,7 +43,7 @@ def gold_text(reference: Any) -> str:
 
 def warm(index: int) -> None:
     """A comparison that needs a worker (distinct per index: a repeated one is answered from the cache),
-    so the forkserver and the workers start before the first batch."""
+    so the zygote and the workers start before the first batch."""
     from graders.math import grade
 
     grade(gold=f"x+{index + 1}", response=f"\\boxed{{{index + 1}+x}}", mode="reward", timeout_s=60)
