@@ -114,6 +114,7 @@ def _main(conn: Connection, preload: tuple[str, ...], warm: str | None, forked: 
         os.closerange(3, conn.fileno())
         os.closerange(conn.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # the kernel reaps the workers; the pool kills them by pid
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the caller's to handle (as in a forkserver)
     for name in preload:
         importlib.import_module(name)
     steps = None
@@ -160,6 +161,7 @@ def _fork_worker(conn: Connection, forked_warm: bool) -> int:
             conn.close()
             ours.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             from graders.pool import serve
 
             serve(Connection(theirs.detach()), ())
