@@ -22,10 +22,15 @@ from __future__ import annotations
 
 import re
 
-_NOT_SPEAKING = re.compile(
-    r"```.*?(?:```|\Z)|`[^`\n]*`|<!--.*?(?:-->|\Z)|^[ \t]*>[^\n]*"
-    r"|\"[^\"\n]*\\(?:boxed|fbox)[^\"\n]*\"|“[^”\n]*\\(?:boxed|fbox)[^”\n]*”",
-    re.DOTALL | re.MULTILINE,
+# (trigger, pattern): each pass runs only when its trigger is in the text, and each pattern starts with a literal,
+# so the regex engine jumps from one candidate to the next (one combined pattern cost ~1 ms per response)
+_NOT_SPEAKING = (
+    ("```", re.compile(r"```.*?(?:```|\Z)", re.DOTALL)),
+    ("`", re.compile(r"`[^`\n]*`")),
+    ("<!--", re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)),
+    (">", re.compile(r"^[ \t]*>[^\n]*", re.MULTILINE)),
+    ('"', re.compile(r"\"[^\"\n]*\\(?:boxed|fbox)[^\"\n]*\"")),
+    ("“", re.compile(r"“[^”\n]*\\(?:boxed|fbox)[^”\n]*”")),
 )
 _EXAMPLE = re.compile(r"(?<![A-Za-z])(?:e\.g\.|for example|for instance|if the answer (?:were|was|is)|we would write"
                       r"|would look like|like this|placeholder|template)(?![A-Za-z])")   # on a lowered sentence
@@ -57,10 +62,14 @@ _HEDGE_WORD = re.compile(r"\b(?:or|maybe|perhaps|possibly|probably|likely|unlike
 
 def blank_quotes(text: str) -> str:
     """`text` with code, comments, block quotes and quoted boxes replaced by spaces of the same length."""
-    quoted_box = ('"' in text or "“" in text) and ("\\boxed" in text or "\\fbox" in text)
-    if not (quoted_box or "`" in text or "<!--" in text or "\n>" in text or text.lstrip()[:1] == ">"):
-        return text   # the common case, without a pass of the full pattern
-    return _NOT_SPEAKING.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+    for trigger, pattern in _NOT_SPEAKING:
+        if trigger in text and (trigger != ">" or "\n>" in text or text.lstrip()[:1] == ">"):
+            text = pattern.sub(_blank, text)
+    return text
+
+
+def _blank(m: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", m.group())
 
 
 def answer_boxes(text: str, boxes: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

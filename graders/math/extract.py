@@ -126,6 +126,8 @@ def opens_thinking(prompt: str) -> bool:
 
 
 def answer_region(response: str, thinking_opened: bool = False) -> Region:
+    if "think" not in response and "<|" not in response:   # no marker at all (two scans instead of eight)
+        return Region(None) if thinking_opened else Region(response)
     last_close = max(response.rfind(c) for c in _CLOSERS)
     if max(response.rfind(o) for o in _OPENERS) > last_close:   # opened (or reopened) and never closed
         return Region(None)
