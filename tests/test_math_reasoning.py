@@ -182,6 +182,6 @@ RENDERED_PROMPTS = [   # the end of prompts as these chat templates render them 
 
 @pytest.mark.parametrize("prompt,opened", RENDERED_PROMPTS)
 def test_opens_thinking_reads_a_rendered_prompt(prompt, opened):
-    from graders.math.extract import opens_thinking
+    from graders.math.thinking import opens_thinking
 
     assert opens_thinking(prompt) is opened

@@ -149,7 +149,7 @@ class _InProcess:
     """Stands in for the worker pool in `--time-fresh ours-cpu`: the worker's job runs here, in a process
     warmed by `graders.math.warm` as the zygote is, so its CPU time can be read per pair."""
 
-    def call(self, fn, args, timeout_s):
+    def call(self, fn, args, timeout_s, cache=False):
         return fn(*args)
 
 

@@ -30,8 +30,9 @@ from typing import Iterable
 from graders.math.commit import text_hedge
 from graders.math.options import CompareOptions
 from graders.math.extract import Extraction, extract
+from graders.math.jobs import compare_job, gold_job
 from graders.math.normalize import normalize
-from graders.math.parse import TooLarge, clock_time, literal_value
+from graders.math.parse import clock_time, literal_value
 from graders.pool import DeadlineExceeded, WorkerCrashed, shared_pool
 from graders.types import MathVerdict
 
@@ -242,63 +243,6 @@ def grade_many(
                 out.append(verdict)
                 bar.advance(task)
         return out
-
-
-def compare_job(gold: str, response: str, options: CompareOptions, percents: tuple[bool, bool] | None) -> tuple[str, str]:
-    """Runs inside a worker process: parse and compare; (reason, detail). `percents` None: the two
-    strings are raw (long answers are normalised here, under the deadline)."""
-    from graders.math.compare import answers_equal
-    from graders.math.parse import SideError
-
-    if percents is None:
-        gold, gold_pct = normalize(gold)
-        response, resp_pct = normalize(response, labelled_columns="\\begin{" not in gold)
-    else:
-        gold_pct, resp_pct = percents
-    if not gold:
-        return "gold_unparseable", "empty reference answer"
-    if not response:
-        return "no_answer", "empty answer"
-    reason, detail = gold_job(gold, False)
-    if reason != "correct":
-        return reason, detail
-    try:
-        if answers_equal(gold, response, options):
-            return "correct", ""
-        if resp_pct != gold_pct:   # "28\%" vs "0.28": also try the percent read as /100
-            g, r = (gold, f"({response})/100") if resp_pct else (f"({gold})/100", response)
-            if answers_equal(g, r, options):
-                return "correct", "percent"
-        return "wrong", ""
-    except TooLarge as exc:
-        return "wrong", f"response not evaluated: {exc}"
-    except SideError as exc:
-        return ("gold_unparseable" if exc.side == "gold" else "wrong"), str(exc)
-    except RecursionError:
-        return "wrong", "response nested too deeply"
-    except MemoryError:   # the gold alone parsed above: the response's answer is what exhausts the memory
-        return "response_too_costly", "comparing the response exhausted the worker's memory limit"
-    except Exception as exc:   # SymPy on odd input; the gold alone parsed, so the response is not comparable
-        return "wrong", f"not comparable: {type(exc).__name__}: {exc}"[:200]
-
-
-def gold_job(gold: str, raw: bool) -> tuple[str, str]:
-    """Runs inside a worker process: normalise (when `raw`) and parse the reference alone; ("correct", "")
-    when it parses."""
-    from graders.math.compare import check_gold
-    from graders.math.parse import SideError
-
-    if raw:
-        gold = normalize(gold)[0]
-    try:
-        check_gold(gold)
-    except (SideError, TooLarge) as exc:
-        return "gold_unparseable", str(exc)
-    except RecursionError:
-        return "gold_unparseable", "reference nested too deeply"
-    except MemoryError:
-        return "gold_unparseable", "the reference alone exhausts the worker's memory"
-    return ("correct", "") if gold else ("gold_unparseable", "empty reference answer")
 
 
 def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool, decimals: int | None) -> bool | None:

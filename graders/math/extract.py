@@ -1,29 +1,25 @@
 """Finding the final answer in a model response. Pure string work, linear in the response length.
 
-Thinking. Reasoning models think first. The thinking ends at the first closing marker (`</think>`; Sky-T1's
-`<|end_of_thought|>` / `<|begin_of_solution|>`) and only the write-up after it is read: a box inside the
-thinking is a guess. Every later marker is dropped from the write-up, so an extra `</think>` or an early
-`<|end_of_solution|>` cannot hide a second answer from the reading (`graders.math.commit`). A thinking that
-was opened and never closed (or reopened after the last closing marker) was cut off before answering: no
-answer, in both modes, whatever numbers it holds. The response alone cannot show a thinking opened by the
-prompt (R1-distill and QwQ templates end the prompt with `<think>`, so the response has only `</think>`, and
-one cut off mid-thinking has no marker at all): the caller says so with `thinking_opened=True`, and a response
-without a closing marker is then unfinished thinking (`opens_thinking` tells it from a rendered prompt).
+Thinking. Reasoning models think first: only the write-up after the thinking is read (`graders.math.thinking`:
+where the thinking ends, extra markers, a thinking the prompt opened). A box inside the thinking is a guess. A
+thinking opened and never closed was cut off before answering: no answer, both modes, whatever numbers it holds.
 
 Cut-off policy (one rule, everywhere). A response is credited only with what it committed to before it
 ended, wherever the cut fell:
 - cut inside the thinking: no answer (above);
 - cut after the thinking: reward mode needs a complete box in the write-up; eval mode reads the write-up's
-  committed answer (a complete box, an anchored or bold statement), else the thinking's conclusion (the
-  thinking finished, so its last statement stands), else the write-up's last statement when it is complete
-  (not cut mid-expression, nor a Sky-T1 solution that never reached `<|end_of_solution|>`);
+  committed answer (a complete box, an anchored or bold statement), else, when the write-up holds no box at
+  all (not even a quoted one), the thinking's conclusion (the thinking finished, so its last statement stands),
+  else the write-up's last statement when it is complete (not cut mid-expression, nor a Sky-T1 solution that
+  never reached `<|end_of_solution|>`);
 - a box cut open (`\\boxed{\\frac{1}{2`) is never read, and prose is never an answer (`graders.math.statement`).
 
 The two modes, on the write-up (or the whole response when there is no thinking), after the rules of
 `graders.math.commit` (quoted, code, commented, example and aside boxes are not answers; macros void the
 response; a retraction after the last box takes it back):
 - "eval": the last `\\boxed{}`/`\\fbox{}` (boxes joined into a list only when they are items of one
-  list), or an anchored answer after it ("final answer is", or any anchor after a retraction); else the
+  list), or the answer an anchor after it states (`\\boxed{420}. Answer: 419` reads 419, as a self-correction;
+  a retraction with none is no answer); else the
   statement after the last anchor ("final answer is", "Answer:", a "## Answer" heading, a bold `**80**`),
   or the statement an anchor closes; else a short whole response; else the last statement's math or number,
   unless the response stops mid-expression.
@@ -36,6 +32,7 @@ import re
 from dataclasses import dataclass, replace
 
 from graders.math.commit import answer_boxes, blank_quotes, redefines_macros, taken_back
+from graders.math.thinking import answer_region
 from graders.math.statement import (
     MATH_ENV, PROSE, bold_answer, cut_off_mid_expression, first_statement, read_statement, rightmost_math,
     statement_before,
@@ -69,12 +66,9 @@ _ANSWER_HEADING = re.compile(r"^[ \t*#]*answer[ \t*:]*$", re.IGNORECASE | re.MUL
 _STRONG_ANCHOR = re.compile(r"final\s+answer\s+is\s*", re.IGNORECASE)
 # After a box, these also name an answer (reward mode compares them with the gold too)
 _NAMES_ANSWER = re.compile(r"\b(?:should\s+be|is\s+actually|is\s+really|correct\s+(?:value|result)\s+is)\s*", re.IGNORECASE)
+_LONE_LETTER = re.compile(r"\s*[A-Za-z]\s*")
 _NAMING_KEYS = ("should", "actually", "really", "correct")
 _MAX_NAMED, _MAX_ANCHORS, _STATEMENT_CHARS = 8, 64, 2000
-_OPENERS = ("<think>", "<|begin_of_thought|>")
-_CLOSERS = ("</think>", "<|end_of_thought|>", "<|begin_of_solution|>")
-_SOLUTION_END = "<|end_of_solution|>"
-_MARKER = re.compile("|".join(re.escape(m) for m in _OPENERS + _CLOSERS + (_SOLUTION_END,)))
 _TAIL = 4000   # fallbacks look at the end of the response first; the final answer lives there
 _SHORT = 200   # a response this short with no box or anchor is taken whole as the answer
 
@@ -108,35 +102,6 @@ class Extraction:
     @property
     def rule(self) -> str:
         return RULES[self.how] + (" after the thinking" if self.after_thinking else "")
-
-
-@dataclass(frozen=True)
-class Region:
-    text: str | None              # where the answer is read; None: the thinking never finished
-    closed: bool = False          # it follows a closing thinking marker
-    thinking: str = ""            # the thinking before that marker
-    open_solution: bool = False   # a Sky-T1 solution that never reached <|end_of_solution|>
-
-
-def opens_thinking(prompt: str) -> bool:
-    """A rendered prompt that ends inside an open thinking block (`...<|Assistant|><think>\\n`): the response
-    to it carries only the closing marker. Qwen3's template with thinking switched off closes it in the
-    prompt (`<think>\\n\\n</think>`): not open."""
-    return max(prompt.rfind(o) for o in _OPENERS) > max(prompt.rfind(c) for c in _CLOSERS)
-
-
-def answer_region(response: str, thinking_opened: bool = False) -> Region:
-    if "think" not in response and "<|" not in response:   # no marker at all (two scans instead of eight)
-        return Region(None) if thinking_opened else Region(response)
-    last_close = max(response.rfind(c) for c in _CLOSERS)
-    if max(response.rfind(o) for o in _OPENERS) > last_close:   # opened (or reopened) and never closed
-        return Region(None)
-    if last_close < 0:
-        return Region(None) if thinking_opened else Region(response)
-    first_close = min(at for at in (response.find(c) for c in _CLOSERS) if at >= 0)
-    rest = response[first_close:]
-    open_solution = "<|begin_of_solution|>" in rest and _SOLUTION_END not in rest
-    return Region(_MARKER.sub("\n", rest), True, response[:first_close], open_solution)
 
 
 def _match_brace(text: str, open_pos: int, limit: int) -> int | None:
@@ -287,7 +252,8 @@ def _named_answers(after_box: str, last_only: bool = False) -> list[str]:
     named: list[str] = []
     for anchor in (anchors[-1:] if last_only else anchors[:_MAX_ANCHORS]):
         answer, status = first_statement(after_box[anchor.end() : anchor.end() + _STATEMENT_CHARS])
-        if status == "ok" and answer and " ".join(answer.split()) not in named:
+        # a lone letter ("the answer is independent of $x$") is prose about the answer, not another one
+        if status == "ok" and answer and not _LONE_LETTER.fullmatch(answer) and " ".join(answer.split()) not in named:
             named.append(" ".join(answer.split()))
     if len(anchors) > _MAX_ANCHORS and not last_only:   # an answer named that often is a flood, not a restatement
         named.append(f"{len(anchors)} anchors")

@@ -9,7 +9,7 @@ with `skip_special_tokens=False`, the label comes from `--data.label_key`).
 
 Math's `thinking_opened` (the prompt ended inside an open `<think>`, as R1-distill and QwQ templates render it,
 so a response without `</think>` is unfinished thinking and scores 0) is read from each rendered prompt
-(`graders.math.extract.opens_thinking`) unless `make_reward_func(thinking_opened=...)` fixes it.
+(`graders.math.thinking.opens_thinking`) unless `make_reward_func(thinking_opened=...)` fixes it.
 The response is the query after its prompt, with special tokens removed (chat-template markers like
 `<|im_end|>`, `<｜end▁of▁sentence｜>`, `</s>`, `<eos>`, and any listed in `special_tokens`). OpenRLHF needs a
 number for every sample, so an undecided one gets reward 0.0 and score 0.0 with extra_logs["masked"] = 1;
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from graders.math.extract import opens_thinking
+from graders.math.thinking import opens_thinking
 from graders.rewards._common import check_settings, math_options, pool_from
 from graders.rewards.routing import KINDS
 from graders.rewards.types import RewardResult

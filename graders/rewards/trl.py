@@ -10,7 +10,7 @@ The grader is the dataset's `data_source` column when there is one (`graders.rew
 factory's `kind`; a "reward_options" column gives per-row options. Math's `thinking_opened` (the prompt ended
 inside an open `<think>`, as R1-distill and QwQ templates render it, so a completion without `</think>` is
 unfinished thinking and scores 0) comes from a "thinking_opened" column, else `make_reward(thinking_opened=...)`,
-else, for a dataset of plain-text prompts, from the prompt itself (`graders.math.extract.opens_thinking`). TRL
+else, for a dataset of plain-text prompts, from the prompt itself (`graders.math.thinking.opens_thinking`). TRL
 passes conversational prompts as messages, unrendered: a template that opens the thinking needs the keyword. An undecided sample returns None, which
 TRL turns into NaN and leaves out of the group's baseline (its advantage is 0); the share of masked samples
 is logged through `log_metric` as "<name>/masked". `make_reward` returns a plain object of a module-level
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from graders.math.extract import opens_thinking
+from graders.math.thinking import opens_thinking
 from graders.rewards._common import check_settings, completion_text, math_options, pool_from
 from graders.rewards.routing import KINDS, kind_for
 from graders.rewards.types import RewardResult

@@ -45,8 +45,8 @@ def render_prompt(tokenizer: Any, request: Request) -> str:
 
 
 def thinking_opened_by(tokenizer: Any, request: Request) -> bool:
-    """The rendered prompt ends inside an open thinking block (`graders.math.extract.opens_thinking`)."""
-    from graders.math.extract import opens_thinking
+    """The rendered prompt ends inside an open thinking block (`graders.math.thinking.opens_thinking`)."""
+    from graders.math.thinking import opens_thinking
 
     return opens_thinking(render_prompt(tokenizer, request))
 

@@ -40,7 +40,7 @@ import urllib.request
 import warnings
 from typing import Iterator, Sequence
 
-from graders.math.extract import opens_thinking
+from graders.math.thinking import opens_thinking
 from mimo_eval.backends.common import BackendError, base_versions
 from mimo_eval.backends.http_util import error_detail as _error_detail, opener as _opener, retry_after as _retry_after
 from mimo_eval.types import Completion, Request, SamplingParams

@@ -167,7 +167,7 @@ def _batch_metrics(groups: list[Group], batch) -> dict[str, float]:
 def _opens_thinking(tokenizer, problems) -> bool:
     """The template ends the prompt inside an open thinking block (R1-distill, QwQ): one template for the run, read
     from the first prompt; a rollout cut inside that thinking then has no answer (graders.math.extract)."""
-    from graders.math.extract import opens_thinking
+    from graders.math.thinking import opens_thinking
 
     return bool(problems) and opens_thinking(render(tokenizer, problems[0]))
 
