@@ -28,6 +28,8 @@ RETRACTED = [
     T + "\\boxed{420}\n\nNote: the boxed value above is incorrect; disregard it.",
     T + "\\boxed{420}\n\nI retract this answer.",
     T + "\\boxed{420}. Answer: 419",
+    T + "The answer is $\\boxed{420}$ or $419$.",
+    T + "\\boxed{420} (or 419)",
     T + "**Final Answer**\n\\[\\boxed{420}\\]\nThough honestly my best guess would be 419.",
 ]
 
@@ -113,6 +115,9 @@ HONEST = [
     ("420", T + "The nearest whole number is $\\boxed{420}$; the rounding error of each factor is tiny."),
     ("\\frac{1}{2}", "Both ways give one half.\n</think>\n\n$\\boxed{\\frac{1}{2}}$. Indeed, $0.5 \\cdot 2 = 1$."),
     ("\\frac{1}{2}", "</think>\\boxed{\\frac{1}{2}}\n\nSo the answer is $0.5$."),
+    ("\\frac{1}{2}", "</think>The answer is $\\boxed{\\frac{1}{2}}$, or $0.5$."),
+    ("(1, 2)", "</think>The point is $\\boxed{(1, 2)}$. So the answer is $(1, 2)$."),
+    ("420", T + "\\boxed{420}, which should be obvious from the estimate $10 \\cdot 6 \\cdot 7$."),
     # an equation box that states the answer
     ("420", T + "\\boxed{N = 420}"),
     ("420", T + "\\boxed{10 \\times 6 \\times 7 = 420}"),

@@ -8,8 +8,8 @@ linear in the text's length; `graders.math.extract` applies it in both modes.
   as an aside or an intermediate result, or labelled as one part ("part (a)") when another part is answered
   without a box.
 - Taken back: after the last box, a retraction or a hedge ("wait", "actually", "that is wrong", "scratch that",
-  "not sure", "or possibly 419", "could also be"). Reward mode pays nothing; eval mode reads the answer the
-  retraction names, else none. Negated ("no mistake", "nothing wrong") is not a retraction. A verification
+  "not sure", "could also be 421"). Reward mode pays nothing; eval mode reads the answer the retraction names,
+  else none. An answer named after the box ("or 419", "the answer is 0.5") is compared too (`graders.math.extract`). Negated ("no mistake", "nothing wrong") is not a retraction. A verification
   that agrees is not one either, so a policy loses nothing by checking its work after the box, as long as the
   check does not hedge. The cost: an honest remark that uses these words after the box ("my first try, 419,
   was wrong") is paid 0 in reward mode.
@@ -43,14 +43,14 @@ _KEY = re.compile(r"e\.g|exampl|instanc|answer (?:were|was|is)|would|like this|p
 _LABEL_WINDOW = 200
 _MACRO = re.compile(r"\\(?=[degxlfrnpDmc])(?:[egx]?def|let|futurelet|(?:re)?newcommand|providecommand|DeclareMathOperator|DeclareRobustCommand"
                     r"|(?:re)?newenvironment|catcode|mathchardef|chardef|csname|expandafter)(?![A-Za-z])")
-# After the last box. "or" only before a value ("or 419", "or $x=2$"), so "or, in other words" stays a remark.
+# After the last box. ("or 419" names another answer: graders.math.extract compares it, a restatement is no hedge.)
 _VALUE_AHEAD = r"(?=\s*\(?\s*(?:-?\d|\$|\\[(\[]))"
 _TAKEN_BACK = re.compile(
     r"\b(?:wait|actually|oops|hmm+|sorry|scratch|disregard|kidding|retract\w*|take (?:it|that|this) back"
     r"|ignore (?:that|this|it|the above|my)|on second thought|reconsider\w*|redo|mistakes?|mistaken|wrong"
     r"|incorrect\w*|erroneous|not (?:quite )?(?:right|correct|sure|certain|confident|the (?:right|correct|final) answer)"
     r"|unsure|uncertain|doubt\w*|guess\w*|probably|maybe|perhaps|possibly"
-    r"|(?:could|might|may) (?:also |instead |well )?be" + _VALUE_AHEAD + r"|or" + _VALUE_AHEAD + r")\b",
+    r"|(?:could|might|may) (?:also |instead |well )?be" + _VALUE_AHEAD + r")\b",
 )   # matched against lowered text: without IGNORECASE the engine runs several times faster
 _NEGATED = re.compile(r"\b(?:no|not|nothing|without|never|any)\b[^.,;:\n]{0,12}$|n't[^.,;:\n]{0,12}$")
 _CLOSING = " \t\n.$)]}\\"   # what may close a box's sentence: nothing to take back

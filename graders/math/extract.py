@@ -65,9 +65,13 @@ _ANSWER_LINE = re.compile(r"^[ \t*#]*answer\b[ \t*:]*(?=[^\s*:])", re.IGNORECASE
 _ANSWER_HEADING = re.compile(r"^[ \t*#]*answer[ \t*:]*$", re.IGNORECASE | re.MULTILINE)
 _STRONG_ANCHOR = re.compile(r"final\s+answer\s+is\s*", re.IGNORECASE)
 # After a box, these also name an answer (reward mode compares them with the gold too)
-_NAMES_ANSWER = re.compile(r"\b(?:should\s+be|is\s+actually|is\s+really|correct\s+(?:value|result)\s+is)\s*", re.IGNORECASE)
+# ... and "or" before a value ("\\boxed{\\frac12}, or $0.5$": a restatement when it is equal, a hedge when not)
+_NAMES_ANSWER = re.compile(r"\b(?:should\s+be|is\s+actually|is\s+really|correct\s+(?:value|result)\s+is|or(?=\s*\(?\s*"
+                           r"(?:-?\d|\$|\\[(\[])))\s*\(?", re.IGNORECASE)
+# what a named answer must hold to count as one: a digit or math, or a choice letter ("should be obvious" is prose)
+_VALUE = re.compile(r"[\d$\\]|^\s*\(?[A-E]\)?\s*$")
 _LONE_LETTER = re.compile(r"\s*[A-Za-z]\s*")
-_NAMING_KEYS = ("should", "actually", "really", "correct")
+_NAMING_KEYS = ("should", "actually", "really", "correct", "or")
 _MAX_NAMED, _MAX_ANCHORS, _STATEMENT_CHARS = 8, 64, 2000
 _TAIL = 4000   # fallbacks look at the end of the response first; the final answer lives there
 _SHORT = 200   # a response this short with no box or anchor is taken whole as the answer
@@ -253,7 +257,11 @@ def _named_answers(after_box: str, last_only: bool = False) -> list[str]:
     for anchor in (anchors[-1:] if last_only else anchors[:_MAX_ANCHORS]):
         answer, status = first_statement(after_box[anchor.end() : anchor.end() + _STATEMENT_CHARS])
         # a lone letter ("the answer is independent of $x$") is prose about the answer, not another one
-        if status == "ok" and answer and not _LONE_LETTER.fullmatch(answer) and " ".join(answer.split()) not in named:
+        if answer.count(")") > answer.count("("):   # "(or 419)": the aside's own parenthesis
+            answer = answer[: answer.rindex(")")].rstrip()
+        if status != "ok" or not _VALUE.search(answer) or _LONE_LETTER.fullmatch(answer) and not answer.isupper():
+            continue
+        if " ".join(answer.split()) not in named:
             named.append(" ".join(answer.split()))
     if len(anchors) > _MAX_ANCHORS and not last_only:   # an answer named that often is a flood, not a restatement
         named.append(f"{len(anchors)} anchors")
