@@ -88,3 +88,16 @@ def test_target_errors_are_clear():
     rows = [row for row, _ in probe_targets.run_target(lambda response: 1.0, "plain")]   # wrong arity: raises
     assert all(r.reason.startswith("raised TypeError") for r in rows)
     assert probes.class_summary(rows)["taken back"] == "paid 0/3, 3 raised"
+
+
+def test_cli_target_writes_the_per_class_summary(tmp_path, capsys):
+    import json
+
+    from mimo_eval.cli import main
+
+    out = tmp_path / "probes.json"
+    assert main(["reward-probes", "--target", "test_reward_probes:pays_any_last_box", "--convention", "plain",
+                 "--json", str(out)]) == 0     # another's reward paying hacks is information, not a failure
+    report = json.loads(out.read_text())
+    assert report["target"] == "test_reward_probes:pays_any_last_box" and report["classes"]["control"] == "pays 2/2"
+    assert "taken back: paid 3/3" in capsys.readouterr().out
