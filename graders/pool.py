@@ -3,8 +3,10 @@
 Why not `signal.alarm` (Math-Verify's approach): it only works in the main thread, has one-second
 granularity, and cannot interrupt work that SymPy or GMP does in C. Here each call runs in a
 worker process; when the deadline passes the worker is killed (SIGKILL) and replaced on next use.
-Workers start from a forkserver that has already imported the grading modules, so a replacement
-costs milliseconds, and forking never happens from the (possibly multi-threaded) caller.
+Workers fork from a zygote (`graders.zygote`) that has already imported, and then warmed, the grading
+modules, so a replacement costs milliseconds, and forking never happens from the (possibly multi-threaded)
+caller. The zygote starts on first use; its first worker forks before the warm-up and is replaced by a warm
+one once the zygote is warm.
 
 A deadline passes for one of two reasons, and the caller may need to tell them apart (a grader must
 not let a costly response mask its own 0, nor score a sample 0 because the host was busy): the worker
@@ -14,15 +16,19 @@ worker's CPU time during the call (utime + stime in /proc/<pid>/stat, Linux; 10 
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import os
 import queue
 import resource
+import signal
 import sys
 import threading
 from collections import OrderedDict
-from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:   # imported when the first worker starts: `import graders.math` stays light
+    from multiprocessing.connection import Connection
+
+    from graders.zygote import Zygote
 
 _MEMORY_LIMIT = 4 << 30   # a worker that tries to build a gigantic integer dies instead of the host swapping
 CACHE_SIZE = 1 << 16      # answers kept per pool for call(cache=True)
@@ -31,7 +37,7 @@ CACHE_SIZE = 1 << 16      # answers kept per pool for call(cache=True)
 # and the slowest real answers measured take milliseconds (README), far below a quarter of a second.
 CPU_BOUND_FRACTION = 0.25
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
-_START_S = 120.0   # a cold worker imports SymPy on a loaded host; only a hung start is an error
+_START_S = 120.0   # a cold start imports SymPy on a loaded host; only a hung start is an error
 
 
 class DeadlineExceeded(Exception):
@@ -51,13 +57,12 @@ class WorkerCrashed(Exception):
     pass
 
 
-def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
+def serve(conn: Connection, preload: tuple[str, ...]) -> None:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
     except (ValueError, OSError):
         pass
-    # Already imported when this worker forked from a forkserver with this preload (free); not when another
-    # pool started the process-wide forkserver first. Either way, before "ready": a cold start must not be
+    # Already imported by the zygote this worker forked from (free). Before "ready": a cold start must not be
     # timed, nor counted as the first call's CPU.
     for name in preload:
         importlib.import_module(name)
@@ -77,41 +82,55 @@ def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
 
 
 class _Slot:
-    def __init__(self, ctx, preload: tuple[str, ...] = ()):
-        self._ctx, self._preload = ctx, preload
-        self.proc = None
+    def __init__(self, zygote: Callable[[], Zygote]):
+        self._zygote = zygote
+        self.pid: int | None = None
         self.conn: Connection | None = None
+        self.forked_warm = False
 
     def ensure_started(self) -> None:
-        if self.proc is not None and self.proc.is_alive():
+        if self.pid is not None and not self.forked_warm and self._zygote().is_warm():
+            self.kill()   # forked before the zygote's warm-up: a warm replacement costs a fork
+        if self.pid is not None and _alive(self.pid):
             return
-        parent, child = self._ctx.Pipe()
-        self.proc = self._ctx.Process(target=_serve, args=(child, self._preload), daemon=True)
-        with _main_file_hidden():
-            self.proc.start()
-        child.close()
-        self.conn = parent
-        if not parent.poll(_START_S):
+        self.kill()
+        from graders.zygote import ZygoteDied
+
+        try:
+            self.pid, self.conn, self.forked_warm = self._zygote().fork()
+        except ZygoteDied as exc:
+            raise WorkerCrashed(str(exc)) from None
+        if not self.conn.poll(_START_S):
             self.kill()
             raise WorkerCrashed(f"grading worker did not start within {_START_S:g} s")
-        parent.recv()
+        self.conn.recv()
 
     def cpu_s(self) -> float | None:
         """The worker's user + system CPU seconds so far; None if it is gone or /proc is unreadable."""
         try:
-            with open(f"/proc/{self.proc.pid}/stat", "rb") as f:
+            with open(f"/proc/{self.pid}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()   # the command name may hold spaces and ')'
-        except (OSError, AttributeError, IndexError):
+        except (OSError, IndexError):
             return None
         return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
 
     def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.join(timeout=1)
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.conn is not None:
             self.conn.close()
-        self.proc, self.conn = None, None
+        self.pid, self.conn = None, None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 _start_lock = threading.Lock()
@@ -136,15 +155,17 @@ class _main_file_hidden:
 
 
 class DeadlinePool:
-    """A fixed set of worker processes; `call` blocks the calling thread until a worker is free."""
+    """A fixed set of worker processes; `call` blocks the calling thread until a worker is free. `preload`: modules
+    the zygote imports; `warm`: "module:function" giving an iterator of warm-up steps it runs between forks."""
 
-    def __init__(self, workers: int, preload: tuple[str, ...] = ()):
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._preload = tuple(preload)
-        if preload:
-            self._ctx.set_forkserver_preload(list(preload))
+    def __init__(self, workers: int, preload: tuple[str, ...] = (), warm: str | None = None):
+        self._preload, self._warm = tuple(preload), warm
+        self._zygote: Zygote | None = None
+        self._zygote_lock = threading.Lock()
         self.workers = 0
-        self._idle: queue.Queue[_Slot] = queue.Queue()
+        # last in, first out: a caller grading one answer at a time keeps reusing the same (warmest) worker, and
+        # the other slots start only when calls overlap
+        self._idle: queue.LifoQueue[_Slot] = queue.LifoQueue()
         self.grow(workers)
         self.pid = os.getpid()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
@@ -152,8 +173,19 @@ class DeadlinePool:
 
     def grow(self, workers: int) -> None:
         for _ in range(workers - self.workers):
-            self._idle.put(_Slot(self._ctx, self._preload))
+            self._idle.put(_Slot(self._zygote_now))
         self.workers = max(self.workers, workers)
+
+    def _zygote_now(self) -> Zygote:
+        """Started on first use (a pool that is never called starts no process), restarted if it died."""
+        with self._zygote_lock:
+            if self._zygote is None or not self._zygote.alive():
+                from graders.zygote import Zygote
+
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = Zygote(self._preload, self._warm, _main_file_hidden)
+            return self._zygote
 
     def call(self, fn: Callable, args: tuple, timeout_s: float, *, cache: bool = False) -> Any:
         """cache=True: `fn` is pure and `args` small and hashable. A returned answer is kept (LRU, CACHE_SIZE)
@@ -191,6 +223,8 @@ class DeadlinePool:
             raise WorkerCrashed(f"grading worker died: {type(exc).__name__}") from None
         finally:
             self._idle.put(slot)
+            if self._zygote is not None and not self._zygote.warm:
+                self._zygote.start_warm_up()   # after the first answer: it never competes with it for a CPU
         if status != "ok":
             raise WorkerCrashed(value)
         return value
@@ -200,18 +234,22 @@ class DeadlinePool:
             try:
                 self._idle.get_nowait().kill()
             except queue.Empty:
-                return
+                break
+        with self._zygote_lock:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
 
 
 _lock = threading.Lock()
 _pools: dict[str, DeadlinePool] = {}
 
 
-def shared_pool(name: str, workers: int, preload: tuple[str, ...] = ()) -> DeadlinePool:
+def shared_pool(name: str, workers: int, preload: tuple[str, ...] = (), warm: str | None = None) -> DeadlinePool:
     """The process-wide pool `name`, rebuilt after a fork and grown to at least `workers`."""
     with _lock:
         pool = _pools.get(name)
         if pool is None or pool.pid != os.getpid():
-            pool = _pools[name] = DeadlinePool(workers, preload)
+            pool = _pools[name] = DeadlinePool(workers, preload, warm)
         pool.grow(workers)
         return pool

@@ -65,15 +65,34 @@ def _cmd_calibrate_tests(args: argparse.Namespace) -> int:
 
 
 def _cmd_reward_probes(args: argparse.Namespace) -> int:
-    from graders.rewards.pool import RewardPool
-    from graders.rewards.probes import print_table, run_probes
+    import json
 
-    with RewardPool(args.workers, sandbox=args.sandbox) as pool:
-        rows = run_probes(pool, tuple(args.kinds))
-    print_table(rows)
-    failed = [r for r in rows if not r.ok]
-    print(f"{len(rows) - len(failed)}/{len(rows)} rows as required (hacks 0 or masked, controls 1)")
-    return 1 if failed else 0
+    from graders.rewards.probes import class_summary, print_table
+
+    if args.target:
+        from graders.rewards.probe_targets import load_target, run_target
+
+        timed = run_target(load_target(args.target), args.convention, args.data_source)
+        rows = [row for row, _ in timed]
+        print_table(rows, title=f"reward-hacking probes against {args.target} ({args.convention} convention)")
+    else:
+        from graders.rewards.pool import RewardPool
+        from graders.rewards.probes import run_probes
+
+        with RewardPool(args.workers, sandbox=args.sandbox) as pool:
+            rows = run_probes(pool, tuple(args.kinds))
+        print_table(rows)
+    summary = class_summary(rows)
+    for cls, cell in summary.items():
+        print(f"{cls}: {cell}")
+    if args.json:
+        args.json.write_text(json.dumps({"target": args.target or "mimo-eval", "convention": args.convention,
+                                         "classes": summary, "rows": [vars(r) for r in rows]}, indent=1))
+    failed = [r for r in rows if not (r.ok or r.host_masked)]
+    masked = sum(r.host_masked for r in rows)
+    print(f"{len(rows) - len(failed) - masked}/{len(rows)} rows as required (hacks 0, controls 1); "
+          f"{masked} masked by the host (undecided, not held)")
+    return 1 if failed and not args.target else 0
 def _cmd_train(args: argparse.Namespace) -> int:
     from mimo_eval.rl.cli import train_main
 
@@ -150,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the code probes run (local: no isolation, for machines without Docker)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--kinds", nargs="+", choices=("math", "code"), default=["math", "code"])
+    p.add_argument("--target", metavar="MODULE:FUNCTION",
+                   help="probe someone else's math reward instead of ours (e.g. trl.rewards:accuracy_reward); "
+                        "exit 0 whatever it pays")
+    p.add_argument("--convention", choices=("verl", "trl", "plain"), default="plain",
+                   help="how --target is called: verl's compute_score(data_source, solution_str, ground_truth, "
+                        "extra_info), TRL's reward(prompts=, completions=, **columns), or plain fn(response, gold)")
+    p.add_argument("--data-source", default="lighteval/MATH", help="the data_source a verl --target is given")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write the rows and the per-class summary as JSON")
     p.set_defaults(func=_cmd_reward_probes)
     _add_rl_commands(sub)
     return parser

@@ -91,6 +91,11 @@ def _backend_args(p: argparse.ArgumentParser):
                    help="ask for whole answers instead of streamed ones (then only --request-timeout bounds a "
                         "stalled server)")
     g.add_argument("--max-retries", type=_non_negative_int, help="retries per request (default 5)")
+    g.add_argument("--thinking-opened", type=_thinking_opened, metavar="auto|yes|no",
+                   help="openai and replay backends: whether the chat template ends the prompt inside an open <think> "
+                        "(R1-distill, QwQ), so a response cut mid-thinking has no answer; auto (default): the "
+                        "server renders the first prompt (vLLM's /tokenize), else unknown (replay: unknown). The hf "
+                        "and vllm backends render the template themselves and always know")
     g = p.add_argument_group("vllm backend")
     g.add_argument("--tensor-parallel-size", type=_positive_int, help="GPUs per model (default 1)")
     g.add_argument("--num-speculative-tokens", type=_positive_int,
@@ -113,6 +118,13 @@ def _backend_args(p: argparse.ArgumentParser):
     g.add_argument("--skip-bad-lines", action="store_true", default=None,
                    help="skip malformed lines with a warning each (default: the first one is an error)")
     return openai
+
+
+def _thinking_opened(text: str) -> bool | None:
+    choices = {"auto": None, "yes": True, "no": False}
+    if text not in choices:
+        raise argparse.ArgumentTypeError(f"must be auto, yes or no, got {text!r}")
+    return choices[text]
 
 
 def _score_args(p: argparse.ArgumentParser) -> None:
@@ -191,6 +203,7 @@ BACKEND_FLAGS = {
     "trust_remote_code": (("vllm", "hf"), "trust_remote_code"),
     "batch_size": (("hf",), "batch_size"), "device": (("hf",), "device"),
     "replay_file": (("replay",), "path"), "skip_bad_lines": (("replay",), "strict"),
+    "thinking_opened": (("openai", "replay"), "thinking_opened"),
 }
 # engines a backend imports lazily: missing ones fail here, before a run folder exists
 BACKEND_ENGINES = {"vllm": (("vllm", "vllm"),), "hf": (("torch", "hf"), ("transformers", "hf"))}

@@ -61,7 +61,8 @@ def _grade_stored(store: RunStore, bench: Benchmark, problems: list[Problem], co
     scores = {} if regrade_all else latest_by_key(store.scores())
     todo = [row for key, row in samples.items() if key not in scores and row["problem_id"] in by_id and key[1] < n]
     regraded = []
-    with grader_for(bench, sandbox_factory, config.get("code_mode") or "lcb") as grade_fn, \
+    with grader_for(bench, sandbox_factory, config.get("code_mode") or "lcb",
+                    config.get("thinking_opened")) as grade_fn, \
             ThreadPoolExecutor(grade_workers) as pool, \
             RunProgress(len(todo), done_generated=len(todo), graded=[], enabled=progress) as bar:
         for row in pool.map(lambda s: score_row(by_id[s["problem_id"]], s, grade_fn), todo):

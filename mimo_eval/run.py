@@ -8,6 +8,7 @@ Re-running the same command resumes: stored samples are not regenerated, stored 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -83,7 +84,8 @@ def benchmark_version(problems: list[Problem]) -> str:
     return h.hexdigest()[:16]
 
 
-def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], backend: Backend, n: int) -> dict:
+def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], backend: Backend, n: int,
+                 thinking_opened: bool | None = None) -> dict:
     from importlib import metadata
 
     def version(dist: str) -> str:
@@ -103,6 +105,7 @@ def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], back
         "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
         "code_mode": s.code_mode if bench.grader == "code" else None,
         "truncated": s.truncated, "shard": shard_label(s.shard),
+        "thinking_opened": thinking_opened,   # the rendered prompt ends inside <think>: graded knowing it
         "backend": backend.config(), "generation_options": generation_options(backend.config()),
         "versions": versions,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -150,12 +153,23 @@ def load_problems(bench: Benchmark, options: dict) -> list[Problem]:
     return problems
 
 
+def thinking_opened(backend: Backend, problems: list[Problem], s: RunSettings) -> bool | None:
+    """Whether the prompts this run sends end inside an open thinking block, from the backend's rendering of the
+    first one (one template for the run); None when the backend cannot tell."""
+    first = problems[0]
+    return backend.thinking_opened(Request(problem_id=first.id, sample_index=0, seed=0,
+                                           messages=messages_for(first, s.system_prompt),
+                                           prompt=first.prompt if s.raw_prompt else None,
+                                           chat_template_kwargs=s.chat_template_kwargs))
+
+
 @contextmanager
-def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None,
-               code_mode: str = "lcb") -> Iterator[Callable[[Problem, str], dict]]:
-    """The grading function for a benchmark; a code grader's sandbox lives exactly as long as the block."""
+def grader_for(bench: Benchmark, sandbox_factory: Callable | None = None, code_mode: str = "lcb",
+               opened: bool | None = None) -> Iterator[Callable[[Problem, str], dict]]:
+    """The grading function for a benchmark; a code grader's sandbox lives exactly as long as the block.
+    opened: the run's `thinking_opened` (math)."""
     if bench.grader == "math":
-        yield grade_math
+        yield functools.partial(grade_math, thinking_opened=bool(opened))
         return
     if sandbox_factory is None:
         from graders.code import judge_sandbox as sandbox_factory   # Docker, else LocalSandbox with a warning
@@ -172,11 +186,12 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
     problems = load_problems(bench, s.benchmark_options)
     n = bench.default_n if s.n is None else s.n   # not `or`: n=0 must be refused, not run at the default
     _check_size(s, asked(problems, s.limit), n)
-    config, passed_over = build_config(s, bench, problems, backend, n), set()
+    opened = thinking_opened(backend, problems, s) if problems else None
+    config, passed_over = build_config(s, bench, problems, backend, n, opened), set()
     while True:
         store = RunStore.open(_run_dir(s, bench), config, new_run=s.new_run, pass_over=frozenset(passed_over))
         try:
-            return _execute_in(store, s, bench, problems, n, backend, sandbox_factory)
+            return _execute_in(store, s, bench, problems, n, backend, sandbox_factory, opened)
         except OtherModel:
             if not s.new_run:
                 raise
@@ -186,10 +201,10 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
 
 
 def _execute_in(store: RunStore, s: RunSettings, bench: Benchmark, problems: list[Problem], n: int,
-                backend: Backend, sandbox_factory: Callable | None) -> Path:
+                backend: Backend, sandbox_factory: Callable | None, opened: bool | None) -> Path:
     meter = CostMeter()
     try:
-        with grader_for(bench, sandbox_factory, s.code_mode) as grade_fn:
+        with grader_for(bench, sandbox_factory, s.code_mode, opened) as grade_fn:
             try:
                 _generate_and_grade(store, asked(problems, s.limit), n, s, backend, grade_fn, meter)
             finally:   # also when stopped: what was generated was paid for

@@ -24,10 +24,11 @@ CODE_OUTCOME = {"passed": "correct", "failed": "wrong", "no_code": "no_answer", 
                 "infra_error": "error"}
 
 
-def grade_math(problem: Problem, text: str) -> dict:
+def grade_math(problem: Problem, text: str, thinking_opened: bool = False) -> dict:
+    """thinking_opened: the run's prompts end inside an open thinking block (config.json, `mimo_eval.run`)."""
     from graders.math import grade
 
-    v = grade(gold=str(problem.reference), response=text, mode="eval")
+    v = grade(gold=str(problem.reference), response=text, mode="eval", thinking_opened=thinking_opened)
     outcome = "timeout" if v.timed_out else MATH_OUTCOME.get(v.reason, "error")
     return {"correct": bool(v.correct), "outcome": outcome, "reason": v.reason, "gold": str(problem.reference),
             "extracted": v.extracted,
@@ -59,8 +60,11 @@ def make_code_grader(sandbox, mode: str = "lcb") -> Callable[[Problem, str], dic
 
 def score_row(problem: Problem, sample: dict, grade_fn: Callable[[Problem, str], dict]) -> dict:
     """Grade one stored sample. A grader bug becomes an `error` row, never a crash that loses the run."""
+    # A server that split the reasoning off (vLLM --reasoning-parser) stored the text after the thinking: graded as
+    # what follows a closed thinking, never as a thinking the prompt opened and the response left unfinished.
+    text = sample["text"] if sample.get("reasoning") is None else "</think>" + sample["text"]
     try:
-        verdict = grade_fn(problem, sample["text"])
+        verdict = grade_fn(problem, text)
     except Exception as err:  # noqa: BLE001 - recorded in the row and counted as an error, not dropped
         log.warning("grading %s#%s failed: %s: %s", problem.id, sample["sample_index"], type(err).__name__, err)
         verdict = {"correct": False, "outcome": "error", "reason": "error", "detail": f"{type(err).__name__}: {err}"}

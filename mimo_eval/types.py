@@ -50,3 +50,8 @@ class Backend(Protocol):
     def config(self) -> dict:
         """The backend's settings (JSON-serialisable, no secrets) to record in config.json."""
         ...
+
+    def thinking_opened(self, request: Request) -> bool | None:
+        """Whether the prompt this backend sends for `request` ends inside an open thinking block (R1-distill and
+        QwQ templates end it with `<think>`), so a response cut mid-thinking carries no marker; None: unknown."""
+        ...

@@ -11,6 +11,8 @@ Several instances run side by side (one port each) to stand for several servers 
 is the model name the answers carry (hosted APIs answer "gpt-4o" with "gpt-4o-2024-08-06"; default: the name
 asked for), `reasoning` a `reasoning_content` field beside the content (vLLM's --reasoning-parser).
 `answers_for(benchmark)` builds a script that answers a bundled benchmark's problems right or wrong on purpose.
+`render(body)`, when given, renders a chat request's prompt for POST /tokenize as vLLM does (its token strings,
+here one per character); without it /tokenize is a 404, as on servers that lack it.
 
     with FakeOpenAIServer(delay_s=0.05) as server:
         backend = OpenAIBackend(model=server.model, base_url=server.base_url)
@@ -77,9 +79,10 @@ class FakeOpenAIServer:
 
     def __init__(self, *, delay_s: float = 0.0, script: Callable[[dict, int], Reply | None] | None = None,
                  require_key: str | None = None, reasoning: str | None = None, reported_model: str | None = None,
-                 port: int = 0):
+                 port: int = 0, render: Callable[[dict], str] | None = None):
         self.delay_s, self.script, self.require_key, self.reasoning = delay_s, script, require_key, reasoning
-        self.reported_model = reported_model
+        self.reported_model, self.render = reported_model, render
+        self.tokenize_bodies: list[dict] = []
         self.attempts: list[Attempt] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -189,6 +192,12 @@ class FakeOpenAIServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
+                if self.path == "/tokenize" and server.render is not None:
+                    server.tokenize_bodies.append(body)
+                    pieces = list(server.render(body))
+                    self._send(Reply(body={"count": len(pieces), "max_model_len": 4096, "tokens": list(range(len(pieces))),
+                                           "token_strs": pieces if body.get("return_token_strs") else None}))
+                    return
                 if self.path not in ("/v1/chat/completions", "/v1/completions"):
                     self._send(Reply(404, body={"error": {"message": f"no route {self.path}"}}))
                     return

@@ -71,9 +71,19 @@ EVAL = [
      "so \\( m = 1", True, "thinking_conclusion"),
     ("64", SKY_THOUGHT + "Therefore, the minimum value is 64.\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
      "Let \\( a, b, c, d", True, "thinking_conclusion"),
-    # ... but a write-up that finished is the answer, even in prose, whatever the thinking boxed
+    # ... but a write-up that commits to an answer (a box, an anchor) is the answer, whatever the thinking boxed
     ("8", THINK + "so \\boxed{7}.</think>\n\nThe answer is 8.", True, "anchor"),
-    ("8", THINK + "so \\boxed{7}.</think>\n\nThus the value of x is 8.", True, "last_number"),
+    # one cut-off policy (issue 21): a write-up that commits to no answer is read for the thinking's conclusion,
+    # wherever it stops: mid-expression (above) or after a full stop, since nothing tells a finished prose
+    # write-up from one cut at the end of a sentence
+    ("7", THINK + "so \\boxed{7}.</think>\n\nThus the value of x is 8.", True, "thinking_conclusion"),
+    ("116", THINK + "So m + n = \\boxed{116}.\n</think>\n\n1. **Setup**: the probability is \\( \\frac{1}{115} \\), "
+     "so \\( m = 1 \\).", True, "thinking_conclusion"),
+    ("116", THINK + "So m + n = \\boxed{116}.\n</think>\n\n1. **Setup**: the probability is", True, "thinking_conclusion"),
+    # ... and prose is never an answer: an anchor cut off after "The" states none
+    ("24", THINK + "so it is 24.</think>\n\n**Final Answer**\n\nThe", True, "thinking_conclusion"),
+    ("24", "So we can always make 24.\n\n**Final Answer**\n\nThe", False, "anchor_unclosed"),
+    ("24", "Whatever the four cards, the answer is always 24.", True, "anchor"),
     # Sky-T1-27B without markers, cut off mid-expression: the last number belongs to an unfinished step
     ("\\frac{1}{2}", "Squaring both sides:\n\nx^2 + y^2 < (x + k/2)^2 + (y - 1/2)^2\n\nExpanding:\n\n"
      "x^2 + y^2 < x^2 + kx + (k^2)/4 + y^2 - ky + (1/2", False, "cut_off"),
@@ -133,3 +143,45 @@ def test_verdict_stays_backward_compatible():
     # callers that build or unpack verdicts positionally (the RL reward pool) keep working
     v = MathVerdict(True, "correct", "1", "1", "1", False, "literal")
     assert v.rule == "" and v.score == 1.0
+
+
+# The prompt opened the thinking (R1-distill and QwQ templates end it with "<think>"): the response carries only the
+# closing marker, and one cut off mid-thinking carries none (issue 21 item 1). The caller says so: thinking_opened.
+CUT_MID_THINKING = [
+    ("25", "Okay, so I need xy. Then 50 = 2xy, so xy = 25.\n\nSo the answer is \\boxed{25}. But let me verify step"),
+    ("25", "Okay, so xy = 25. The final answer is 25.\n\nWait, let me double-check the logarithm identity: x *"),
+    ("116", "So m + n = 116.\n\n**Final Answer**\n\\boxed{116}"),   # the thinking's own summary, cut before </think>
+]
+
+
+@pytest.mark.parametrize("gold,response", CUT_MID_THINKING)
+@pytest.mark.parametrize("mode", ["eval", "reward"])
+def test_a_response_cut_inside_a_thinking_the_prompt_opened_has_no_answer(gold, response, mode):
+    v = grade(gold=gold, response=response, mode=mode, thinking_opened=True, timeout_s=SLOW_OK)
+    assert (v.reason, v.rule, v.score) == ("no_answer", "unfinished_thinking", 0.0), v
+    # without the input the response alone looks like a finished answer: the grader cannot know, the prompt does
+    assert grade(gold=gold, response=response, mode="eval", timeout_s=SLOW_OK).correct
+
+
+@pytest.mark.parametrize("mode", ["eval", "reward"])
+def test_a_thinking_the_prompt_opened_and_the_response_closed_is_read_after_its_close(mode):
+    response = "So maybe \\boxed{20}? No: xy = 25.\n</think>\n\nThus $xy = \\boxed{25}$."
+    v = grade(gold="25", response=response, mode=mode, thinking_opened=True, timeout_s=SLOW_OK)
+    assert v.correct and v.rule == "boxed", v
+
+
+RENDERED_PROMPTS = [   # the end of prompts as these chat templates render them (add_generation_prompt=True)
+    ("<｜begin▁of▁sentence｜><｜User｜>What is 2+2?<｜Assistant｜><think>\n", True),           # DeepSeek-R1-Distill
+    ("<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n<think>\n", True),      # QwQ-32B
+    ("<|im_start|>assistant\n<think>\n\n</think>\n\n", False),         # Qwen3 with enable_thinking=False
+    ("<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n", False),              # Qwen2.5
+    ("<|begin_of_thought|>\n", True),
+    ("Question: a prompt that mentions <think> and </think> tags.\nAnswer:", False),
+]
+
+
+@pytest.mark.parametrize("prompt,opened", RENDERED_PROMPTS)
+def test_opens_thinking_reads_a_rendered_prompt(prompt, opened):
+    from graders.math.thinking import opens_thinking
+
+    assert opens_thinking(prompt) is opened

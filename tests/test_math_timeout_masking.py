@@ -30,7 +30,7 @@ COSTLY = ["\\boxed{" + NEST + "}", "\\boxed{" + POLY + "}"]
 
 @pytest.fixture(scope="module")
 def pool():
-    # the math preload: the forkserver is process-wide, and the first pool to start it sets what it imports
+    # the math preload: the zygote of this pool imports it (no warm-up: these tests time nothing)
     p = DeadlinePool(1, ("graders.math.warm",))
     yield p
     p.close()
@@ -62,7 +62,7 @@ def test_cpu_bound_hostile_response_scores_zero_in_reward_mode(response):
 
 
 def _grandchildren() -> list[int]:
-    """The pool's workers: children of the forkserver, which is a child of this process."""
+    """The pool's workers: children of the zygote, which is a child of this process."""
     parent = {}
     for d in os.listdir("/proc"):
         try:
@@ -75,8 +75,8 @@ def _grandchildren() -> list[int]:
 
 
 def test_starved_hostile_response_stays_masked():
-    # Start every worker first (calls rotate through the slots; distinct pairs, since answers are cached):
-    # the host then gives them no CPU at all, as SIGSTOP does. A worker still starting is not stopped:
+    # Start the workers first (distinct pairs, since answers are cached; one at a time, calls reuse the last
+    # worker): the host then gives them no CPU at all, as SIGSTOP does. A worker still starting is not stopped:
     # the pool waits for it to be ready before the deadline starts.
     for k in range(2 * (os.cpu_count() or 2) + 2):
         grade(gold=f"x+{k + 1}", response=f"\\boxed{{{k + 1}+x}}")

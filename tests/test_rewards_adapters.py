@@ -64,6 +64,53 @@ def test_verl_unknown_reward_kwarg_is_an_error_naming_the_known_ones():
         verl.compute_score("aime24", "\\boxed{1}", "1", None, wrokers=4)
 
 
+CUT = "So it is \\boxed{7}, but let me check"          # cut inside a thinking the prompt opened
+CLOSED = "So maybe 6.</think> It is \\boxed{7}."
+
+
+def test_verl_thinking_opened_per_run_and_per_sample():
+    # per run: a reward kwarg (+reward.custom_reward_function.reward_kwargs.thinking_opened=true)
+    assert verl.compute_score("aime24", CUT, "7", {}, thinking_opened=True)["score"] == 0.0
+    assert verl.compute_score("aime24", CLOSED, "7", {}, thinking_opened=True)["score"] == 1.0
+    assert verl.compute_score("aime24", CUT, "7", {})["score"] == 1.0     # unknown: the response alone
+    # per sample (extra_info wins over the run's value), also in the batch and async twins
+    assert verl.compute_score("aime24", CUT, "7", {"thinking_opened": True})["score"] == 0.0
+    assert verl.compute_score("aime24", CUT, "7", {"thinking_opened": False}, thinking_opened=True)["score"] == 1.0
+    out = verl.compute_score_batch(["aime24"] * 2, [CUT, CLOSED], ["7", "7"], [{}, {}], thinking_opened=True)
+    assert [o["score"] for o in out] == [0.0, 1.0]
+    assert asyncio.run(verl.acompute_score("aime24", CUT, "7", {}, thinking_opened=True))["score"] == 0.0
+
+
+def test_trl_thinking_opened_from_column_keyword_or_text_prompt():
+    # a text prompt rendered by a template that opens the thinking is read; a conversational one cannot be
+    texts = ["<|im_start|>assistant\n<think>\n", "<|im_start|>assistant\n"]
+    assert trl.reward(texts, [CUT, CUT], ground_truth=["7", "7"]) == [0.0, 1.0]
+    conversational = [[{"role": "user", "content": "Q"}]] * 2
+    assert trl.reward(conversational, [CUT, CLOSED], ground_truth=["7", "7"]) == [1.0, 1.0]
+    assert trl.make_reward(thinking_opened=True)(conversational, [CUT, CLOSED], ground_truth=["7", "7"]) == [0.0, 1.0]
+    assert trl.reward(conversational, [CUT, CUT], ground_truth=["7", "7"], thinking_opened=[True, False]) == [0.0, 1.0]
+
+
+def test_openrlhf_thinking_opened_read_from_the_rendered_prompt():
+    prompt = "<｜User｜>Q<｜Assistant｜><think>\n"
+    out = openrlhf.reward_func([prompt + CUT, prompt + CLOSED], [prompt, prompt], ["7", "7"])
+    assert out["rewards"].tolist() == [0.0, 1.0]
+    plain = "<｜User｜>Q<｜Assistant｜>"
+    assert openrlhf.reward_func([plain + CUT], [plain], ["7"])["rewards"].tolist() == [1.0]
+    forced = openrlhf.make_reward_func(thinking_opened=True)
+    assert forced([plain + CUT], [plain], ["7"])["rewards"].tolist() == [0.0]
+
+
+def test_verifiers_legacy_thinking_opened_from_info():
+    assert asyncio.run(vf_adapter.correct_answer(CUT, "7", {"thinking_opened": True})) == 0.0
+    assert asyncio.run(vf_adapter.correct_answer(CLOSED, "7", {"thinking_opened": True})) == 1.0
+
+
+def test_thinking_opened_must_be_a_bool():
+    with pytest.raises(TypeError, match="thinking_opened must be a bool"):
+        verl.compute_score("aime24", CUT, "7", {"reward_options": {"thinking_opened": "yes"}})
+
+
 def test_verl_batch_length_mismatch():
     with pytest.raises(ValueError, match="batch lists differ in length"):
         verl.compute_score_batch(["aime24"], ["a", "b"], ["1"], [None])

@@ -255,3 +255,34 @@ def test_cursor_crosses_epochs_and_resumes():
     b.load_state_dict(a.state_dict())
     assert sorted(first) == list(range(5))
     assert [a.next() for _ in range(7)] == [b.next() for _ in range(7)]
+
+
+def test_a_template_that_opens_the_thinking_reaches_the_math_rewards_only():
+    """thinking_opened (the run's template ends the prompt with <think>) is a math option; code options refuse it."""
+    seen = []
+
+    class Recording(FakeGrader):
+        def submit(self, kind, response, reference, options=None):
+            seen.append((kind, dict(options or {})))
+            return super().submit(kind, response, reference, options)
+
+    problems = _problems([2, 2])
+    problems[1] = Problem(1, ({"role": "user", "content": "1"},), "code", 2, {})
+    sched = SeamlessScheduler(
+        engine=FakeEngine(), rewards=Recording([2, 2]), problems=problems, encode=lambda p: (p.index,),
+        kind_for=lambda s: "code" if s == "code" else "math", cursor=_InOrder(2, 0), pool=EasyPool(0.0, 0),
+        group_size=G, chunk=2, max_gen_rounds=1, reward_options={"timeout_s": 2}, thinking_opened=True)
+    sched.collect(2)
+    assert {k: o for k, o in seen} == {"math": {"thinking_opened": True, "timeout_s": 2}, "code": {"timeout_s": 2}}
+
+
+def test_the_trainer_reads_the_thinking_from_its_rendered_template():
+    pytest.importorskip("transformers")
+    from mimo_eval.rl.toy import build_tokenizer
+    from mimo_eval.rl.trainer import _opens_thinking
+
+    tokenizer = build_tokenizer()
+    problems = _problems([1])
+    assert _opens_thinking(tokenizer, problems) is False
+    tokenizer.chat_template += "{% if add_generation_prompt %}<think>\n{% endif %}"
+    assert _opens_thinking(tokenizer, problems) is True

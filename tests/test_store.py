@@ -117,6 +117,8 @@ SLOW_RUN = textwrap.dedent("""
             return {}
         def config(self):
             return {"backend": self.name}
+        def thinking_opened(self, request):
+            return None
 
     execute(RunSettings(benchmark="qwen25math_math100", model="m", out=Path(sys.argv[1]), n=8, progress=False),
             SlowReplay())

@@ -147,9 +147,9 @@ def _timed(fn, pairs, clock=time.perf_counter) -> list[float]:
 
 class _InProcess:
     """Stands in for the worker pool in `--time-fresh ours-cpu`: the worker's job runs here, in a process
-    that imported `graders.math.warm` as the forkserver does, so its CPU time can be read per pair."""
+    warmed by `graders.math.warm` as the zygote is, so its CPU time can be read per pair."""
 
-    def call(self, fn, args, timeout_s):
+    def call(self, fn, args, timeout_s, cache=False):
         return fn(*args)
 
 
@@ -163,7 +163,9 @@ def time_fresh(which: str, data: Path) -> None:
 
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
     if which == "ours-cpu":
-        import graders.math.warm  # noqa: F401
+        import graders.math.warm
+
+        graders.math.warm.warm()
 
         graders.math.shared_pool = lambda *args: _InProcess()
     fn = ((lambda g, r: grade(gold=g, response=r)) if which.startswith("ours")

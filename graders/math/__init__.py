@@ -22,16 +22,17 @@ itself; a deadline spent starved by host load stays a masked `timeout` (eval cou
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Iterable
 
-from graders.math.compare import CompareOptions
+from graders.math.commit import text_hedge
+from graders.math.options import CompareOptions
 from graders.math.extract import Extraction, extract
+from graders.math.jobs import compare_job, gold_job
 from graders.math.normalize import normalize
-from graders.math.parse import TooLarge, clock_time, literal_value
+from graders.math.parse import clock_time, literal_value
 from graders.pool import DeadlineExceeded, WorkerCrashed, shared_pool
 from graders.types import MathVerdict
 
@@ -39,7 +40,7 @@ MODES = ("eval", "reward")
 DEFAULT_TIMEOUT_S = 1.0
 # Answers longer than this are normalised inside the worker, under the deadline, not in the caller's process.
 IN_PROCESS_CHARS = 2000
-_PRELOAD = ("graders.math.warm",)
+_PRELOAD, _WARM = ("graders.math.warm",), "graders.math.warm:steps"   # the grading zygote's imports and warm-up
 
 
 def grade(
@@ -51,25 +52,46 @@ def grade(
     decimals: int | None = None,
     strict: bool = True,
     allow_set_relation_comp: bool = False,
+    thinking_opened: bool = False,
 ) -> MathVerdict:
-    """The last three are opt-in (see `graders.math.compare.CompareOptions`): `decimals` for problems that
+    """`thinking_opened`: the prompt ended inside an open thinking block (R1-distill, QwQ templates end it with
+    `<think>`), so a response without a closing marker is unfinished thinking (`graders.math.extract`).
+    The next three are opt-in (see `graders.math.options.CompareOptions`): `decimals` for problems that
     ask for an answer rounded to that many places; `strict=False` and `allow_set_relation_comp=True`
     behave as Math-Verify's flags of the same names. The default numeric policy is in `graders.math.numeric`."""
-    first = _in_process(gold, response, mode, CompareOptions(decimals, strict, allow_set_relation_comp))
-    return first if isinstance(first, MathVerdict) else _in_worker(*first, timeout_s)
+    plan = _plan(gold, response, mode, thinking_opened, _options(mode, decimals, strict, allow_set_relation_comp))
+    return plan if isinstance(plan, MathVerdict) else _settle(plan, lambda step: _in_worker(*step, timeout_s))
 
 
 def grade_in_process(*, gold: str, response: str, mode: str = "eval", decimals: int | None = None,
-                     strict: bool = True, allow_set_relation_comp: bool = False) -> MathVerdict | None:
+                     strict: bool = True, allow_set_relation_comp: bool = False,
+                     thinking_opened: bool = False) -> MathVerdict | None:
     """`grade`'s verdict when it needs no worker process (extraction, normalisation and plain numbers, all in
     linear time in the caller), else None: then call `grade`. For callers that batch: most RL answers are
     decided here in ~0.1 ms, less than handing them to another thread costs."""
-    first = _in_process(gold, response, mode, CompareOptions(decimals, strict, allow_set_relation_comp))
-    return first if isinstance(first, MathVerdict) else None
+    plan = _plan(gold, response, mode, thinking_opened, _options(mode, decimals, strict, allow_set_relation_comp))
+    if isinstance(plan, MathVerdict):
+        return plan
+    try:
+        return _settle(plan, _needs_worker)
+    except _NeedsWorker:
+        return None
 
 
-def _in_process(gold: str, response: str, mode: str, options: CompareOptions):
-    """A MathVerdict, or the (said, gold_norm, resp_norm, job) that `_in_worker` needs to decide it."""
+def _options(mode: str, decimals: int | None, strict: bool, allow_set_relation_comp: bool) -> CompareOptions:
+    return CompareOptions(decimals, strict, allow_set_relation_comp, sides_must_agree=mode == "reward")
+
+
+class _NeedsWorker(Exception):
+    pass
+
+
+def _needs_worker(step) -> MathVerdict:
+    raise _NeedsWorker
+
+
+def _plan(gold: str, response: str, mode: str, thinking_opened: bool, options: CompareOptions):
+    """A MathVerdict decided by extraction alone, or (gold, extraction, options) for `_settle`."""
     if not isinstance(gold, str):
         raise TypeError(f"gold must be a str (the reference answer), got {type(gold).__name__}")
     if not isinstance(response, str):
@@ -79,16 +101,44 @@ def _in_process(gold: str, response: str, mode: str, options: CompareOptions):
     gold_raw = _unwrap_gold(gold)
     if not gold_raw.strip():
         return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
-    found = extract(response, mode)
-    said = functools.partial(_verdict, found)
+    found = extract(response, mode, bool(thinking_opened))
     if found.answer is None:
-        return said(False, "no_answer")
+        return _verdict(found, False, "no_answer")
     if found.how == "hedged":
-        return said(False, "wrong", note=f"different boxed answers {list(found.candidates)[:5]}")
-    if len(found.answer) > IN_PROCESS_CHARS or len(gold_raw) > IN_PROCESS_CHARS:
-        return said, None, None, (gold_raw, found.answer, options, None)
+        return _verdict(found, False, "wrong", note=f"different answers {list(found.candidates)[:5]}")
+    if found.how == "retracted":
+        return _verdict(found, False, "wrong", note="taken back after the box")
+    return gold_raw, found, options
+
+
+def _settle(plan: tuple, in_worker) -> MathVerdict:
+    """The answer's verdict; in reward mode every answer the response also names must be right too."""
+    gold_raw, found, options = plan
+    first = None
+    for answer in (found.answer, *found.also):
+        step = _compare(gold_raw, found, answer, options)
+        verdict = step if isinstance(step, MathVerdict) else in_worker(step)
+        if first is None:
+            first = verdict
+        if not verdict.correct:
+            if verdict is first:
+                return verdict
+            reason = verdict.reason if verdict.reason not in ("correct", "no_answer") else "wrong"
+            return replace(first, correct=False, reason=reason, timed_out=verdict.timed_out,
+                           detail=f"{first.detail}; also states {answer[:80]!r}: {verdict.reason}")
+    return first
+
+
+def _compare(gold_raw: str, found: Extraction, answer: str, options: CompareOptions):
+    """A MathVerdict, or the (said, gold_norm, resp_norm, job) that `_in_worker` needs to decide it."""
+    said = functools.partial(_verdict, found)
+    hedge = text_hedge(answer)
+    if hedge and not text_hedge(gold_raw):
+        return said(False, "wrong", note=f"a hedge in \\text{{}}: {hedge!r}")
+    if len(answer) > IN_PROCESS_CHARS or len(gold_raw) > IN_PROCESS_CHARS:
+        return said, None, None, (gold_raw, answer, options, None)
     gold_norm, gold_pct = normalize(gold_raw)
-    resp_norm, resp_pct = normalize(found.answer, labelled_columns="\\begin{" not in gold_norm)
+    resp_norm, resp_pct = normalize(answer, labelled_columns="\\begin{" not in gold_norm)
     if not gold_norm:
         return said(False, "gold_unparseable", note="empty reference answer")
     if not resp_norm:
@@ -107,7 +157,7 @@ def _verdict(found: Extraction, correct: bool, reason: str, gold_norm: str | Non
 
 
 def _in_worker(said, gold_norm: str | None, resp_norm: str | None, job: tuple, timeout_s: float) -> MathVerdict:
-    pool = shared_pool("math", _default_workers(), _PRELOAD)
+    pool = shared_pool("math", _default_workers(), _PRELOAD, _WARM)
     try:
         reason, detail = pool.call(compare_job, job, timeout_s, cache=job[3] is not None)  # short normalised pairs
     except DeadlineExceeded as exc:
@@ -154,6 +204,8 @@ def _blame(pool, job: tuple, timeout_s: float, failure: DeadlineExceeded | Worke
 
 async def agrade(**kwargs) -> MathVerdict:
     """`grade` for asyncio code (same keyword arguments): runs in a thread so the event loop is never blocked."""
+    import asyncio
+
     return await asyncio.to_thread(functools.partial(grade, **kwargs))
 
 
@@ -166,15 +218,18 @@ def grade_many(
     decimals: int | None = None,
     strict: bool = True,
     allow_set_relation_comp: bool = False,
+    thinking_opened: bool = False,
     progress: bool = True,
 ) -> list[MathVerdict]:
     """Grade (gold, response) pairs in bulk, in order, with `workers` worker processes."""
     pairs = list(pairs)
     workers = workers or _default_workers()
-    shared_pool("math", workers, _PRELOAD)
+    shared_pool("math", workers, _PRELOAD, _WARM)
     options = dict(mode=mode, timeout_s=timeout_s, decimals=decimals, strict=strict,
-                   allow_set_relation_comp=allow_set_relation_comp)
+                   allow_set_relation_comp=allow_set_relation_comp, thinking_opened=thinking_opened)
     one = lambda p: grade(gold=p[0], response=p[1], **options)  # noqa: E731
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers) as executor:
         results = executor.map(one, pairs)
         if not progress:
@@ -188,63 +243,6 @@ def grade_many(
                 out.append(verdict)
                 bar.advance(task)
         return out
-
-
-def compare_job(gold: str, response: str, options: CompareOptions, percents: tuple[bool, bool] | None) -> tuple[str, str]:
-    """Runs inside a worker process: parse and compare; (reason, detail). `percents` None: the two
-    strings are raw (long answers are normalised here, under the deadline)."""
-    from graders.math.compare import answers_equal
-    from graders.math.parse import SideError
-
-    if percents is None:
-        gold, gold_pct = normalize(gold)
-        response, resp_pct = normalize(response, labelled_columns="\\begin{" not in gold)
-    else:
-        gold_pct, resp_pct = percents
-    if not gold:
-        return "gold_unparseable", "empty reference answer"
-    if not response:
-        return "no_answer", "empty answer"
-    reason, detail = gold_job(gold, False)
-    if reason != "correct":
-        return reason, detail
-    try:
-        if answers_equal(gold, response, options):
-            return "correct", ""
-        if resp_pct != gold_pct:   # "28\%" vs "0.28": also try the percent read as /100
-            g, r = (gold, f"({response})/100") if resp_pct else (f"({gold})/100", response)
-            if answers_equal(g, r, options):
-                return "correct", "percent"
-        return "wrong", ""
-    except TooLarge as exc:
-        return "wrong", f"response not evaluated: {exc}"
-    except SideError as exc:
-        return ("gold_unparseable" if exc.side == "gold" else "wrong"), str(exc)
-    except RecursionError:
-        return "wrong", "response nested too deeply"
-    except MemoryError:   # the gold alone parsed above: the response's answer is what exhausts the memory
-        return "response_too_costly", "comparing the response exhausted the worker's memory limit"
-    except Exception as exc:   # SymPy on odd input; the gold alone parsed, so the response is not comparable
-        return "wrong", f"not comparable: {type(exc).__name__}: {exc}"[:200]
-
-
-def gold_job(gold: str, raw: bool) -> tuple[str, str]:
-    """Runs inside a worker process: normalise (when `raw`) and parse the reference alone; ("correct", "")
-    when it parses."""
-    from graders.math.compare import check_gold
-    from graders.math.parse import SideError
-
-    if raw:
-        gold = normalize(gold)[0]
-    try:
-        check_gold(gold)
-    except (SideError, TooLarge) as exc:
-        return "gold_unparseable", str(exc)
-    except RecursionError:
-        return "gold_unparseable", "reference nested too deeply"
-    except MemoryError:
-        return "gold_unparseable", "the reference alone exhausts the worker's memory"
-    return ("correct", "") if gold else ("gold_unparseable", "empty reference answer")
 
 
 def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool, decimals: int | None) -> bool | None:

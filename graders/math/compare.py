@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 
+from graders.math.options import CompareOptions
 from graders.math.numeric import as_sympy, evaluate, numbers_equal, sample_points, symbolic_equal
 from graders.math.normalize import letter_renamings
 from graders.math.parse import (
     SideError, Structure, has_decimal, literal_value, parse_structure, split_relation, sympy_of,
 )
+from graders.math.sides import approx_agree, approx_sides
 from graders.math.sets import CANON_OP, FLIP, SIMPLE_VAR, relation_as_interval, relation_set, sets_equal, structure_set
 
 # The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
@@ -28,24 +29,6 @@ _NOT_A_VARIABLE = re.compile(r"\\(?!(?:alpha|beta|gamma|delta|epsilon|varepsilon
                              r"Lambda|Xi|Sigma|Phi|Psi|Omega)(?![a-zA-Z]))[a-zA-Z]+")
 _TEXT_ONLY = re.compile(r"^\\text\{([^{}]*)\}$")
 _MAX_ITEMS = 64
-
-
-@dataclass(frozen=True)
-class CompareOptions:
-    """Opt-in departures from the default policy; the last two mirror Math-Verify's `verify` flags.
-
-    decimals: numbers match once both are rounded to this many places (problems asking for a rounded answer).
-    strict: False renames the response's letters that the gold does not use to the gold's own (`f(y)` for
-        `f(x)`, one renaming for the whole answer) and lets a `()` pair equal a set. Not for multiple-choice
-        data: a lone letter then matches any other letter, as in Math-Verify.
-    allow_set_relation_comp: True also lets an interval gold accept an inequality (`[-2,7]` vs
-        `-2 \\le x \\le 7`). The other direction is always allowed; this one is off by default because
-        a model that echoes the problem's inequality has not solved it.
-    """
-
-    decimals: int | None = None
-    strict: bool = True
-    allow_set_relation_comp: bool = False
 
 
 DEFAULT_OPTIONS = CompareOptions()
@@ -171,6 +154,13 @@ def _matrix_expression_equal(g: str, r: str) -> bool:
 def items_equal(g: str, r: str) -> bool:
     if _canon(g) == _canon(r):
         return True
+    g = (approx_sides(g) or (g,))[0] if split_relation(g) is None else g   # a reference's exact side
+    sides = approx_sides(r) if split_relation(r) is None else None   # "x = 1/3 \\approx 0.33": its parts, below
+    if sides:   # "\frac13 \approx 0.333": the exact side, or the other once they agree (graders.math.sides)
+        agree = approx_agree(*sides)
+        if _options.sides_must_agree and not agree:
+            return False
+        return items_equal(g, sides[0]) or agree and items_equal(g, sides[1])
     grel, rrel = split_relation(g), split_relation(r)
     if grel or rrel:
         return _relations_equal(g, grel, r, rrel)
@@ -197,13 +187,13 @@ def _relations_equal(g, grel, r, rrel) -> bool:
         parts, ops = rrel
         named = (_NAMED_LHS.match(parts[0]) or _COMPUTED_LHS.match(re.sub(r"\\[a-zA-Z]+", "", parts[0]))
                  or parse_structure(parts[0]).kind in ("set", "tuple"))   # "\{...\} = \{2, 3\}" restates a set
-        return all(o == "=" for o in ops) and named is not None and items_equal(g, parts[-1])
+        return all(o == "=" for o in ops) and named is not None and _sides_agree(parts) and items_equal(g, parts[-1])
     (gp, go), (rp, ro) = grel, rrel
     go, ro = [CANON_OP.get(o, o) for o in go], [CANON_OP.get(o, o) for o in ro]
     if set(go) == set(ro) == {"="} and (len(go) > 1 or len(ro) > 1):   # chains "x = 5+5+1 = 11": the final value
         if not (_NAMED_LHS.match(gp[0]) and _NAMED_LHS.match(rp[0])):   # "\frac{x}{2} = \frac{y}{3} = \frac{z}{4}": every member counts
             return len(gp) == len(rp) and all(items_equal(a, b) for a, b in zip(gp, rp))
-        return _canon(gp[0]) == _canon(rp[0]) and items_equal(gp[-1], rp[-1])
+        return _canon(gp[0]) == _canon(rp[0]) and _sides_agree(rp) and items_equal(gp[-1], rp[-1])
     if go == ro == ["="]:
         if SIMPLE_VAR.match(gp[0]) and _canon(gp[0]) == _canon(rp[0]) and values_equal(gp[1], rp[1]):
             return True
@@ -215,6 +205,12 @@ def _relations_equal(g, grel, r, rrel) -> bool:
             rp = rp[::-1]
         return values_equal(gp[0], rp[0]) and values_equal(gp[1], rp[1]) or _differences_equal(gp, rp)
     return len(go) == len(ro) and go == ro and all(values_equal(a, b) for a, b in zip(gp, rp))
+
+
+def _sides_agree(parts: list[str]) -> bool:
+    """Every side of an "=" chain that is a value equals its last side: "419 = 420" is not 420 (graders.math.sides);
+    reward mode only."""
+    return not _options.sides_must_agree or all(values_equal(parts[-1], p) for p in parts[:-1] if _is_value(p) and parse_structure(p).kind == "single")
 
 
 def _is_value(item: str) -> bool:
@@ -272,6 +268,7 @@ def check_gold(gold: str) -> None:
     for item in items(parse_structure(gold)):
         if literal_value(item) is not None or _text_value(item) is not None:
             continue
+        item = (approx_sides(item) or (item,))[0]
         rel = split_relation(item)
         if rel and set(rel[1]) == {"="}:
             rel = ([rel[0][-1]], [])    # only the final value of "x = ... = 3" is ever compared

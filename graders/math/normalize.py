@@ -25,7 +25,7 @@ _PERCENT = re.compile(r"\\?%|\\text\{\s*percent\s*\}|\bpercent(?:age)?\b|\bpct\b
 _DOUBLED = re.compile(r"\\\\(?=[a-zA-Z(\[{}])")           # JSON-escaped LaTeX: "\\frac" -> "\frac"
 _LATEX_THOUSANDS = re.compile(r"(?<=\d),\s*\\!\s*(?=\d{3})")   # "10,\!000"
 _DECIMAL_COMMA = re.compile(r"^(-?\d+),(\d\d)$|^(-?0),(\d+)$")  # "2,74", "0,111": European decimals
-_APPROX_TAIL = re.compile(r"(?<=\S)\s*(?:\\approx|≈).*$")
+_APPROX = re.compile(r"\s*(?:\\approx(?![a-zA-Z])|≈)\s*")
 _APPROX_VAR = re.compile(r"^\s*([a-zA-Z](?:_\{?\w+\}?)?)\s*(?:\\approx|≈)")
 # "The area of triangle ABC is \frac{54}{25}", "\text{and the requested sum is }505": the value after "is"
 _IS = re.compile(r"\\text\{[^{}]*\bis\b\s*\}|\bis\b")
@@ -173,8 +173,8 @@ def _normalize(answer: str, labelled_columns: bool) -> tuple[str, bool]:
     s = _TEXT_GROUP.sub(_text_group, s)
     s = _AND_OR.sub(", ", s)      # the space keeps "12 and 13" a list, not the decimal 12,13
     s = _GROUP_OR.sub(", ", s)
-    s = _APPROX_VAR.sub(r"\1 =", s)     # "x \approx 11" names the value; "1/3 \approx 0.33" restates it
-    s = _APPROX_TAIL.sub("", s)
+    s = _APPROX_VAR.sub(r"\1 =", s)     # "x \approx 11" names the value; "1/3 \approx 0.33" states both sides
+    s = _APPROX.sub(lambda m: " \\approx ", s)   # kept: the sides must agree (graders.math.compare.approx_agree)
     s = _THOUSANDS_BRACE.sub("", s)
     s = s.replace("{,}", ",")
     s = _SHORT_FRAC.sub(r"\\frac{\1}{\2}", s)

@@ -50,6 +50,13 @@ _NUMBER_WORD = re.compile(r"^(%s)(?:[- ](%s))?\b(?![- ]+(?:%s)\b)" % ("|".join(_
                           re.IGNORECASE)
 # The response stops mid-expression: an operator or an opening bracket last, or brackets left open.
 _DANGLING = re.compile(r"[=+\-*/^(\[{,]\s*$")
+# Prose is never an answer: a statement's value that is only a function word, or words before the value.
+_LEADING_WORDS = re.compile(r"\s*(?:[A-Za-z]{2,}\s+)+(?=[-\d$\\(])")
+_LIST_WORD = re.compile(r"(?:and|or)", re.IGNORECASE)
+_FUNCTION_WORDS = frozenset(
+    "the a an this that these those it its we our us i you he she they them so then thus hence therefore which "
+    "where when while because since let to of in on for from with and or as at by be is are was were will can "
+    "given found follows below above here there".split())
 BOLD = re.compile(r"\*\*([^*\n]{1,120})\*\*")
 
 
@@ -121,7 +128,12 @@ def read_statement(line: str) -> str:
         return word
     if PROSE.search(line):     # "Jane started growing it 3 hours ago": the number it states
         return rightmost_math(line)[0] or ""
+    lead = _LEADING_WORDS.match(line)
+    if lead and not _LIST_WORD.fullmatch(lead.group().strip()):   # "always 24": words before the value are prose
+        return read_statement(line[lead.end():])
     line = line.strip().strip("*").strip()
+    if line.lower().strip(".,;:!?") in _FUNCTION_WORDS:   # "**Final Answer**\n\nThe" (cut off): prose, not an answer
+        return ""
     return "" if line in ("$", "$$", "\\(", "\\[") else line   # math opened here and never closed on this line
 
 
@@ -149,7 +161,9 @@ def first_statement(after: str) -> tuple[str, str]:
     if answer:
         return _with_hedge(answer, after[end:]), "ok"
     opened = line.strip().startswith(("$", "\\(", "\\["))
-    return "", "unclosed" if opened else "ended"
+    # words and no value, and the text ends inside that statement ("The final answer is the number of"): cut off
+    cut = "\n" not in after.strip() and not after.rstrip().endswith((".", "!", "?"))
+    return "", "unclosed" if opened or cut else "ended"
 
 
 def _with_hedge(answer: str, rest: str) -> str:

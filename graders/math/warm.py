@@ -1,5 +1,6 @@
-"""Imported once by the grading forkserver, so that every worker forks with SymPy and the LaTeX parser
-loaded *and warmed* (a cold worker would spend ~1 s of its deadline on imports).
+"""Imported by the grading zygote (`graders.zygote`), so that every worker forks with SymPy and the LaTeX parser
+loaded (a cold worker would spend ~1 s of its deadline on imports); `steps` then warms the zygote one answer shape at
+a time between fork requests, so that every worker forked after the warm-up starts warm.
 
 Why warm, not only import: latex2sympy2's ANTLR parser builds its prediction DFA lazily, one decision
 state at a time, the first time it meets each token pattern (`ParserATNSimulator.computeTargetState`),
@@ -7,7 +8,9 @@ and SymPy and `re` fill their own caches on first use. A fresh worker paid 30-25
 mixed number, time of day, surd or `\\text{}` unit it saw (issue 10: `4:30 \\text{ p.m.}` cost 0.6 s
 once per process), and every worker respawned after a deadline kill paid it again. These DFA
 states live in class-level tables, so building them here, before the fork, hands them to every
-worker. The shapes below are generic answer forms, not held-out cases.
+worker. The shapes below are generic answer forms, not held-out cases. The first worker of a process forks
+before the warm-up (a fresh process's first verdict must not wait ~0.7 s for it, issue 21) and is replaced by a
+warm one when it is done.
 """
 import sympy  # noqa: F401
 from latex2sympy2_extended import latex2sympy
@@ -34,16 +37,22 @@ _SHAPES = (
 )
 
 
-def _warm() -> None:
+def steps():
+    """One answer shape through the whole comparison per step (a few to 80 ms each, ~0.7 s in all)."""
     from graders.math import compare_job
     from graders.math.normalize import normalize
 
-    options = CompareOptions(None, True, False)
-    for gold, response in _SHAPES:
-        g, gp = normalize(gold)
-        r, rp = normalize(response, labelled_columns="\\begin{" not in g)
-        compare_job(g, r, options, (gp, rp))
+    for options in (CompareOptions(None, True, False), CompareOptions(None, True, False, sides_must_agree=True)):
+        for gold, response in _SHAPES:
+            g, gp = normalize(gold)
+            r, rp = normalize(response, labelled_columns="\\begin{" not in g)
+            compare_job(g, r, options, (gp, rp))
+            yield gold
     latex2sympy("\\frac{x^{2}+1}{2}")
+    yield "latex2sympy"
 
 
-_warm()
+def warm() -> None:
+    """The whole warm-up at once (for a process that grades in-process, e.g. `tools/bench_math.py`)."""
+    for _ in steps():
+        pass

@@ -1,4 +1,4 @@
-"""What the four adapters share: the pool settings they accept and reading a completion's text."""
+"""What the four adapters share: the pool settings they accept, math's thinking_opened, a completion's text."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -18,6 +18,14 @@ def pool_from(settings: Mapping[str, Any]) -> RewardPool:
     """The process-wide pool for these settings, started on first use (not at import)."""
     check_settings(settings)
     return get_pool(**settings)
+
+
+def math_options(kind: str, options: Mapping | None, thinking_opened: Any) -> Mapping | None:
+    """A call's options with `thinking_opened` for math (None: not known, the grader's default; a sample's own
+    option wins). A numpy bool from a parquet column counts as a bool."""
+    if kind != "math" or thinking_opened is None or (options and "thinking_opened" in options):
+        return options
+    return {**(options or {}), "thinking_opened": bool(thinking_opened)}
 
 
 def completion_text(completion: Any) -> str:

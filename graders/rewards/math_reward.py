@@ -1,7 +1,8 @@
 """kind "math": the reference is the gold answer string, the grader `graders.math.grade`, in "reward" mode by
 default (a box is required after `</think>`; different boxed answers are a hedge and score 0). Options:
-mode ("reward" | "eval"), timeout_s, decimals, strict, allow_set_relation_comp (see `graders.math.grade`),
-on_timeout ("mask" | "zero"). An unparseable gold, a deadline the worker spent starved by host load, or a
+mode ("reward" | "eval"), timeout_s, decimals, strict, allow_set_relation_comp, thinking_opened (see
+`graders.math.grade`: the prompt ended inside an open thinking block, so a response without `</think>` is
+unfinished thinking and scores 0), on_timeout ("mask" | "zero"). An unparseable gold, a deadline the worker spent starved by host load, or a
 crashed worker is masked (score None), never scored. A deadline spent computing on the response (10,000
 nested braces) is `response_too_costly` and scores 0 already (`graders.math`), so a policy cannot mask its
 wrong answers by making them slow to grade; on_timeout="zero" also scores the starved timeouts 0 (still
@@ -14,7 +15,8 @@ from typing import Any, Mapping
 from graders.rewards.types import RewardResult
 
 EXTRA_CHARS = 300   # results travel to logs and per-sample lists: a 1 MB box is cut here
-OPTIONS = frozenset({"mode", "timeout_s", "decimals", "strict", "allow_set_relation_comp", "on_timeout"})
+OPTIONS = frozenset({"mode", "timeout_s", "decimals", "strict", "allow_set_relation_comp", "thinking_opened",
+                     "on_timeout"})
 
 
 def check_options(options: Mapping) -> None:
@@ -25,6 +27,9 @@ def check_options(options: Mapping) -> None:
         raise ValueError(f"on_timeout must be 'mask' or 'zero', got {options['on_timeout']!r}")
     if options.get("mode", "reward") not in ("reward", "eval"):
         raise ValueError(f"math reward mode must be 'reward' or 'eval', got {options['mode']!r}")
+    if not isinstance(options.get("thinking_opened", False), bool):
+        raise TypeError(f"thinking_opened must be a bool (did the prompt end inside an open <think> block?), "
+                        f"got {options['thinking_opened']!r}")
 
 
 def gold_text(reference: Any) -> str:
@@ -38,7 +43,7 @@ def gold_text(reference: Any) -> str:
 
 def warm(index: int) -> None:
     """A comparison that needs a worker (distinct per index: a repeated one is answered from the cache),
-    so the forkserver and the workers start before the first batch."""
+    so the zygote and the workers start before the first batch."""
     from graders.math import grade
 
     grade(gold=f"x+{index + 1}", response=f"\\boxed{{{index + 1}+x}}", mode="reward", timeout_s=60)

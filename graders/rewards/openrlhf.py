@@ -7,6 +7,9 @@ with `skip_special_tokens=False`, the label comes from `--data.label_key`).
     from graders.rewards.openrlhf import reward_func                                   # math
     # reward_func = make_reward_func(kind="code", special_tokens=["<|im_end|>"])       # or code
 
+Math's `thinking_opened` (the prompt ended inside an open `<think>`, as R1-distill and QwQ templates render it,
+so a response without `</think>` is unfinished thinking and scores 0) is read from each rendered prompt
+(`graders.math.thinking.opens_thinking`) unless `make_reward_func(thinking_opened=...)` fixes it.
 The response is the query after its prompt, with special tokens removed (chat-template markers like
 `<|im_end|>`, `<｜end▁of▁sentence｜>`, `</s>`, `<eos>`, and any listed in `special_tokens`). OpenRLHF needs a
 number for every sample, so an undecided one gets reward 0.0 and score 0.0 with extra_logs["masked"] = 1;
@@ -17,7 +20,8 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from graders.rewards._common import check_settings, pool_from
+from graders.math.thinking import opens_thinking
+from graders.rewards._common import check_settings, math_options, pool_from
 from graders.rewards.routing import KINDS
 from graders.rewards.types import RewardResult
 
@@ -44,12 +48,13 @@ def response_from_query(query: str, prompt: str, special_tokens: Sequence[str] =
 
 class OpenRLHFReward:
     def __init__(self, *, kind: str = "math", special_tokens: Sequence[str] = (), options: Mapping | None = None,
-                 **pool_settings):
+                 thinking_opened: bool | None = None, **pool_settings):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         check_settings(pool_settings)
         self.kind, self.special_tokens = kind, tuple(special_tokens)
         self.options, self.pool_settings = dict(options or {}), dict(pool_settings)
+        self.thinking_opened = thinking_opened
 
     def __call__(self, queries: list, prompts: list, labels: list, **kwargs) -> dict:
         import torch
@@ -58,8 +63,9 @@ class OpenRLHFReward:
             raise ValueError(f"{len(queries)} queries, {len(prompts)} prompts, {len(labels)} labels: one each")
         pool = pool_from(self.pool_settings)
         responses = [response_from_query(q, p, self.special_tokens) for q, p in zip(queries, prompts)]
-        futures = [None if r is None else pool.submit(self.kind, r, label, self.options)
-                   for r, label in zip(responses, labels)]
+        opened = [opens_thinking(p) if self.thinking_opened is None else self.thinking_opened for p in prompts]
+        futures = [None if r is None else pool.submit(self.kind, r, label, math_options(self.kind, self.options, t))
+                   for r, label, t in zip(responses, labels, opened)]
         results = [NOT_IN_QUERY if f is None else f.result() for f in futures]
         scores = torch.tensor([0.0 if r.score is None else r.score for r in results], dtype=torch.float32)
         masked = torch.tensor([float(r.masked) for r in results])
@@ -68,9 +74,10 @@ class OpenRLHFReward:
 
 
 def make_reward_func(*, kind: str = "math", special_tokens: Sequence[str] = (), options: Mapping | None = None,
-                     **pool_settings) -> OpenRLHFReward:
-    """pool_settings: workers, timeout_s, backend, sandbox, code_mode."""
-    return OpenRLHFReward(kind=kind, special_tokens=special_tokens, options=options, **pool_settings)
+                     thinking_opened: bool | None = None, **pool_settings) -> OpenRLHFReward:
+    """pool_settings: workers, timeout_s, backend, sandbox, code_mode; thinking_opened: None reads each prompt."""
+    return OpenRLHFReward(kind=kind, special_tokens=special_tokens, options=options, thinking_opened=thinking_opened,
+                          **pool_settings)
 
 
 _default = OpenRLHFReward()

@@ -4,7 +4,7 @@
     with RewardPool(workers=2) as pool:
         results = pool.score_many([("math", response, "\\frac{1}{2}", None), ...])   # order kept
 
-Math runs `graders.math.grade` on `workers` threads; the SymPy work inside it runs in the shared forkserver
+Math runs `graders.math.grade` on `workers` threads; the SymPy work inside it runs in the shared zygote-forked
 deadline pool of `graders/pool.py` (grown here to `workers`), which kills and respawns a worker past the
 deadline, so no call outlives `timeout_s` (+ the linear-time extraction). Code runs `graders.code.grade` on
 its own `workers` threads feeding a sandbox with `workers` workers (Docker by default; "local" only when
@@ -99,7 +99,7 @@ class LocalBackend:
     """Threads in this process; math's SymPy work in the shared deadline pool, code in one sandbox."""
 
     def __init__(self, workers: int, timeout_s: float | None, sandbox, code_mode: str):
-        from graders.math import _PRELOAD
+        from graders.math import _PRELOAD, _WARM
         from graders.pool import shared_pool
 
         self.workers, self.timeout_s, self.code_mode, self.closed = workers, timeout_s, code_mode, False
@@ -107,7 +107,7 @@ class LocalBackend:
         self._lock = threading.Lock()
         self._math = ThreadPoolExecutor(workers, thread_name_prefix="mimo-reward-math")
         self._code = ThreadPoolExecutor(workers, thread_name_prefix="mimo-reward-code")
-        shared_pool("math", workers, _PRELOAD)
+        shared_pool("math", workers, _PRELOAD, _WARM)
         for index in range(workers):  # start the workers now (seconds), queued ahead of the first real calls
             self._math.submit(math_reward.warm, index)
 

@@ -5,9 +5,13 @@
     # naive, dapo and the reward loop call compute_score; the reward loop awaits acompute_score;
     # reward.reward_manager.name=batch calls compute_score_batch; name=prime needs compute_score_prime
     +reward.custom_reward_function.reward_kwargs.workers=8   # pool settings: workers, timeout_s, backend, sandbox, code_mode
+    +reward.custom_reward_function.reward_kwargs.thinking_opened=true   # the chat template ends the prompt with <think>
 
 The grader follows `data_source` (`graders.rewards.routing`); `extra_info["reward_options"]` (a dict) gives
-one sample's options, e.g. {"reward": "strict", "tiers": [0, 0, 1, 2]}. Every call returns a dict with
+one sample's options, e.g. {"reward": "strict", "tiers": [0, 0, 1, 2]}. `thinking_opened` (math): the prompt
+ended inside an open thinking block (R1-distill and QwQ templates), so a response with no `</think>` is
+unfinished thinking and scores 0; per run as a reward kwarg, per sample as `extra_info["thinking_opened"]`
+(which wins). verl decodes the response alone, so the prompt's `<think>` is not in `solution_str`. Every call returns a dict with
 the same keys (`KEYS`), because verl appends each key to a per-sample list. verl cannot leave a sample
 out, so an undecided one (timeout, sandbox down, unparseable reference) gets score 0.0 with masked=1:
 watch the mean of `masked` in the logs; a rising value means rewards are being lost, not earned.
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from graders.rewards._common import pool_from
+from graders.rewards._common import math_options, pool_from
 from graders.rewards.routing import kind_for
 from graders.rewards.types import RewardResult
 
@@ -31,13 +35,16 @@ VERL_EXTRAS = frozenset({"sandbox_fusion_url", "concurrent_semaphore", "memory_l
                          "reward_router_address", "reward_model_tokenizer"})
 
 
-def _call(data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping | None) -> tuple:
-    options = (extra_info or {}).get("reward_options") if isinstance(extra_info, Mapping) else None
-    return kind_for(data_source), solution_str, ground_truth, options
+def _call(data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping | None,
+          thinking_opened: bool | None = None) -> tuple:
+    info = extra_info if isinstance(extra_info, Mapping) else {}
+    kind = kind_for(data_source)
+    opened = info.get("thinking_opened", thinking_opened)
+    return kind, solution_str, ground_truth, math_options(kind, info.get("reward_options"), opened)
 
 
 def _settings(kwargs: dict) -> dict:
-    return {k: v for k, v in kwargs.items() if k not in VERL_EXTRAS}
+    return {k: v for k, v in kwargs.items() if k not in VERL_EXTRAS and k != "thinking_opened"}
 
 
 def as_dict(result: RewardResult) -> dict:
@@ -49,12 +56,14 @@ def as_dict(result: RewardResult) -> dict:
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict:
     pool = pool_from(_settings(kwargs))
-    return as_dict(pool.score(*_call(data_source, solution_str, ground_truth, extra_info)))
+    opened = kwargs.get("thinking_opened")
+    return as_dict(pool.score(*_call(data_source, solution_str, ground_truth, extra_info, opened)))
 
 
 async def acompute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict:
     pool = pool_from(_settings(kwargs))
-    return as_dict(await pool.ascore(*_call(data_source, solution_str, ground_truth, extra_info)))
+    opened = kwargs.get("thinking_opened")
+    return as_dict(await pool.ascore(*_call(data_source, solution_str, ground_truth, extra_info, opened)))
 
 
 def compute_score_batch(data_sources: Sequence, solution_strs: Sequence, ground_truths: Sequence,
@@ -65,7 +74,8 @@ def compute_score_batch(data_sources: Sequence, solution_strs: Sequence, ground_
                          f"{len(solution_strs)} solution_strs, {len(ground_truths)} ground_truths, "
                          f"{len(extra_infos)} extra_infos")
     pool = pool_from(_settings(kwargs))
-    calls = [_call(*row) for row in zip(data_sources, solution_strs, ground_truths, extra_infos)]
+    opened = kwargs.get("thinking_opened")
+    calls = [_call(*row, opened) for row in zip(data_sources, solution_strs, ground_truths, extra_infos)]
     return [as_dict(r) for r in pool.score_many(calls)]
 
 

@@ -1,4 +1,5 @@
-"""What the backends share: the error type, prompt rendering through a tokenizer's chat template, version lookup."""
+"""What the backends share: the error type, prompt rendering through a tokenizer's chat template (and whether it
+opens a thinking block), version lookup."""
 from __future__ import annotations
 
 from importlib import metadata
@@ -43,6 +44,13 @@ def render_prompt(tokenizer: Any, request: Request) -> str:
         )
     return tokenizer.apply_chat_template(list(request.messages), tokenize=False, add_generation_prompt=True,
                                          **(request.chat_template_kwargs or {}))
+
+
+def thinking_opened_by(tokenizer: Any, request: Request) -> bool:
+    """The rendered prompt ends inside an open thinking block (`graders.math.thinking.opens_thinking`)."""
+    from graders.math.thinking import opens_thinking
+
+    return opens_thinking(render_prompt(tokenizer, request))
 
 
 def prompt_token_ids(tokenizer: Any, request: Request) -> list[int]:

@@ -14,7 +14,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from mimo_eval.backends.common import BackendError, base_versions, missing_extra, package_version, prompt_token_ids
+from mimo_eval.backends.common import (BackendError, base_versions, missing_extra, package_version, prompt_token_ids,
+                                       thinking_opened_by)
 from mimo_eval.types import Completion, Request, SamplingParams
 
 
@@ -31,6 +32,7 @@ class HFBackend:
         self.model, self.device, self.dtype = model, device, dtype
         self.batch_size, self.trust_remote_code = batch_size, trust_remote_code
         self._loaded: tuple[Any, Any] | None = None
+        self._tokenizer_only: Any = None
 
     @classmethod
     def from_loaded(cls, model: Any, tokenizer: Any, *, name: str, batch_size: int = 8) -> "HFBackend":
@@ -68,6 +70,22 @@ class HFBackend:
     def config(self) -> dict:
         return {"backend": self.name, "model": self.model, "device": self.device, "dtype": self.dtype,
                 "batch_size": self.batch_size, "trust_remote_code": self.trust_remote_code}
+
+    def thinking_opened(self, request: Request) -> bool:
+        """Rendered with the model's own chat template; the tokenizer alone is loaded (the model waits for generate)."""
+        if self._loaded is not None:
+            return thinking_opened_by(self._loaded[1], request)
+        if self._tokenizer_only is None:
+            if importlib.util.find_spec("transformers") is None:
+                raise missing_extra("transformers", "hf")
+            from transformers import AutoTokenizer
+
+            try:
+                self._tokenizer_only = AutoTokenizer.from_pretrained(self.model, trust_remote_code=self.trust_remote_code)
+            except (OSError, ValueError) as e:
+                raise BackendError(f"cannot load the tokenizer of {self.model!r} ({type(e).__name__}): give a local "
+                                   "model directory or a Hub id this machine can download") from None
+        return thinking_opened_by(self._tokenizer_only, request)
 
     def _load(self) -> tuple[Any, Any]:
         if self._loaded is not None:

@@ -27,6 +27,11 @@ Answers are streamed (`stream: true`, usage in the last chunk) so that a hung se
 no byte for `stall_timeout_s` (default 300 s) is a stall, and the request moves to another server. `timeout_s`
 bounds a whole generation (checked as bytes arrive). With `stream=False` whole answers are asked for, and only
 `timeout_s` bounds a hung server. The text is the same either way.
+
+`thinking_opened` (`--thinking-opened yes|no|auto`): whether the server's chat template ends the prompt inside an
+open thinking block (R1-distill, QwQ), which the grader must know to tell a response cut mid-thinking from an
+answer. Auto (None) asks the server to render the first prompt (vLLM's /tokenize); a server without that endpoint
+leaves it unknown (recorded as null, graded from the response alone) and a warning says to pass the flag.
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ import threading
 import warnings
 from typing import Iterator, Sequence
 
+from graders.math.thinking import opens_thinking
 from mimo_eval.backends.common import BackendError, base_versions
 from mimo_eval.backends.http_util import Rejected, Retryable, exchange, opener as _opener
 from mimo_eval.backends.http_util import retry_after as _retry_after  # noqa: F401 - tests import it from here
@@ -63,7 +69,8 @@ class OpenAIBackend:
                  api_key: str | None = None, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 32,
                  timeout_s: float = 3600.0, max_retries: int = 5, backoff_s: float = 1.0, max_backoff_s: float = 60.0,
                  extra_body: dict | None = None, check_server: bool = True, stream: bool = True,
-                 stall_timeout_s: float = 300.0, down_after: int = 3):
+                 stall_timeout_s: float = 300.0, down_after: int = 3,
+                 thinking_opened: bool | None = None):
         if mode not in ("chat", "completion"):
             raise BackendError(f"mode must be 'chat' or 'completion', got {mode!r}")
         if concurrency < 1 or max_retries < 0 or timeout_s <= 0 or stall_timeout_s <= 0:
@@ -84,6 +91,7 @@ class OpenAIBackend:
             raise BackendError(f"request field {clash[0]!r} cannot be set as an extra request field: it is set by "
                                f"{OWN_FIELDS[clash[0]]}")
         self.check_server = check_server
+        self._thinking_opened = thinking_opened   # None: asked of the server (thinking_opened)
         self._checked = False   # servers are asked once, by whichever of versions() and generate() comes first
         self.server_versions: dict[str, str | None] = {}
         self._openers = {url: _opener(url) for url in self.base_urls}
@@ -147,6 +155,37 @@ class OpenAIBackend:
             "stream": self.stream, "stall_timeout_s": self.stall_timeout_s,
             "api_key_env": self.api_key_env, "api_key_set": self._api_key is not None,
         }
+
+    def thinking_opened(self, request: Request) -> bool | None:
+        """The server renders chat prompts, so unless the user said (`--thinking-opened yes|no`), the prompt is
+        rendered by the server itself: vLLM's /tokenize (messages, the same chat_template_kwargs) with its token
+        strings. None when the server has no such endpoint (hosted APIs, SGLang): graded from the response alone."""
+        if self._thinking_opened is not None:
+            return self._thinking_opened
+        if self.mode == "completion":
+            return opens_thinking(request.prompt or "")
+        body = {"model": self.model, "messages": list(request.messages), "add_generation_prompt": True,
+                "return_token_strs": True}
+        kwargs = request.chat_template_kwargs or self.extra_body.get("chat_template_kwargs")
+        if kwargs is not None:
+            body["chat_template_kwargs"] = kwargs
+        problems = []
+        for url in self.base_urls:   # the first server that renders it; one may be down at the start
+            root = url.removesuffix("/v1")
+            try:
+                answer = exchange(self._openers[url], "POST", root + "/tokenize", body, api_key=self._api_key,
+                                  timeout_s=min(30.0, self.timeout_s), stall_timeout_s=self.stall_timeout_s,
+                                  mode=self.mode)
+                return opens_thinking("".join(answer["token_strs"]))
+            except (Retryable, BackendError, KeyError, TypeError) as e:   # down, refused, or no such endpoint
+                problems.append(f"{root}: {type(e).__name__}: {str(e)[:80]}")
+        log.warning("no server could render the chat prompt (%s): whether it opens a thinking block is unknown; "
+                    "pass --thinking-opened yes|no for a model whose template ends the prompt with <think>",
+                    "; ".join(problems))
+        return None
+
+    def _auth(self) -> dict:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
     def _work(self, work: queue.SimpleQueue, results: queue.SimpleQueue, stop: threading.Event,
               sampling: SamplingParams, home: int) -> None:

@@ -45,9 +45,11 @@ class BadLine:
 class ReplayBackend:
     name = "replay"
 
-    def __init__(self, path: str | Path, *, strict: bool = True):
+    def __init__(self, path: str | Path, *, strict: bool = True, thinking_opened: bool | None = None):
+        """thinking_opened: whether the recorded generations answered a prompt that ended inside an open thinking
+        block (the recording does not say; None: unknown, graded from the response alone)."""
         self.path = Path(path)
-        self.strict = strict
+        self.strict, self._thinking_opened = strict, thinking_opened
         self.bad_lines: list[BadLine] = []
         if not self.path.is_file():
             raise BackendError(f"replay file {self.path} does not exist: give the path of a generations JSONL file")
@@ -83,6 +85,9 @@ class ReplayBackend:
 
     def config(self) -> dict:
         return {"backend": self.name, "path": str(self.path), "strict": self.strict, "records": len(self.records)}
+
+    def thinking_opened(self, request: Request) -> bool | None:
+        return self._thinking_opened
 
     def _load(self) -> dict[tuple[str, int], Completion]:
         records: dict[tuple[str, int], Completion] = {}

@@ -34,7 +34,8 @@ import itertools
 import sys
 from typing import Any, Callable, Iterator, Sequence
 
-from mimo_eval.backends.common import BackendError, base_versions, missing_extra, package_version, prompt_token_ids
+from mimo_eval.backends.common import (BackendError, base_versions, missing_extra, package_version, prompt_token_ids,
+                                       thinking_opened_by)
 from mimo_eval.types import Completion, Request, SamplingParams
 
 
@@ -113,6 +114,21 @@ class VLLMBackend:
 
     def config(self) -> dict:
         return {"backend": self.name, "llm": self.llm_kwargs()}
+
+    def thinking_opened(self, request: Request) -> bool:
+        """Rendered as `generate` renders it; before the engine exists, with the same tokenizer files (transformers)."""
+        if self._llm is not None:
+            return thinking_opened_by(self._tokenizer or self._llm.get_tokenizer(), request)
+        from transformers import AutoTokenizer
+
+        kwargs = self.llm_kwargs()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(kwargs.get("tokenizer") or self.model,
+                                                      trust_remote_code=self.trust_remote_code)
+        except (OSError, ValueError) as e:
+            raise BackendError(f"cannot load the tokenizer of {self.model!r} ({type(e).__name__}): give a local "
+                               "model directory or a Hub id this machine can download") from None
+        return thinking_opened_by(tokenizer, request)
 
     def _engine(self):
         """The engine, built on first use (loading a model takes minutes; config() and versions() need none)."""

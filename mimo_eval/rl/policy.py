@@ -98,6 +98,11 @@ def build_model(cfg: RLConfig, tokenizer, *, trainable: bool = True):
     return model
 
 
+def render(tokenizer, problem: Problem) -> str:
+    """The prompt text: the chat template with the generation prompt."""
+    return tokenizer.apply_chat_template(list(problem.messages), tokenize=False, add_generation_prompt=True)
+
+
 def _with_lora(cfg: RLConfig, model):
     try:
         from peft import LoraConfig, get_peft_model
@@ -128,7 +133,7 @@ def encoder(tokenizer, max_prompt_tokens: int):
 
     def encode(problem: Problem) -> tuple[int, ...] | None:
         if problem.index not in cache:
-            text = tokenizer.apply_chat_template(list(problem.messages), tokenize=False, add_generation_prompt=True)
+            text = render(tokenizer, problem)
             cache[problem.index] = tuple(tokenizer(text, add_special_tokens=False)["input_ids"])
         ids = cache[problem.index]
         return ids if len(ids) <= max_prompt_tokens else None

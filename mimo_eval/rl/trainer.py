@@ -25,8 +25,8 @@ from mimo_eval.rl.batch import build_batch, micro_slices
 from mimo_eval.rl.config import ConfigError, RLConfig
 from mimo_eval.rl.data import EasyPool, PromptCursor, load_problems
 from mimo_eval.rl.logs import MetricsLog
-from mimo_eval.rl.policy import (autocast, build_model, build_tokenizer, encoder, resolve_device, save_pretrained,
-                                 set_determinism)
+from mimo_eval.rl.policy import (autocast, build_model, build_tokenizer, encoder, render, resolve_device,
+                                 save_pretrained, set_determinism)
 from mimo_eval.rl.scheduler import Group, SeamlessScheduler
 
 # keys that may change between a run and its resumption; anything else must match the run directory's config.
@@ -70,7 +70,7 @@ class GRPOLoop:
             encode=encoder(self.tokenizer, cfg.max_prompt_tokens), kind_for=kind_for, cursor=self.cursor,
             pool=self.pool, group_size=cfg.group_size, chunk=cfg.rollout_chunk or max(cfg.train_batch // 2, 1),
             max_gen_rounds=cfg.max_gen_rounds, dynamic_sampling=cfg.dynamic_sampling,
-            reward_options=cfg.reward_options)
+            reward_options=cfg.reward_options, thinking_opened=_opens_thinking(self.tokenizer, self.problems))
         self.step = 0
 
     def train_step(self) -> dict[str, Any]:
@@ -207,6 +207,14 @@ def _batch_metrics(groups: list[Group], batch) -> dict[str, float]:
             "completions/clipped_ratio": sum(r.truncated for g in groups for r in g.rollouts) / len(lengths),
             "reward/kept_mean": sum(kept_scores) / max(len(kept_scores), 1),
             "tokens/response": int(batch["mask"].sum())}
+
+
+def _opens_thinking(tokenizer, problems) -> bool:
+    """The template ends the prompt inside an open thinking block (R1-distill, QwQ): one template for the run, read
+    from the first prompt; a rollout cut inside that thinking then has no answer (graders.math.extract)."""
+    from graders.math.thinking import opens_thinking
+
+    return bool(problems) and opens_thinking(render(tokenizer, problems[0]))
 
 
 def _reward_pool(cfg: RLConfig):

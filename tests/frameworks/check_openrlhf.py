@@ -28,7 +28,7 @@ import graders.rewards.openrlhf as ours
 
 GOOD = "```python\nprint(2*int(input()))\n```"
 WORDS = ["<|im_start|>", "<|im_end|>", "user", "assistant", "Q", ":", "3", "+", "4", "=", "so", "\\boxed{7}",
-         "\\boxed{8}", "Example:", GOOD]
+         "\\boxed{8}", "Example:", "<think>", "</think>", GOOD]
 CODE_TESTS = json.dumps({"inputs": ["3\n", "5\n"], "outputs": ["6\n", "10\n"]})
 PROMPT = "<|im_start|> user Q : 3 + 4 = Example: \\boxed{8} <|im_end|> <|im_start|> assistant"
 # (response words, label, expected reward, expected masked): the prompt's own example box must not count.
@@ -93,3 +93,14 @@ def test_code_reward_file(tmp_path):
                     "reward_func = make_reward_func(kind='code', sandbox='docker')\n")
     out = run(SingleTurnAgentExecutor(remote_rm_url=str(path)), tokenizer(), GOOD + " <|im_end|>", CODE_TESTS)
     assert out["reward"].tolist() == [1.0] and out["extra_logs"]["masked"].tolist() == [0.0]
+
+
+# A template that opens the thinking (R1-distill, QwQ): the rendered prompt ends with <think>, which our reward_func
+# reads from the prompt OpenRLHF hands it; a response cut inside that thinking has no answer.
+OPENED_PROMPT = "<|im_start|> user Q : 3 + 4 = <|im_end|> <|im_start|> assistant <think>"
+
+
+@pytest.mark.parametrize("response,reward", [("so \\boxed{7} <|im_end|>", 0.0), ("</think> so \\boxed{7} <|im_end|>", 1.0)])
+def test_thinking_opened_by_the_prompt(executor, response, reward):
+    out = run(executor, tokenizer(), response, "7", prompt=OPENED_PROMPT)
+    assert out["reward"].tolist() == [reward] and out["extra_logs"]["masked"].tolist() == [0.0]

@@ -34,7 +34,7 @@ from graders.rewards import trl as ours  # noqa: E402
 
 GOOD = "```python\nprint(2*int(input()))\n```"   # the tiny stdin task: print twice the input
 BAD = "```python\nprint(int(input())+2)\n```"   # right on input 2 only
-WORDS = ["Q", ":", "+", "=", "3", "4", "5", "</think>", "so", "\\boxed{7}", "\\boxed{8}", "\\boxed{9}", "\\boxed{}",
+WORDS = ["Q", ":", "+", "=", "3", "4", "5", "<think>", "</think>", "so", "\\boxed{7}", "\\boxed{8}", "\\boxed{9}", "\\boxed{}",
          GOOD, BAD]
 CODE_TESTS = json.dumps({"inputs": ["3\n", "5\n"], "outputs": ["6\n", "10\n"]})
 
@@ -105,6 +105,20 @@ def test_grpo_trains_20_steps_with_our_math_reward(tmp_path):
         assert score is None or math.isfinite(score)
     assert any(s is None for _, g, s in seen if g == "\\frac{1}{") and {s for _, _, s in seen} >= {0.0, 1.0}
     assert ours._default.pool_settings == {} and ours.reward.__module__ == "graders.rewards.trl"
+
+
+def test_grpo_with_a_prompt_that_opens_the_thinking(tmp_path):
+    """Text prompts rendered by a template that ends them with <think> (R1-distill, QwQ): our reward reads that
+    from the prompt TRL passes, so a completion without </think> is unfinished thinking and scores 0."""
+    rows = [{"prompt": "Q : 3 + 4 = <think>", "ground_truth": "7"}, {"prompt": "Q : 4 + 4 = <think>", "ground_truth": "8"}]
+    recorder = Recorder(ours.reward)
+    train(recorder, rows * 4, 6, tmp_path)
+    seen = list(flat(recorder))
+    assert len(seen) == 6 * 8
+    for text, gold, score in seen:
+        assert score == grade(gold=gold, response=text, mode="reward", thinking_opened=True, timeout_s=30).score, text
+    cut = [(t, g) for t, g, s in seen if "</think>" not in t and grade(gold=g, response=t, mode="reward").correct]
+    assert cut, "no completion boxed the answer inside the open thinking: the run did not test the input"
 
 
 def expected_code_score(text: str) -> float:

@@ -61,3 +61,24 @@ def test_task_without_answer_is_a_clear_error():
 def test_legacy_rubric_says_what_to_use_instead():
     with pytest.raises(ImportError, match="task_reward"):
         ours.rubric()
+
+
+# A template that opens the thinking (R1-distill, QwQ): the task says so (a `thinking_opened` field), or the
+# reward is made for the run with make_task_reward(thinking_opened=True); a reply cut inside it has no answer.
+@pytest.mark.parametrize("reply,reward", [("so \\boxed{7}", 0.0), ("</think> so \\boxed{7}", 1.0)])
+def test_thinking_opened_task_field(reply, reward):
+    assert score({"answer": "7", "thinking_opened": True}, reply).rewards["correct"].score == reward
+
+
+def test_thinking_opened_run_reward_and_a_split_reply():
+    from verifiers.v1.graph import MessageNode
+    from verifiers.v1.types import AssistantMessage
+
+    data = WireTaskData(prompt="Q", answer="7")
+    opened = ours.make_task_reward(thinking_opened=True)
+    cut = Trace.model_construct(root_reply="so \\boxed{7}", rewards={}, metrics={})
+    assert asyncio.run(opened(data, cut)) == 0.0
+    # a server that split the reasoning off (reasoning_content) leaves the answer alone in the reply
+    reply = AssistantMessage(content="so \\boxed{7}", reasoning_content="hmm, 3 + 4 is 7")
+    split = Trace.model_construct(nodes=[MessageNode(message=reply, sampled=True)], rewards={}, metrics={})
+    assert split.last_reply == "so \\boxed{7}" and asyncio.run(opened(data, split)) == 1.0

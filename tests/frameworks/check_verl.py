@@ -149,3 +149,33 @@ def test_reward_loop_worker(tmp_path, name):
     assert [o["reward_score"] for o in outputs] == [r[4] for r in ROWS]
     assert all(set(o["reward_extra_info"]) == set(ours.KEYS) for o in outputs)
     assert [o["reward_extra_info"]["masked"] for o in outputs] == [r[5] for r in ROWS]
+
+
+# A template that opens the thinking in the prompt (R1-distill, QwQ): verl decodes the response alone, so the
+# rollout cut inside the thinking carries no marker. (response, expected score with thinking_opened)
+OPENED = [("so \\boxed{7}", 0.0), ("</think> so \\boxed{7}", 1.0), ("\\boxed{8} </think> so \\boxed{7}", 1.0)]
+
+
+def opened_proto(tok, per_sample: bool) -> DataProto:
+    rows = [("aime24", "Q : 3 + 4 =", response, "7", score, 0) for response, score in OPENED]
+    data = data_proto(tok, rows)
+    if per_sample:
+        data.non_tensor_batch["extra_info"] = np.array([{"index": i, "thinking_opened": True} for i in range(len(rows))],
+                                                       dtype=object)
+    return data
+
+
+@pytest.mark.parametrize("per_sample", [True, False], ids=["extra_info", "reward_kwargs"])
+def test_thinking_opened_through_the_naive_manager(per_sample):
+    tok = tokenizer()
+    data = opened_proto(tok, per_sample)
+    cfg = config("compute_score")
+    if not per_sample:
+        cfg.reward.custom_reward_function.reward_kwargs = {"thinking_opened": True}
+    out = NaiveRewardManager(tok, 0, compute_score=get_custom_reward_fn(cfg))(data, return_dict=True)
+    scores = out["reward_tensor"].sum(-1).tolist()
+    assert scores == [score for _, score in OPENED]
+    # the same responses without the input: the cut one is read as finished (what the issue measured)
+    plain = NaiveRewardManager(tok, 0, compute_score=get_custom_reward_fn(config("compute_score")))
+    assert plain(data_proto(tok, [("aime24", "Q : 3 + 4 =", OPENED[0][0], "7", 1.0, 0)]), return_dict=True)[
+        "reward_tensor"].sum().item() == 1.0
