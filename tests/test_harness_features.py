@@ -97,7 +97,7 @@ def test_a_limited_run_never_stands_in_for_a_full_one(tmp_path, capsys):
 
 def test_thinking_off_is_rendered_by_the_hf_backend_and_recorded(tmp_path, monkeypatch):
     pytest.importorskip("transformers")
-    from tiny_hf_model import build_tiny_model
+    from mimo_eval.tiny import build_tiny_model
     from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
     model = Path(build_tiny_model(tmp_path / "model"))
@@ -117,16 +117,18 @@ def test_thinking_off_is_rendered_by_the_hf_backend_and_recorded(tmp_path, monke
     assert main(base + ["--out", str(tmp_path / "off"), "--chat-template-kwargs", '{"enable_thinking": false}']) == 0
     off, rendered[:] = list(rendered), []
     assert main(base + ["--out", str(tmp_path / "on")]) == 0
-    assert len(off) == 2 and all(t.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n") for t in off)
+    # two prompts generated, and the first rendered once more to record whether it opens a thinking block
+    assert len(off) == 3 and all(t.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n") for t in off)
     assert rendered and all(t.endswith("<|im_start|>assistant\n") for t in rendered)
     config = load(tmp_path / "off" / f"{slug(str(model))}__aime24" / "config.json")
     assert config["chat_template_kwargs"] == {"enable_thinking": False}
+    assert config["thinking_opened"] is False   # the closed empty thinking block is not an open one
 
 
 def test_thinking_off_reaches_the_vllm_engine_loop():
     pytest.importorskip("transformers")
     from test_backends_vllm import StandInEngine
-    from tiny_hf_model import build_tokenizer
+    from mimo_eval.tiny import build_tokenizer
 
     from mimo_eval.backends.vllm import stream
     from mimo_eval.types import Request

@@ -99,7 +99,7 @@ def test_hf_and_vllm_backends_render_the_models_own_template(tmp_path, name):
     """Before any model is loaded: the tokenizer files alone (vLLM's engine would render the same template)."""
     pytest.importorskip("torch", reason="torch not installed: pip install 'mimo-eval[hf]'")
     pytest.importorskip("transformers", reason="transformers not installed: pip install 'mimo-eval[hf]'")
-    from tiny_hf_model import CHAT_TEMPLATE, build_tokenizer
+    from mimo_eval.tiny import CHAT_TEMPLATE, build_tokenizer
     from mimo_eval.backends import HFBackend, VLLMBackend
     from mimo_eval.types import Request
 

@@ -95,8 +95,7 @@ class SeamlessScheduler:
         self.kind_for, self.cursor, self.pool = kind_for, cursor, pool
         self.group_size, self.chunk, self.max_gen_rounds = group_size, chunk, max_gen_rounds
         self.dynamic_sampling, self.reward_options = dynamic_sampling, dict(reward_options or {})
-        # the template ends the prompt inside <think>: math rewards must know (graders.math.grade)
-        self.math_options = {"thinking_opened": True, **self.reward_options} if thinking_opened else self.reward_options
+        self.thinking_opened = thinking_opened   # the template ends the prompt inside <think>: math rewards must know
         self.judged, self.kept_total = 0, 0     # run totals: the kept fraction that sizes launches
         self._seq = 0
 
@@ -136,8 +135,8 @@ class SeamlessScheduler:
         for problem, prompt, (_, from_pool, _), rollouts in zip(problems, prompts, draws, outputs):
             kind = self.kind_for(problem.data_source)
             # a row's extra_info.reward_options (e.g. code tiers) override the run's, as the verl adapter reads them
-            base = self.math_options if kind == "math" else self.reward_options
-            options = {**base, **(problem.extra_info.get("reward_options") or {})} or None
+            opened = {"thinking_opened": True} if kind == "math" and self.thinking_opened else {}
+            options = {**opened, **self.reward_options, **(problem.extra_info.get("reward_options") or {})} or None
             futures = [self.rewards.submit(kind, r.text, problem.ground_truth, options) for r in rollouts]
             groups.append(Group(self._seq, problem, prompt, from_pool, list(rollouts), futures))
             self._seq += 1
