@@ -1,6 +1,6 @@
 """The prepared check for a lent GPU machine (H100/H200, torch and transformers, no network): a few `mimo-eval train`
-steps of a config-built ~100M-parameter Llama on the toy task at the config's GPU precision (dtype auto: bf16 on
-CUDA), with step time, generated and trained tokens/s and peak GPU memory; then, only where vLLM is importable,
+steps of a config-built ~100M-parameter Llama on the toy task at the config's GPU precision (precision auto:
+bf16-mixed on CUDA, fp32 weights and optimiser state, bf16 autocast), with step time, generated and trained tokens/s and peak GPU memory; then, only where vLLM is importable,
 the vLLM rollout engine (the same steps with `engine: vllm`, and the log-prob gap to the trainer after the weight
 sync) and the evaluation backend (`mimo-eval run aime24 --backend vllm` on a ~100M Qwen2 with the BPE tokenizer).
 Nothing is downloaded; the whole check stays under 8 minutes on one H100.
@@ -51,6 +51,7 @@ def vllm_engine(cfg, lines: list[str]) -> None:
     import torch
 
     from mimo_eval.rl import algo
+    from mimo_eval.rl.policy import autocast, mixed_precision
     from mimo_eval.rl.trainer import GRPOLoop
 
     loop = GRPOLoop(cfg)
@@ -62,11 +63,12 @@ def vllm_engine(cfg, lines: list[str]) -> None:
         gaps = []
         for seq, theirs in zip(seqs, loop.engine.score(seqs)):
             ids = torch.tensor([seq], device=loop.model.device)
-            with torch.no_grad():
-                ours, _ = algo.token_logprobs(loop.model, ids, torch.ones_like(ids), 1.0)
+            with torch.no_grad(), autocast(loop.cfg, loop.device):   # as the trainer computes its old log-probs
+                ours, _ = algo.response_logprobs(loop.model, ids, torch.ones_like(ids), torch.ones_like(ids[:, 1:]))
             gaps.append(max(abs(a - b) for a, b in zip(ours[0].tolist(), theirs)))
         lines.append(f"\nvLLM engine: 2 steps, then max |log-prob gap| engine vs trainer: {max(gaps):.2e} "
-                     f"({loop.model.dtype}; sleep mode {'on' if loop.engine.sleeps else 'off'})")
+                     f"({'bf16-mixed' if mixed_precision(loop.cfg, loop.device) else 'fp32'}; "
+                     f"sleep mode {'on' if loop.engine.sleeps else 'off'})")
     finally:
         loop.close()
         del loop
