@@ -139,38 +139,38 @@ def _remove_sysv_ipc():
             getattr(libc, fn)(*args)
 
 
-def _cgroup_stat():
-    """The tests' memory cgroup (v1 or v2): (usage bytes, stat dict); (0, {}) where it cannot be read."""
-    for usage_file, stat_file in (("/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory/memory.stat"),
-                                  ("/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.stat")):
+def _first_readable(*paths):
+    """The text of the first of `paths` (the cgroup v1 file, then the v2 one) that can be read; "" if none."""
+    for path in paths:
         try:
-            with open(usage_file) as f:
-                usage = int(f.read())
-            with open(stat_file) as f:
-                return usage, dict((k, int(v)) for k, v in (line.split() for line in f))
+            with open(path) as f:
+                return f.read()
         except OSError:
             continue
-    return 0, {}
+    return ""
+
+
+def _memory_stat():
+    text = _first_readable("/sys/fs/cgroup/memory/memory.stat", "/sys/fs/cgroup/memory.stat")
+    return {k: int(v) for k, v in (line.split() for line in text.splitlines())}
 
 
 def charged_bytes():
-    """(all that is charged to the cgroup but the page cache of files, which the kernel drops when it needs
-    to; what no process frees by dying: anonymous memory and shared memory / tmpfs)."""
-    usage, stat = _cgroup_stat()
-    shmem = stat.get("shmem", 0)
-    cache = stat.get("cache", stat.get("file", 0)) - shmem
-    return max(0, usage - cache), stat.get("rss", stat.get("anon", 0)) + shmem
+    """All that is charged to the tests' cgroup but the page cache of files (which the kernel drops when it
+    needs to): what the zygote itself costs, measured once it is ready."""
+    usage = _first_readable("/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current")
+    stat = _memory_stat()
+    cache = stat.get("cache", stat.get("file", 0)) - stat.get("shmem", 0)
+    return max(0, int(usage or 0) - cache)
+
+
+def unfreed_bytes():
+    """Memory of the cgroup that no process frees by dying: anonymous memory and shared memory / tmpfs."""
+    stat = _memory_stat()
+    return stat.get("rss", stat.get("anon", 0)) + stat.get("shmem", 0)
 
 
 def oom_kills():
     """The cgroup's OOM-kill counter (v1 or v2); 0 where it cannot be read."""
-    for path in ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"):
-        try:
-            with open(path) as f:
-                for line in f:
-                    name, _, value = line.partition(" ")
-                    if name == "oom_kill":
-                        return int(value)
-        except OSError:
-            continue
-    return 0
+    text = _first_readable("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("oom_kill ")), 0)

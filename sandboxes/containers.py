@@ -96,14 +96,15 @@ class Container:
         import docker
 
         self.client, self.container, self.driver = client, None, None
-        name, token, uid = f"mimo-sbx-{uuid.uuid4().hex[:12]}", uuid.uuid4().hex, random.SystemRandom().randrange(*UIDS)
+        self.name, token = f"mimo-sbx-{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
+        uid = random.SystemRandom().randrange(*UIDS)
         scratch = f"rw,nosuid,nodev,noexec,nr_inodes={SCRATCH_INODES},mode=1777"
         try:
             self.driver = client.containers.run(
-                image, ["sleep", "infinity"], name=f"{name}-driver", init=True, network_mode="none",
+                image, ["sleep", "infinity"], name=f"{self.name}-driver", init=True, network_mode="none",
                 cap_add=["KILL"], **_hardening(pool, 1.0, 16, DRIVER_MEMORY_MB))
             self.container = client.containers.run(
-                image, ZYGOTE_CMD + ["--uid", str(uid), "--listen", token], name=f"{name}-tests",
+                image, ZYGOTE_CMD + ["--uid", str(uid), "--listen", token], name=f"{self.name}-tests",
                 pid_mode=f"container:{self.driver.id}", network_mode=f"container:{self.driver.id}",
                 ipc_mode="private",  # private: /dev/shm and the SysV limits are this container's
                 tmpfs={"/tmp": f"{scratch},size={tmpfs_mb}m", "/dev/shm": f"{scratch},size={SHM_MB}m"},
@@ -177,6 +178,10 @@ class Container:
             self.sock.close()
         except (AttributeError, OSError):
             pass
-        for container in (self.container, self.driver):  # the tests' first: they live in the driver's pid namespace
-            if container is not None:
-                _remove(container)
+        import docker
+
+        for suffix in ("-tests", "-driver"):  # the tests' first: they live in the driver's pid namespace
+            try:  # by name: a container created but not started has no object here
+                _remove(self.client.containers.get(self.name + suffix))
+            except docker.errors.NotFound:
+                pass

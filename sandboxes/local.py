@@ -1,10 +1,10 @@
 """LocalSandbox: the same driver as the container, run as a host subprocess. NO ISOLATION.
 
 For machines without Docker only. Each submission runs in a fresh temporary directory with a minimal
-environment, each test in a process forked by the driver's zygote with rlimits (address space, file size, no core dumps), a wall
-deadline, an output cap and a kill sweep of its descendants. What it does not do: the program runs as the
-calling user, sees the host's files and network, and a fork bomb is not contained (RLIMIT_NPROC does not
-bind root). Use DockerSandbox for anything untrusted.
+environment, each test in a process forked by the driver's zygote, with rlimits (address space, file size,
+no core dumps), a wall deadline, an output cap and a kill sweep of its descendants. What it does not do: the
+program runs as the calling user, sees the host's files and network, and a fork bomb is not contained
+(RLIMIT_NPROC does not bind root); no seccomp filter, no memory cgroup. Use DockerSandbox for anything untrusted.
 """
 from __future__ import annotations
 

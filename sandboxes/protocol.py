@@ -87,7 +87,8 @@ def _parse_result(r: object) -> RunResult:
     if not ok:
         raise ProtocolError(f"malformed result: {str(r)[:200]}")
     try:
-        stdout, stderr = (base64.b64decode(r[k], validate=True).decode("utf-8", "replace") for k in ("stdout", "stderr"))
+        stdout, stderr = (base64.b64decode(r[k], validate=True).decode("utf-8", "replace")
+                          for k in ("stdout", "stderr"))
     except (binascii.Error, ValueError):
         raise ProtocolError(f"malformed result streams: {str(r)[:200]}") from None
     return RunResult(status=r["status"], stdout=stdout, stderr=stderr, exit_code=r["exit_code"],

@@ -28,7 +28,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves this directory out
-from cleanup import charged_bytes, clean_scratch, oom_kills, sweep  # noqa: E402
+from cleanup import charged_bytes, clean_scratch, oom_kills, sweep, unfreed_bytes  # noqa: E402
 
 FILE_SIZE_LIMIT = 16 << 20
 PR_SET_CHILD_SUBREAPER = 36
@@ -42,12 +42,12 @@ WARM_MODULES = ("ast", "bisect", "collections", "copy", "datetime", "decimal", "
 
 class Zygote:
     def __init__(self, uid):
-        self.uid, self.oom_before, self.baseline = uid, {}, 0
+        self.uid = uid  # None: LocalSandbox, no cgroup of its own to read or clean
+        self.ooms = oom_kills() if uid is not None else 0
+        self.baseline = unfreed_bytes() if uid is not None else 0
 
     def serve(self, conn):
-        zygote_bytes = charged_bytes()[0] if self.uid is not None else 0
-        self.baseline = charged_bytes()[1]
-        conn.send(json.dumps({"zygote_bytes": zygote_bytes}).encode())
+        conn.send(json.dumps({"zygote_bytes": charged_bytes() if self.uid is not None else 0}).encode())
         while True:
             msg, fds, _, _ = socket.recv_fds(conn, 4096, 4)
             if not msg:
@@ -63,22 +63,22 @@ class Zygote:
 
     def command(self, cmd, fds):
         if "spawn" in cmd:
-            before = oom_kills()
             pid = os.fork()
             if pid == 0:
                 _child(fds, cmd["spawn"], self.uid)  # never returns
-            self.oom_before[pid] = before
             return {"pid": pid}
-        pid, unclean = cmd["finish"], []
+        pid, unclean, oom = cmd["finish"], [], False
         status, usage = sweep(pid, self.uid, time.monotonic() + cmd["within"], unclean)
-        if self.uid is not None and not unclean:
-            unclean += clean_scratch(self.uid)
-            left = charged_bytes()[1] - self.baseline
+        if self.uid is not None:  # since the last finish only this test ran here: its OOM kills are its own
+            ooms = oom_kills()
+            oom, self.ooms = ooms > self.ooms, ooms
+            if not unclean:
+                unclean += clean_scratch(self.uid)
+            left = unfreed_bytes() - self.baseline
             if not unclean and left > LEFTOVER_SLACK:
                 unclean.append(f"{left >> 20} MiB still charged to the tests' cgroup after cleaning")
         return {"exit": None if status is None else os.waitstatus_to_exitcode(status),
-                "maxrss": usage.ru_maxrss if usage else None,
-                "oom": oom_kills() > self.oom_before.pop(pid, 0), "unclean": unclean[0] if unclean else None}
+                "maxrss": usage.ru_maxrss if usage else None, "oom": oom, "unclean": unclean[0] if unclean else None}
 
 
 def _child(fds, memory_mb, uid):

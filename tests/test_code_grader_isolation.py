@@ -67,7 +67,8 @@ def secret_reference(functional: bool) -> tuple[CodeReference, str]:
 @pytest.mark.parametrize("functional", [False, True], ids=["stdin", "functional"])
 def test_a_program_cannot_read_the_previous_submissions_answer(sandbox, functional):
     reference, secret = secret_reference(functional)
-    honest = f"class Solution:\n    def answer(self, x):\n        return {secret!r}" if functional else f"print({secret!r})"
+    honest = (f"class Solution:\n    def answer(self, x):\n        return {secret!r}" if functional
+              else f"print({secret!r})")
     assert real(judge(reference=reference, code=honest, sandbox=sandbox)).passed
     reader = hp.READ_EARLIER_RETURN if functional else hp.READ_EARLIER_OUTPUT
     verdict = real(judge(reference=reference, code=reader, sandbox=sandbox))

@@ -2,8 +2,9 @@
 
 Each test checks: the expected status, returned within the time limit + 2 s; no infrastructure error; and
 afterwards (assert_contained) the engine answers, the same container is still in use (not recreated), only
-the zygote runs in the tests' container, and the next submission there is unaffected. The cases come from research/sandbox_probe.md (sections 3-4), where each was seen to break a
-weaker design. Needs a Docker engine and the runner image (tools/setup_system.sh); in CI (CI=true or
+the zygote runs in the tests' container, and the next submission there is unaffected. The cases come from
+research/sandbox_probe.md (sections 3-4), where each was seen to break a weaker design, and from issue 20
+(memory shared with earlier submissions, the OOM killer, per-user quotas; programs in hostile_programs.py). Needs a Docker engine and the runner image (tools/setup_system.sh); in CI (CI=true or
 MIMO_REQUIRE_DOCKER=1) a missing engine fails instead of skipping.
 Run: python -m pytest -q tests/test_sandbox_hostile.py
 """
@@ -170,7 +171,8 @@ def test_a_test_cannot_exec_become_dumpable_or_lower_its_oom_score(sandbox):
     program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
                "print(libc.prctl(4, 1, 0, 0, 0), ctypes.get_errno())\n"  # PR_SET_DUMPABLE: EPERM
                "try:\n    os.execv('/bin/true', ['true'])\nexcept OSError as e:\n    print('exec', e.errno)\n"
-               "try:\n    open('/proc/self/oom_score_adj', 'w').write('0')\nexcept OSError as e:\n    print('adj', e.errno)\n"
+               "try:\n    open('/proc/self/oom_score_adj', 'w').write('0')\n"
+               "except OSError as e:\n    print('adj', e.errno)\n"
                "print(open('/proc/self/oom_score_adj').read().strip(), os.getuid() != 65534)")
     assert run_hostile(sandbox, program).stdout == "-1 1\nexec 1\nadj 13\n1000 True\n"
 
