@@ -27,6 +27,7 @@ at its deadline by process group (CAP_KILL, the tests' pid namespace). For Local
 first thing, and there is no isolation. Standard library only; Python 3.11.
 """
 import base64
+import fcntl
 import json
 import marshal
 import os
@@ -41,6 +42,7 @@ STDERR_TAIL = 64 << 10
 SWEEP_S = 2.0          # most time the zygote spends killing, reaping and cleaning after one test process
 CLEAN_RESERVE_S = 0.5  # kept before the reply deadline for the last sweep
 CONNECT_S = 20.0       # the zygote starts with its container: wait this long for it to listen
+F_SETPIPE_SZ, PIPE_BYTES = 1031, 1 << 20
 _unclean = []  # why this request leaves the tests' container unfit for the next one (then the host recycles it)
 _reply_by = [float("inf")]  # monotonic time by which the reply must be written (the host stops waiting after)
 
@@ -156,6 +158,11 @@ class Child:
 
     def __init__(self, zygote, code, memory_mb):
         fds = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, ready
+        for fd in (fds[0][1], fds[1][1]):  # fewer round trips between the driver and the test for large data
+            try:
+                fcntl.fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES)
+            except OSError:  # above /proc/sys/fs/pipe-max-size, or the user's pipe quota: the default size
+                pass
         try:
             self.pid = zygote.spawn(memory_mb, [fds[0][0], fds[1][1], fds[2][1], fds[3][1]])
         finally:
