@@ -136,8 +136,9 @@ hold_forever()
 """
 
 # An oracle on a hidden output (issue 20, class 3). Test "guess" prints GUESS and a line that an old host
-# compared slowly only if GUESS was right; "crash" dies on a clock boundary; the relaunched process then
-# reads the clock at "learn" and answers GUESS if the gap was long. Other inputs are echoed.
+# compared slowly (~3.6 s) only if GUESS was right; "crash" dies on a 6 s clock boundary; the relaunched
+# process then reads the clock at "learn" and answers GUESS if the gap was long. Other inputs are echoed.
+# Needs a per-test limit above 6 s.
 ORACLE = """
 import builtins, os, time
 launched = builtins.__dict__.setdefault("launched", time.time())
@@ -146,10 +147,10 @@ if q == "guess":
     print("GUESS")
     print("1 " * 3_500_000)
 elif q == "crash":
-    time.sleep(4.0 - time.time() % 4.0)
+    time.sleep(6.0 - time.time() % 6.0)
     os._exit(1)
 elif q == "learn":
-    print("GUESS" if launched % 4.0 > 1.5 else "OTHER")
+    print("GUESS" if launched % 6.0 > 2.5 else "OTHER")
 else:
     print(q)
 """

@@ -17,6 +17,7 @@ import threading
 import time
 import tracemalloc
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import hostile_programs as hp
 import pytest
@@ -120,7 +121,8 @@ def test_a_relaunched_program_learns_nothing_from_the_comparison(sandbox):
     counting = Counting(sandbox)
     learned = {}
     for hidden in ("GUESS", "OTHER"):
-        verdict = real(judge(reference=oracle_reference(hidden), code=hp.ORACLE, sandbox=counting, mode="all_tests"))
+        verdict = real(judge(reference=oracle_reference(hidden), code=hp.ORACLE, sandbox=counting, mode="all_tests",
+                             timeout_s=8))
         assert verdict.verdicts[:2] == ("WA", "RE"), verdict.per_test
         learned[hidden] = verdict.verdicts[2] == "AC"
     assert counting.calls == 2  # one session per sample: the relaunch is the sandbox's, before any comparison
@@ -171,7 +173,9 @@ def test_a_neighbours_inotify_hoard_does_not_reach_another_worker():
         reference = CodeReference(tests=(CodeTest("1\n", "ok\n"),))
         hog = threading.Thread(target=judge, kwargs=dict(reference=ECHO_REF, code=hp.INOTIFY_HOG.format(hold=4),
                                                          sandbox=sb))
-        assert judge(reference=reference, code=hp.INOTIFY_NEEDER, sandbox=sb).passed  # both pairs started
+        with ThreadPoolExecutor(2) as pool:  # both pairs started
+            assert all(pool.map(lambda _: judge(reference=reference, code=hp.INOTIFY_NEEDER, sandbox=sb).passed,
+                                range(2)))
         hog.start()
         time.sleep(2.0)  # the hog holds its quota now, in the other worker's pair
         verdict = real(judge(reference=reference, code=hp.INOTIFY_NEEDER, sandbox=sb))

@@ -85,7 +85,7 @@ def test_a_group_learns_nothing_from_the_comparison_of_its_guesses(pool):
     for hidden in ("GUESS", "OTHER"):
         reference = CodeReference(tests=(CodeTest("guess\n", f"{hidden}\n2\n"), CodeTest("crash\n", "x\n"),
                                          CodeTest("learn\n", f"{hidden}\n"), CodeTest("const\n", "const\n")))
-        _, results = scores(pool, [fenced(hp.ORACLE)] * 2, reference, soft(4))
+        _, results = scores(pool, [fenced(hp.ORACLE)] * 2, reference, soft(4, test_timeout_s=8))
         learned[hidden] = {r.extra["verdicts"][2] for r in results}
     assert sorted(map(sorted, learned.values())) == [["AC"], ["WA"]], learned  # right in one group only
 
