@@ -6,13 +6,10 @@ Run: pytest -q tests/test_code_grader_compare.py
 import base64
 import json
 import pickle
-import tracemalloc
 import zlib
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from graders.code.lcb_compare import compare_return, compare_stdout, decode_value, extract_code
 from graders.code.lcb_harness import PRELUDE, encode_value, inline_main_guard, wrap_stdin_program
@@ -63,28 +60,6 @@ def test_lcb_stdout_comparison(expected, actual, verdict):
 ])
 def test_float_tolerance_option(expected, actual, tol, verdict):
     assert compare_stdout(expected=expected, actual=actual, float_tolerance=tol)[0] is verdict
-
-
-@pytest.mark.parametrize("actual,expected,verdict", [
-    (3000000000001, 3000000000000, False), (3.0000001, 3, False), (3.0, 3, True), (True, 1, True),
-    ([1.5000001, 2], [1.5, 2], True), ([1.5, 2.0000001], [1.5, 2], False), (10 ** 400, 1.5, False),
-])
-def test_float_tolerance_for_return_values_is_for_expected_floats_only(actual, expected, verdict):
-    encoded = json.loads(json.dumps(encode_value(actual)))
-    same, _ = compare_return(expected_json=json.dumps(expected), actual_encoded=encoded, float_tolerance=1e-6)
-    assert same is verdict
-
-
-def test_a_line_of_millions_of_tokens_costs_no_more_than_the_line():
-    line = "1 " * 3_500_000
-    tracemalloc.start()
-    try:
-        assert compare_stdout(expected="5\n", actual=line)[0] is False
-        assert compare_stdout(expected="\n".join("7" * 10 for _ in range(3)), actual="\n" * 3_500_000)[0] is False
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 3 * len(line), peak  # the line and its stripped copy; not one Decimal or string per token
 
 
 # (response, extracted). LCB extraction_utils.extract_code: lines *containing* ``` ; the last two win.
@@ -150,40 +125,6 @@ def test_unparsable_code_passes_through():
 def test_return_value_roundtrip_and_equality(value, expected, verdict):
     encoded = json.loads(json.dumps(encode_value(value)))
     assert compare_return(expected_json=json.dumps(expected), actual_encoded=encoded)[0] is verdict
-
-
-def _equal_variants(value):
-    """Values == `value` that encode as large as any can: 0/1 as False/True, ints as floats, lists as tuples."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return bool(value) if value in (0, 1) else float(value) if abs(value) < 2 ** 53 else value
-    if isinstance(value, float):
-        return value
-    if isinstance(value, list):
-        return [_equal_variants(v) for v in value]
-    return {k: _equal_variants(v) for k, v in value.items()}
-
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10 ** 20, 10 ** 20) | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4),
-    max_leaves=30)
-
-
-@settings(max_examples=300, deadline=None)
-@given(JSON_VALUES, st.booleans())
-def test_an_equal_return_value_is_never_too_large_to_parse(expected, as_tuple):
-    from graders.code import _larger_than_any_equal
-    from graders.code.lcb_harness import _encode
-
-    actual = _equal_variants(expected)
-    if as_tuple and isinstance(actual, list):
-        actual = tuple(actual)  # LCB accepts a top-level tuple for a list
-    line = _encode({"status": "ok", "out": encode_value(actual)}, 1 << 30)
-    expected_json = json.dumps(expected, separators=(",", ":"), ensure_ascii=False)  # its shortest text
-    assert not _larger_than_any_equal(line, expected_json), (line, expected_json)
-    assert compare_return(expected_json=expected_json, actual_encoded=json.loads(line)["out"])[0]
 
 
 def test_decode_value_restores_container_types():
