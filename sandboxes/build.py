@@ -4,12 +4,13 @@
 
 Online (default): `Dockerfile` on python:3.11-slim-bookworm from a registry. Offline: a Debian bookworm
 rootfs from debootstrap (`--variant=minbase --include=python3`, docs and test suites stripped) is imported
-as the base, then the same Dockerfile adds the driver. The driver is baked into the image, not bind-mounted,
-so the image is self-contained (it also works with a remote or docker-in-docker engine that cannot see this
-file system). The tag carries the driver's hash (`mimo-eval-runner:<version>[-numpy]-<sha12>`), so a changed
-driver.py builds a new image next to the old one instead of replacing an image that other checkouts or running
-pools may still use; old tags are left for the user to prune (`docker image prune`, `docker rmi`). The full
-sha256 is also a label, and DockerSandbox refuses an image whose driver does not match.
+as the base, then the same Dockerfile adds the driver and the zygote (driver.py, zygote.py, cleanup.py). They
+are baked into the image, not bind-mounted, so the image is self-contained (it also works with a remote or
+docker-in-docker engine that cannot see this file system). The tag carries the hash of the three
+(`mimo-eval-runner:<version>[-numpy]-<sha12>`), so a change to any builds a new image next to the old one
+instead of replacing an image that other checkouts or running pools may still use; old tags are left for the
+user to prune (`docker image prune`, `docker rmi`). The full sha256 is also a label, and DockerSandbox refuses
+an image whose driver does not match.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from sandboxes.protocol import DRIVER_PATH
+from sandboxes.protocol import RUNNER_FILES
 
 log = logging.getLogger(__name__)
 DRIVER_LABEL = "org.mimo-eval.driver-sha256"
@@ -52,11 +53,12 @@ def image_name(numpy: bool = False) -> str:
 
 
 def driver_sha256() -> str:
-    return hashlib.sha256(DRIVER_PATH.read_bytes()).hexdigest()
+    """Of driver.py, zygote.py and cleanup.py together: a change to any builds a new image."""
+    return hashlib.sha256(b"\0".join(path.read_bytes() for path in RUNNER_FILES)).hexdigest()
 
 
 def image_status(client, name: str) -> str:
-    """'ok', 'missing' or 'stale' (built from another driver.py)."""
+    """'ok', 'missing' or 'stale' (built from other runner files)."""
     import docker
 
     try:
@@ -77,7 +79,8 @@ def build(*, offline: bool, numpy: bool = False, force: bool = False, mirror: st
     base = _offline_base(client, numpy, mirror) if offline else "python:3.11-slim-bookworm"
     with tempfile.TemporaryDirectory() as ctx:
         shutil.copy(Path(__file__).with_name("Dockerfile"), ctx)
-        shutil.copy(DRIVER_PATH, ctx)
+        for path in RUNNER_FILES:
+            shutil.copy(path, ctx)
         args = {"BASE": base, "WITH_NUMPY": str(int(numpy)), "DRIVER_SHA256": driver_sha256()}
         client.images.build(path=ctx, tag=name, buildargs=args, rm=True, forcerm=True, pull=False)
     log.info("built %s from %s", name, base)

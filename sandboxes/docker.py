@@ -1,10 +1,11 @@
-"""DockerSandbox: a thread-safe pool of hardened runner containers, one per worker (default: one per core).
+"""DockerSandbox: a thread-safe pool of hardened runner containers, one pair per worker (default: one per core).
 
 Covers: no network, read-only root, small noexec tmpfs on /tmp and /dev/shm with inode caps, SysV shm
-capped by sysctls, cgroup memory = memory+swap limit, pids, CPU (1 core per container), nofile and fsize
-limits, all capabilities dropped but SETUID/SETGID/KILL (+SYS_RESOURCE where the engine allows it),
-no-new-privileges, no logs, default seccomp; tests run as uid 65534 under the driver (see driver.py and the
-guarantees in sandboxes/__init__.py). The host wraps each submission in its own deadline, reads at most a
+capped by sysctls, the tests' cgroup memory = memory+swap limit, pids, CPU (1 core per container), nofile
+and fsize limits, all capabilities dropped but SETUID/SETGID/KILL (the driver's container: KILL only),
+no-new-privileges, no logs, the engine's default seccomp plus ours on the tests; tests run as a uid of
+their pair's own, forked by a zygote (see containers.py, driver.py, zygote.py and the guarantees in
+sandboxes/__init__.py). The host wraps each submission in its own deadline, reads at most a
 bounded reply, parses it strictly, and recreates the container on any anomaly or when the driver asks to
 be recycled. Does not cover: kernel exploits (no gVisor), CPU-time fairness between workers beyond
 `--cpus`, or languages other than Python.
@@ -58,22 +59,24 @@ class DockerSandbox:
         self._finalizer = weakref.finalize(self, _remove_all, self._slots, self._lock)
 
     def run(self, program: str, inputs: Sequence[str], limits: Limits = Limits(), *,
-            stop_on_error: bool = False, session: bool = False) -> SandboxResult:
+            stop_on_error: bool = False, session: bool = False, relaunch: int = 0) -> SandboxResult:
         if self._closed:
             raise RuntimeError("DockerSandbox is closed")
-        request = encode_request(program, inputs, limits, stop_on_error, session)
+        if limits.memory_mb <= 0:
+            raise ValueError("DockerSandbox needs memory_mb > 0: it is the tests' cgroup limit")
+        request = encode_request(program, inputs, limits, stop_on_error, session, relaunch)
         slot = self._idle.get()
         try:
-            return self._run_in(slot, request, len(inputs), limits)
+            return self._run_in(slot, request, len(inputs), limits, relaunch)
         finally:
             self._idle.put(slot)
 
-    def _run_in(self, slot: "_Slot", request: bytes, n: int, limits: Limits) -> SandboxResult:
+    def _run_in(self, slot: "_Slot", request: bytes, n: int, limits: Limits, relaunch: int) -> SandboxResult:
         error, deadline_passed = "", False
         for attempt in range(2):  # one transparent retry in a fresh container, unless the deadline passed
             try:
                 container = self._container(slot, limits.memory_mb)
-                deadline = time.monotonic() + request_deadline(limits, n)
+                deadline = time.monotonic() + request_deadline(limits, n, relaunch)
                 line = container.request(request, deadline, reply_cap(limits, n))
                 results, recycle = parse_reply(line, n)
                 meta = {"sandbox": "docker", "container": container.container.short_id, "attempts": attempt + 1}

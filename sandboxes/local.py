@@ -1,10 +1,10 @@
 """LocalSandbox: the same driver as the container, run as a host subprocess. NO ISOLATION.
 
 For machines without Docker only. Each submission runs in a fresh temporary directory with a minimal
-environment, each test in a forked child with rlimits (address space, file size, no core dumps), a wall
-deadline, an output cap and a kill sweep of its descendants. What it does not do: the program runs as the
-calling user, sees the host's files and network, and a fork bomb is not contained (RLIMIT_NPROC does not
-bind root). Use DockerSandbox for anything untrusted.
+environment, each test in a process forked by the driver's zygote, with rlimits (address space, file size,
+no core dumps), a wall deadline, an output cap and a kill sweep of its descendants. What it does not do: the
+program runs as the calling user, sees the host's files and network, and a fork bomb is not contained
+(RLIMIT_NPROC does not bind root); no seccomp filter, no memory cgroup. Use DockerSandbox for anything untrusted.
 """
 from __future__ import annotations
 
@@ -33,13 +33,13 @@ class LocalSandbox:
                     "use the Docker sandbox for untrusted code")
 
     def run(self, program: str, inputs: Sequence[str], limits: Limits = Limits(), *,
-            stop_on_error: bool = False, session: bool = False) -> SandboxResult:
-        request = encode_request(program, inputs, limits, stop_on_error, session)
+            stop_on_error: bool = False, session: bool = False, relaunch: int = 0) -> SandboxResult:
+        request = encode_request(program, inputs, limits, stop_on_error, session, relaunch)
         with self._slots, tempfile.TemporaryDirectory(prefix="mimo-sbx-") as workdir:
             try:
                 proc = subprocess.run(
                     [self.python, "-I", str(DRIVER_PATH)], input=request, capture_output=True,
-                    cwd=workdir, env=_minimal_env(workdir), timeout=request_deadline(limits, len(inputs)))
+                    cwd=workdir, env=_minimal_env(workdir), timeout=request_deadline(limits, len(inputs), relaunch))
             except subprocess.TimeoutExpired:
                 return _infra("local driver did not answer within the request deadline")
         if proc.returncode != 0:

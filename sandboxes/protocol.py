@@ -10,6 +10,7 @@ from typing import Sequence
 from sandboxes.types import Limits, RunResult, SandboxResult
 
 DRIVER_PATH = Path(__file__).with_name("driver.py")
+RUNNER_FILES = tuple(Path(__file__).with_name(n) for n in ("driver.py", "zygote.py", "cleanup.py"))  # in the image
 STATUSES = {"ok", "runtime_error", "timeout", "memory", "output_limit", "compile_error", "skipped"}
 RESULT_KEYS = {"status", "stdout", "stderr", "exit_code", "wall_s", "peak_memory_kb"}
 # Per-test slack for fork, kill sweep and reaping, and per-request slack for start-up and cleaning.
@@ -26,9 +27,11 @@ class ProtocolError(RuntimeError):
 
 
 def encode_request(program: str, inputs: Sequence[str], limits: Limits, stop_on_error: bool,
-                   session: bool = False) -> bytes:
+                   session: bool = False, relaunch: int = 0) -> bytes:
     if not isinstance(program, str) or isinstance(inputs, str) or any(not isinstance(x, str) for x in inputs):
         raise TypeError("program must be a str and inputs a sequence of str (one stdin per test)")
+    if relaunch and not (session and isinstance(relaunch, int) and 0 < relaunch < len(inputs)):
+        raise ValueError(f"relaunch={relaunch!r} needs session=True and fewer set-up inputs than inputs")
     if not (limits.time_s > 0 and limits.memory_mb >= 0 and limits.output_bytes > 0
             and 0 < limits.total_output_bytes <= MAX_TOTAL_OUTPUT and (limits.budget_s is None or limits.budget_s > 0)):
         raise ValueError(f"limits out of range: {limits} (time_s, output_bytes, budget_s > 0; memory_mb >= 0; "
@@ -36,14 +39,15 @@ def encode_request(program: str, inputs: Sequence[str], limits: Limits, stop_on_
     req = {"program": program, "inputs": list(inputs), "time_s": limits.time_s,
            "memory_mb": limits.memory_mb, "output_bytes": limits.output_bytes,
            "total_output_bytes": limits.total_output_bytes, "budget_s": limits.budget_s,
-           "stop_on_error": stop_on_error, "session": session,
-           "reply_within_s": request_deadline(limits, len(inputs)) - REPLY_MARGIN_S}
+           "stop_on_error": stop_on_error, "session": session, "relaunch": relaunch,
+           "reply_within_s": request_deadline(limits, len(inputs), relaunch) - REPLY_MARGIN_S}
     return json.dumps(req).encode() + b"\n"
 
 
-def request_deadline(limits: Limits, n_tests: int) -> float:
-    """How long the host waits for a reply before declaring the sandbox broken."""
-    total = n_tests * (limits.time_s + TEST_SLACK_S)
+def request_deadline(limits: Limits, n_tests: int, relaunch: int = 0) -> float:
+    """How long the host waits for a reply before declaring the sandbox broken (a relaunch after every
+    death replays `relaunch` set-up steps)."""
+    total = n_tests * (limits.time_s + TEST_SLACK_S) * (1 + relaunch)
     if limits.budget_s is not None:
         total = min(total, limits.budget_s + n_tests * TEST_SLACK_S)
     return total + REQUEST_SLACK_S
@@ -83,7 +87,8 @@ def _parse_result(r: object) -> RunResult:
     if not ok:
         raise ProtocolError(f"malformed result: {str(r)[:200]}")
     try:
-        stdout, stderr = (base64.b64decode(r[k], validate=True).decode("utf-8", "replace") for k in ("stdout", "stderr"))
+        stdout, stderr = (base64.b64decode(r[k], validate=True).decode("utf-8", "replace")
+                          for k in ("stdout", "stderr"))
     except (binascii.Error, ValueError):
         raise ProtocolError(f"malformed result streams: {str(r)[:200]}") from None
     return RunResult(status=r["status"], stdout=stdout, stderr=stderr, exit_code=r["exit_code"],

@@ -19,8 +19,9 @@ RunStatus = Literal[
 @dataclass(frozen=True)
 class Limits:
     time_s: float = 6.0              # wall clock per test, measured and enforced by the driver (LCB: 6 s)
-    memory_mb: int = 1024            # whole container/process tree (Docker: cgroup memory+swap = this + 192 MiB
-                                     # for the driver and scratch, and RLIMIT_AS = this per test; 0 = cgroup only)
+    memory_mb: int = 1024            # all processes of a test together (Docker: the tests' cgroup, memory+swap,
+                                     # scratch and shared memory included, beyond the zygote's own pages) and
+                                     # RLIMIT_AS per process; LocalSandbox: RLIMIT_AS only, 0 = none
     output_bytes: int = 1 << 20      # stdout per test (over it: "output_limit"); stderr keeps its last 64 KiB
     total_output_bytes: int = 16 << 20  # stdout + stderr kept over the whole submission: bounds host memory
     budget_s: float | None = None    # wall clock for the whole submission; None = no cap beyond per-test limits
@@ -33,7 +34,7 @@ class RunResult:
     stderr: str = ""                 # its last 64 KiB
     exit_code: int | None = None
     wall_s: float = 0.0
-    peak_memory_kb: int | None = None  # max RSS of the test process (forked: includes ~10 MB of the driver's pages)
+    peak_memory_kb: int | None = None  # max RSS of the test process (forked: includes ~10 MB of the zygote's pages)
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,15 @@ class Sandbox(Protocol):
         *,
         stop_on_error: bool = False,
         session: bool = False,
+        relaunch: int = 0,
     ) -> SandboxResult:
         """Run Python `program` once per stdin string in `inputs`; with stop_on_error, tests after
         the first non-"ok" status come back as "skipped". With `session`, ONE process gets the inputs in
         turn: input k is written to its stdin only after it answered input k-1 with one line on stdout
         (that line is result k's stdout), each within `time_s` as measured by the sandbox; after the
-        first step that is not "ok" the process is gone and the rest are "skipped"."""
+        first step that is not "ok" the process is gone and the rest are "skipped", unless `relaunch` = r:
+        then a fresh process first answers inputs 0..r-1 again (not reported; if one fails or the budget
+        ends, that is the status of the input it was relaunched for) and goes on at the next input."""
         ...
 
     def close(self) -> None: ...

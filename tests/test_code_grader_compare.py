@@ -51,6 +51,11 @@ def test_lcb_stdout_comparison(expected, actual, verdict):
     ("0.3333333333\n", "0.3333\n", 1e-6, False),
     ("1000000.5\n", "1000000.4\n", 1e-6, True),    # relative: tol * max(1, |expected|)
     ("Yes\n", "YES\n", 1e-6, False),               # tolerance never touches words
+    ("3000000000000\n", "3000000000001\n", 1e-6, False),  # an expected int is exact (issue 20)
+    ("3\n", "3.0000001\n", 1e-6, False),          # and a near float is not that int
+    ("3\n", "3.0\n", 1e-6, True),                 # LCB's own Decimal equality still holds
+    ("1e5\n", "100000.01\n", 1e-6, True),         # written as a float: tolerance
+    ("1e999999999\n", "1\n", 1e-6, False),        # an exponent overflow is a mismatch, not a crash
 ])
 def test_float_tolerance_option(expected, actual, tol, verdict):
     assert compare_stdout(expected=expected, actual=actual, float_tolerance=tol)[0] is verdict

@@ -2,6 +2,7 @@
 
     python tools/bench_code.py                    # MiMo v5 window (279 problems) + SandboxFusion full tests
     python tools/bench_code.py --all-879          # also every v5 problem's public tests
+    python tools/bench_code.py --o1-preview       # also o1-preview's official verdicts on the v5 window
     python tools/bench_code.py --sandbox local    # LocalSandbox instead of the default (Docker if it answers)
     python tools/bench_code.py --verdicts results/bench_code_verdicts.json   # also every sample's verdicts
 
@@ -33,6 +34,7 @@ from sandboxes import Limits
 
 DATA = Path("/work/shared/data/code_grader_heldout")
 EVAL_ALL = DATA / "lcb_submissions_o1-mini-2024-09-12_n1_eval_all.json"
+EVAL_ALL_O1_PREVIEW = DATA / "lcb_submissions_o1-preview-2024-09-12_n1_eval_all.json"
 OFFICIAL = {-2: "WA", -3: "TLE", -4: "RE", -5: "runner error", -1: "global timeout"}
 OURS = ("AC", "WA", "TLE", "RE", "MLE", "CE", "infra_error")
 
@@ -226,6 +228,7 @@ def main() -> None:
     parser.add_argument("--sandbox", choices=("auto", "docker", "local"), default="auto")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--all-879", action="store_true", help="also judge all 879 v5 problems' public tests")
+    parser.add_argument("--o1-preview", action="store_true", help="also o1-preview's samples on the v5 window")
     parser.add_argument("--out", type=Path, default=Path("results/bench_code.md"))
     parser.add_argument("--verdicts", type=Path, help="write {set: {question_id: per-test verdicts}} as JSON")
     args = parser.parse_args()
@@ -235,8 +238,9 @@ def main() -> None:
     sandbox = judge_sandbox(args.sandbox, workers=args.workers)
     kind = type(sandbox).__name__
     official_rows, dump = json.loads(EVAL_ALL.read_text()), {}
-    md = ["# Code grader vs LiveCodeBench's official judge (o1-mini-2024-09-12, n=1)", "",
-          f"Command: `python tools/bench_code.py{' --all-879' if args.all_879 else ''} --sandbox {args.sandbox}`"
+    flags = "".join(f" --{name}" for name, on in (("all-879", args.all_879), ("o1-preview", args.o1_preview)) if on)
+    md = ["# Code grader vs LiveCodeBench's official judge (o1-mini-2024-09-12, n=1; o1-preview where named)", "",
+          f"Command: `python tools/bench_code.py{flags} --sandbox {args.sandbox}`"
           f" -> sandbox **{kind}**, {args.workers} workers, timeout 6 s per test.", "",
           "Rows: the official verdict (LCB's graded_list / error_code on the full tests); columns: ours on the "
           "tests given. Public tests only, so an official failure may pass here; but where the official "
@@ -246,6 +250,10 @@ def main() -> None:
             official_rows), sandbox, args.workers, console, md, dump)
     run_set("SandboxFusion rows, full packed tests", sandboxfusion_set(official_rows), sandbox, args.workers,
             console, md, dump)
+    if args.o1_preview:
+        run_set("o1-preview, MiMo v5 window, 279 problems, public tests",
+                joined(DATA / "lcb_v5window_279_public_tests.json", json.loads(EVAL_ALL_O1_PREVIEW.read_text())),
+                sandbox, args.workers, console, md, dump)
     if args.all_879:
         run_set("all v5 problems, 879, public tests", joined(DATA / "rllm_lcb_v5_879_public_tests.json",
                 official_rows), sandbox, args.workers, console, md, dump)

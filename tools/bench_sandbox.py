@@ -5,7 +5,8 @@
 
 Strategies, all on the same programs and inputs, with `--workers` threads (default 2 = this machine's cores):
   (a) `docker run --rm -i` per test: the runner image, hardened flags, a fresh container per test;
-  (b) DockerSandbox: one request per submission to the long-lived driver, one container per worker;
+  (b) DockerSandbox: one request per submission to the long-lived driver, one pair of containers per worker
+      (the driver's and the tests', whose zygote forks each test);
   (c) host `subprocess.run` per test, rlimits only (no isolation): the anchor a judge without containers pays;
   (d) LocalSandbox: our driver on the host (no isolation), for reference.
 Programs: trivial (echo one line) and realistic (20,000 ints on stdin: sort, running max, dict count).

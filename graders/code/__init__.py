@@ -12,10 +12,15 @@ All tests of a sample run in one sandboxed process (a sandbox session), which ke
 (one `Solution()` instance, module globals). The sandbox hands that process one test input at a time and
 measures and enforces each test's time itself, so a TLE cannot be dodged from inside (LCB's in-process alarm
 could be). The expected outputs never leave this host process: the process under test gets the code and the
-inputs, output caps are constants (OUTPUT_CAP_BYTES per test, RESULT_CAP_BYTES per sample), and every
-comparison happens here. If that process dies (timeout, memory, segfault), "lcb" stops there (the judge
-scores the whole sample as failed); "all_tests" records the verdict for the test it died in and starts a
-fresh process at the next test (state from earlier tests is then lost: a documented difference).
+inputs, output caps are constants (OUTPUT_CAP_BYTES per test, RESULT_CAP_BYTES per sample, relaunches
+included), and every comparison happens here, after the session: nothing the program can observe, its
+timing included, depends on the expected outputs. If that process dies (timeout, memory, segfault), "lcb"
+stops there (the judge scores the whole sample as failed); in "all_tests" the sandbox starts a fresh one at
+the next test, inside the sample's budget (state from earlier tests is then lost: a documented difference),
+and a relaunch that cannot start before the budget ends is that test's TLE.
+Host cost per sample is bounded whatever the program prints: stdin records are decoded as one string, a
+return value is parsed only if it is no larger than a value equal to the expected one can be, and lines
+and tokens are counted before any is converted (graders/code/lcb_compare.py).
 A sandbox failure gives reason "infra_error" and score None (masked), never a 0; tests whose expected
 outputs do not fit the caps give "bad_tests" (masked).
 """
@@ -23,8 +28,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
+from json.decoder import scanstring
 from pathlib import Path
 from typing import Sequence
 
@@ -39,6 +44,8 @@ OUTPUT_CAP_BYTES = 8 << 20      # one test's record (JSON line) from the process
 RESULT_CAP_BYTES = 32 << 20     # all records of one sample: with base64 and decoding, host memory <= ~6x this
 EXPECTED_CAP_BYTES = 4 << 20    # an expected output longer than this could not fit a record: bad_tests
 RECORD_FIELDS = {"status": str, "truncated": bool, "error": str, "compile": bool, "ready": bool}
+SMALL_RECORD = 4096             # a record without output (ready, compile, an error: 300 characters, JSON-escaped)
+RETURN_RATIO = 5                # a value == the expected JSON encodes to <= 5x its text (0 == False: "false")
 DEATH_VERDICTS = {"timeout": "TLE", "memory": "MLE", "output_limit": "WA", "runtime_error": "RE", "ok": "RE"}
 STATUS_VERDICTS = {"memory": "MLE", "runtime_error": "RE"}
 
@@ -131,65 +138,75 @@ def _reference_problem(reference: CodeReference) -> str:
 
 
 def _run(reference, code, mode, sandbox, timeout_s, options, budget_s, memory_mb) -> list[TestOutcome]:
+    """One sandbox session for the whole sample, then every comparison: nothing the program can observe,
+    time included, happens after a comparison (the relaunches after a death are the sandbox's)."""
     tests, n = reference.tests, len(reference.tests)
-    outcomes: list[TestOutcome | None] = [None] * n
-    if budget_s is None and mode == "all_tests":  # relaunches after a crash share the judge's global limit
-        budget_s = (timeout_s + 1) * n + 5
-    deadline = None if budget_s is None else time.monotonic() + budget_s
-    start = 0
-    while start < n:
-        time_s = float((timeout_s + 1) * (n - start) + 5)  # LCB's global join timeout
-        if deadline is not None:
-            time_s = min(time_s, deadline - time.monotonic())
-            if time_s <= 0:
-                break
-        steps = _run_once(sandbox, reference, code, start, mode, timeout_s, options, time_s, memory_mb)
-        compiled, runs = steps[1], steps[2:]
-        if compiled.status != "ok" or not _record(compiled).get("compile"):
-            detail = _record(compiled).get("error") or _died(compiled)
-            verdict = "CE" if compiled.status == "ok" else DEATH_VERDICTS.get(compiled.status, "RE")
-            outcomes[start:] = [TestOutcome(verdict, compiled.wall_s, str(detail))] * (n - start)
-            break
-        ran = [r for r in runs if r.status != "skipped"]
-        for offset, run in enumerate(ran):
-            outcomes[start + offset] = _outcome(run, tests[start + offset], reference.fn_name, options)
-        start += len(ran)
-        if start >= n or mode == "lcb" or not ran or ran[-1].status == "ok":
-            break  # done, or the budget ran out (the rest stay SKIP)
-    if mode == "lcb":
-        first_failure = next((i for i, o in enumerate(outcomes) if o is None or o.verdict != "AC"), n)
-        outcomes[first_failure + 1:] = [None] * (n - first_failure - 1)
-    return [o or TestOutcome("SKIP") for o in outcomes]
-
-
-def _run_once(sandbox, reference, code, start, mode, timeout_s, options, time_s, memory_mb):
-    """One session: [ready, compile, test start, test start+1, ...] results, each step timed by the sandbox."""
+    lcb_limit = (timeout_s + 1) * n + 5  # LCB's global join timeout
+    budget = lcb_limit if budget_s is None else min(lcb_limit, budget_s)
     setup = {"code": code, "fn_name": reference.fn_name, "out_cap": OUTPUT_CAP_BYTES,
              "stop_after_failure": mode == "lcb", "stdout_buffer": options.stdout_buffer}
-    steps = [json.dumps(setup) + "\n", "{}\n"] + [json.dumps(t.input) + "\n" for t in reference.tests[start:]]
+    steps = [json.dumps(setup) + "\n", "{}\n"] + [json.dumps(t.input) + "\n" for t in tests]
     limits = Limits(time_s=float(timeout_s), memory_mb=memory_mb, output_bytes=OUTPUT_CAP_BYTES + 2,
-                    total_output_bytes=RESULT_CAP_BYTES, budget_s=time_s)
-    try:
-        result = sandbox.run(HARNESS_SOURCE, steps, limits, session=True)
+                    total_output_bytes=RESULT_CAP_BYTES, budget_s=float(budget))
+    try:  # all_tests: a process that dies is relaunched (the harness's two set-up steps again) at the next test
+        result = sandbox.run(HARNESS_SOURCE, steps, limits, session=True, relaunch=2 if mode == "all_tests" else 0)
     except Exception as exc:  # whatever the sandbox raises is its failure, not the program's
         raise _InfraError(f"sandbox raised {exc!r}") from exc
     if result.infra_error:
         raise _InfraError(result.infra_error)
     if len(result.results) != len(steps) or result.results[0].status in ("compile_error", "skipped"):
         raise _InfraError(f"sandbox returned {result.results!r:.300}")
-    ready = result.results[0]
-    if ready.status != "ok" or _record(ready).get("ready") is not True:  # no program code has run yet
+    ready, compiled, runs = result.results[0], result.results[1], result.results[2:]
+    if ready.status != "ok" or _record(ready, SMALL_RECORD).get("ready") is not True:  # no program code ran yet
         raise _InfraError(f"harness did not start ({ready.status}): {ready.stderr[-500:]}")
-    return result.results
+    if compiled.status != "ok" or not _record(compiled, SMALL_RECORD).get("compile"):
+        detail = _record(compiled, SMALL_RECORD).get("error") or _died(compiled)
+        verdict = "CE" if compiled.status == "ok" else DEATH_VERDICTS.get(compiled.status, "RE")
+        outcomes = [TestOutcome(verdict, compiled.wall_s, str(detail))] * n
+    else:
+        outcomes = [None if run.status == "skipped" else _outcome(run, test, reference.fn_name, options)
+                    for run, test in zip(runs, tests)]
+    if mode == "lcb":
+        first_failure = next((i for i, o in enumerate(outcomes) if o is None or o.verdict != "AC"), n)
+        outcomes[first_failure + 1:] = [None] * (n - first_failure - 1)
+    return [o or TestOutcome("SKIP") for o in outcomes]
 
 
-def _record(run) -> dict:
-    """The JSON record a step answered with; {} for a line cut by a kill or a cap, or not JSON."""
+def _record(run, limit: int) -> dict:
+    """The JSON record a step answered with; {} for a line cut by a kill or a cap, not JSON, or longer than
+    `limit`. The program shares the harness's process and can forge its own line, so nothing here may cost
+    the host more than the limit allows: json.loads of a line of n characters builds up to ~25n bytes."""
+    if len(run.stdout) > limit:
+        return {}
     try:
         record = json.loads(run.stdout)
     except (ValueError, RecursionError):  # RecursionError: a line nested 200k deep
         return {}
     return record if isinstance(record, dict) and _well_formed(record) else {}
+
+
+def _stdin_record(run) -> dict:
+    """A stdin test's record: {"status": "ok", "out": <one JSON string>} is decoded without json.loads on
+    the whole line (a forged line of nested arrays would build millions of objects); others are small."""
+    prefix = '{"status":"ok","out":"'
+    if not run.stdout.startswith(prefix):
+        return _record(run, SMALL_RECORD)
+    try:
+        out, end = scanstring(run.stdout, len(prefix))
+    except ValueError:
+        return {}
+    return {"status": "ok", "out": out} if run.stdout[end:].rstrip("\n") == "}" else {}
+
+
+def _larger_than_any_equal(line: str, expected_json: str) -> bool:
+    """A return value equal to the expected one encodes (lcb_harness.encode_value, in its record) to at most
+    RETURN_RATIO x the expected JSON's characters, and to at most 3x its structural characters (a list adds a
+    tag, a dict entry a pair). Checked before json.loads, so what the host builds is bounded by the expected
+    value, not by what the program printed (a list of millions of empty lists is ~25 bytes per character)."""
+    def structure(text: str) -> int:
+        return sum(text.count(c) for c in "[{,:")
+    return (len(line) > RETURN_RATIO * len(expected_json) + SMALL_RECORD
+            or structure(line) > 3 * structure(expected_json) + 8)
 
 
 def _well_formed(record: dict) -> bool:
@@ -201,11 +218,16 @@ def _well_formed(record: dict) -> bool:
 
 def _outcome(run, test, fn_name: str | None, options: CodeOptions) -> TestOutcome:
     """A test's verdict from its step: the sandbox's status and time, then the record's status, then the
-    comparison (here, on the host)."""
+    comparison (here, on the host, after the session)."""
     wall = run.wall_s
     if run.status != "ok":
         return TestOutcome(DEATH_VERDICTS.get(run.status, "RE"), wall, _died(run))
-    record = _record(run)
+    if fn_name is None:
+        record = _stdin_record(run)
+    elif _larger_than_any_equal(run.stdout, test.output):
+        return TestOutcome("WA", wall, "returned value larger than any value equal to the expected one")
+    else:
+        record = _record(run, len(run.stdout))
     if record.get("truncated"):
         return TestOutcome("WA", wall, f"output over the per-test cap ({OUTPUT_CAP_BYTES} bytes)")
     if record.get("status") != "ok":

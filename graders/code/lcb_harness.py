@@ -208,10 +208,11 @@ def encode_value(value, depth=0):
 
 
 def _encode(record, cap):
-    """One line; a record over the cap (a constant of the grader) goes as truncated, without its output."""
-    line = json.dumps(record, ensure_ascii=False)
+    """One compact line (the host reads {"status":"ok","out":"..."} as one string); a record over the cap
+    (a constant of the grader) goes as truncated, without its output."""
+    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     if len(line) > cap:
-        line = json.dumps({"status": record["status"], "out": None, "truncated": True})
+        line = json.dumps({"status": record["status"], "out": None, "truncated": True}, separators=(",", ":"))
     return line + "\n"
 
 
