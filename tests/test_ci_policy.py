@@ -86,6 +86,6 @@ def test_every_allowed_skip_has_a_reason(tmp_path):
 
 def test_rl_export_fails_instead_of_skipping_under_ci_without_verl():
     env = {**ci_environment(), "MIMO_VERL_PYTHON": "/nonexistent/verl/bin/python"}
-    result = pytest_in(ROOT, "tests/test_rl_export.py::test_verl_overrides_compose_in_verls_config", env=env)
+    result = pytest_in(ROOT, "tests/test_rl_export.py::test_the_bundled_example_exports_and_validates", env=env)
     assert "1 failed" in result.stdout and "skipped" not in result.stdout, result.stdout
     assert "verl /nonexistent/verl/bin/python is missing" in result.stdout

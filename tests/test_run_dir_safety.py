@@ -104,7 +104,8 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     with FakeOpenAIServer(delay_s=0.1) as server:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mimo_eval.cli", "run", "aime24", "--model", server.model, "--backend", "openai",
-             "--base-url", server.base_url, "--n", "4", "--concurrency", "2", "--out", str(out), "--no-progress"],
+             "--base-url", server.base_url, "--n", "4", "--concurrency", "2", "--out", str(out), "--no-progress",
+             "--thinking-opened", "no"],   # the fake server has no /tokenize: no warning line about it here
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True, text=True)
         deadline = time.time() + 60

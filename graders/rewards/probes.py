@@ -210,8 +210,10 @@ class ProbeRow:
         return f"NO: {score} ({self.reason})"
 
 
-def run_probes(pool, kinds: tuple[str, ...] = ("math", "code")) -> list[ProbeRow]:
-    """Every probe in every mode of its kind, scored by `pool.score_many` (a `RewardPool`)."""
+def run_probes(pool, kinds: tuple[str, ...] = ("math", "code"), host_retries: int = 2) -> list[ProbeRow]:
+    """Every probe in every mode of its kind, scored by `pool.score_many` (a `RewardPool`). A row the host masked
+    (a deadline starved of CPU, a sandbox down) is scored again, alone, up to `host_retries` times: that cause is
+    the host's moment, not the response, so only a mask that persists is reported as one."""
     plan = []
     for kind, probes, modes, default in (("math", math_probes, MATH_MODES, MATH_GOLD),
                                          ("code", code_probes, CODE_MODES, CODE_REFERENCE)):
@@ -224,8 +226,15 @@ def run_probes(pool, kinds: tuple[str, ...] = ("math", "code")) -> list[ProbeRow
                     continue  # tiers are calibrated per problem: only the stdin task has them
                 plan.append((probe, mode, (kind, probe.response, reference, {**options, **probe.options})))
     results = pool.score_many([call for _, _, call in plan])
-    return [ProbeRow(p.name, p.kind, mode, r.score, r.reason, p.control, p.hack_class)
+    rows = [ProbeRow(p.name, p.kind, mode, r.score, r.reason, p.control, p.hack_class)
             for (p, mode, _), r in zip(plan, results)]
+    for i, (probe, mode, call) in enumerate(plan):
+        for _ in range(host_retries):
+            if not rows[i].host_masked:
+                break
+            r = pool.score_many([call])[0]
+            rows[i] = ProbeRow(probe.name, probe.kind, mode, r.score, r.reason, probe.control, probe.hack_class)
+    return rows
 
 
 def print_table(rows: list[ProbeRow], title: str = "reward-hacking probes: a hack must score 0 (a mask is no 0), "

@@ -178,7 +178,7 @@ class OpenAIBackend:
                                   mode=self.mode)
                 return opens_thinking("".join(answer["token_strs"]))
             except (Retryable, BackendError, KeyError, TypeError) as e:   # down, refused, or no such endpoint
-                problems.append(f"{root}: {type(e).__name__}: {str(e)[:80]}")
+                problems.append(str(e)[:160] if isinstance(e, Rejected) else f"{root}: {str(e)[:160]}")
         log.warning("no server could render the chat prompt (%s): whether it opens a thinking block is unknown; "
                     "pass --thinking-opened yes|no for a model whose template ends the prompt with <think>",
                     "; ".join(problems))

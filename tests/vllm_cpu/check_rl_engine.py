@@ -87,10 +87,10 @@ def test_logprobs_match_the_trainer_after_each_step(loop):
     assert max(gaps) <= 1e-3, gaps
 
 
+@pytest.mark.parametrize("loop", ["tied"], indirect=True)   # untied, vLLM's reload alone is enough
 def test_tied_head_needs_reprocessing_after_vllm_reload(loop):
     """What the engine's extra step fixes: vLLM's reload alone keeps a tied head's packed copy of old weights."""
-    if not loop.engine.tied:
-        pytest.skip("untied: vLLM's reload alone is enough")
+    assert loop.engine.tied
     batch = fixed_batch(loop)
     embedding = loop.model.get_input_embeddings().weight
     saved = embedding.detach().clone()
