@@ -60,10 +60,6 @@ def serve(conn: Channel, preload: tuple[str, ...] = ()) -> None:
     """A worker's loop: (fn, args) in, ("ok", value) or ("error", message) out. `preload`: modules to import
     first (a worker forked before its zygote imported them), then "ready" is sent: the caller starts no deadline
     before it, so an import is never timed nor counted as a call's CPU."""
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
-    except (ValueError, OSError):
-        pass
     if preload:
         gc.disable()   # what the imports allocate lives for good (graders.zygote)
         for name in preload:
@@ -74,6 +70,10 @@ def serve(conn: Channel, preload: tuple[str, ...] = ()) -> None:
             conn.send("ready")
         except OSError:
             return
+    try:   # after the imports, as in a worker forked from an imported zygote
+        resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
+    except (ValueError, OSError):
+        pass
     while True:
         try:
             fn, args = conn.recv()
