@@ -27,6 +27,7 @@ when the pool's end closes; a worker exits when its socket closes.
 """
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import os
@@ -67,6 +68,7 @@ class Zygote:
         finally:
             theirs.close()
         self._conn.send("fork")   # the first worker, forked at once (it imports by itself)
+        atexit.register(self.close)   # not left importing or warming after the caller exits
         self._asked = True
         self._exit: int | None = None
         self._lock = threading.Lock()
@@ -141,6 +143,7 @@ class Zygote:
             self.warm = True
 
     def close(self) -> None:
+        atexit.unregister(self.close)
         self._conn.close()
         if self.alive():
             try:
