@@ -5,8 +5,8 @@ granularity, and cannot interrupt work that SymPy or GMP does in C. Here each ca
 worker process; when the deadline passes the worker is killed (SIGKILL) and replaced on next use.
 Workers fork from a zygote (`graders.zygote`) that has imported, and then warmed, the grading modules, so a
 replacement costs milliseconds, and forking never happens from the (possibly multi-threaded) caller. The zygote
-starts on first use (or `start`); its first worker forks at once and imports by itself (a fresh process's first
-verdict waits for nothing else), and is replaced by a warm fork once the zygote is warm.
+starts on first use; its first worker forks at once and imports by itself (a fresh process's first verdict waits
+for nothing else), and is replaced by a warm fork once the zygote is warm.
 
 A deadline passes for one of two reasons, and the caller may need to tell them apart (a grader must
 not let a costly response mask its own 0, nor score a sample 0 because the host was busy): the worker
@@ -176,16 +176,6 @@ class DeadlinePool:
                     self._zygote.close()
                 self._zygote = Zygote(self._preload, self._warm)
             return self._zygote
-
-    def start(self) -> None:
-        """Start the zygote now, so that its first worker's imports overlap the caller's own work. A failure to
-        start (no process or file left) is not raised here: the first call that needs a worker retries and
-        reports it as a crashed worker."""
-        if self._zygote is None:
-            try:
-                self._zygote_now()
-            except OSError:
-                pass
 
     def call(self, fn: Callable, args: tuple, timeout_s: float, *, cache: bool = False) -> Any:
         """cache=True: `fn` is pure and `args` small and hashable. A returned answer is kept (LRU, CACHE_SIZE)

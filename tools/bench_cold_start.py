@@ -7,15 +7,15 @@ hits both; the table gives the median, the range, and the median of each repetit
 
 `--baseline DIR`: also time the grader of another checkout (e.g. `git worktree add /tmp/before main`), interleaved.
 
-Ours (graders/zygote.py, graders/math/__init__.py): the first `grade` forks the grading zygote, which forks the
-first worker at once; that worker imports SymPy and the LaTeX parser (collector off) while the caller imports its
-own reading code and reads the response, then compares. Math-Verify imports SymPy and its parser in the calling
-process and compares there. Also timed: the second verdict of a new shape in the same process (ours: the same
-cold first worker; Math-Verify: its warmed process), and the load average before and after (a shared machine).
+Ours (graders/zygote.py): the first call that needs SymPy forks the grading zygote, which forks the first worker
+at once; that worker imports SymPy and the LaTeX parser (collector off), then compares. Math-Verify imports SymPy
+and its parser in the calling process and compares there. Also timed: the second verdict of a new shape in the
+same process (ours: the same cold first worker; Math-Verify: its warmed process), and the load average before
+and after (a shared machine).
 
 Byte code: `graders/` is byte-compiled first, as `pip install` does and as Math-Verify's site-packages are. Where
 PYTHONDONTWRITEBYTECODE is set (this machine), a checkout would otherwise compile our modules from source in
-every fresh process (~20 ms of the import before issue 21's lazy imports).
+every fresh process (~20 ms).
 """
 from __future__ import annotations
 

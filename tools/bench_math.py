@@ -153,9 +153,6 @@ class _InProcess:
     def call(self, fn, args, timeout_s, cache=False):
         return fn(*args)
 
-    def start(self):
-        pass
-
 
 def time_fresh(which: str, data: Path) -> None:
     """Child-process entry (`--time-fresh ours|ours-cpu|mv|mv-cpu`): one call to start the grader (our

@@ -23,22 +23,18 @@ itself; a deadline spent starved by host load stays a masked `timeout` (eval cou
 from __future__ import annotations
 
 import functools
-import importlib
 import os
-from typing import TYPE_CHECKING, Iterable
+from dataclasses import replace
+from typing import Iterable
 
+from graders.math.commit import text_hedge
+from graders.math.options import CompareOptions
+from graders.math.extract import Extraction, extract
+from graders.math.jobs import compare_job, gold_job
+from graders.math.normalize import normalize
+from graders.math.parse import clock_time, literal_value
 from graders.pool import DeadlineExceeded, WorkerCrashed, shared_pool
-
-if TYPE_CHECKING:   # imported by the first call (`_load`)
-    from dataclasses import replace
-
-    from graders.math.commit import text_hedge
-    from graders.math.extract import Extraction, extract
-    from graders.math.jobs import compare_job, gold_job
-    from graders.math.normalize import normalize
-    from graders.math.options import CompareOptions
-    from graders.math.parse import clock_time, literal_value
-    from graders.types import MathVerdict
+from graders.types import MathVerdict
 
 MODES = ("eval", "reward")
 DEFAULT_TIMEOUT_S = 1.0
@@ -63,43 +59,8 @@ def grade(
     The next three are opt-in (see `graders.math.options.CompareOptions`): `decimals` for problems that
     ask for an answer rounded to that many places; `strict=False` and `allow_set_relation_comp=True`
     behave as Math-Verify's flags of the same names. The default numeric policy is in `graders.math.numeric`."""
-    if not _started:
-        _start()
     plan = _plan(gold, response, mode, thinking_opened, _options(mode, decimals, strict, allow_set_relation_comp))
     return plan if isinstance(plan, MathVerdict) else _settle(plan, lambda step: _in_worker(*step, timeout_s))
-
-
-# Cold start (issue 21): the first `grade` starts the grading zygote before anything else, and only then imports
-# what reads responses (`_LAZY`), so that the first worker's SymPy import (most of a cold start) starts as early
-# as it can and this process's own imports and reading run beside it. Not at import: `import graders.math` starts
-# no process. (A process forked from this one after that starts its zygote when it first needs a worker.)
-_LAZY = {"replace": "dataclasses", "text_hedge": "graders.math.commit", "extract": "graders.math.extract",
-         "compare_job": "graders.math.jobs", "gold_job": "graders.math.jobs", "normalize": "graders.math.normalize",
-         "CompareOptions": "graders.math.options", "clock_time": "graders.math.parse",
-         "literal_value": "graders.math.parse", "MathVerdict": "graders.types"}
-_started = _loaded = False
-
-
-def _start() -> None:
-    global _started
-    shared_pool("math", _default_workers(), _PRELOAD, _WARM).start()
-    _load()
-    _started = True   # last: another thread that sees it can use what `_load` bound
-
-
-def _load() -> None:
-    global _loaded
-    for name, module in _LAZY.items():
-        globals()[name] = getattr(importlib.import_module(module), name)
-    _loaded = True
-
-
-def __getattr__(name: str):
-    """`from graders.math import MathVerdict` (or another of `_LAZY`) before any call."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    _load()
-    return globals()[name]
 
 
 def grade_in_process(*, gold: str, response: str, mode: str = "eval", decimals: int | None = None,
@@ -108,8 +69,6 @@ def grade_in_process(*, gold: str, response: str, mode: str = "eval", decimals: 
     """`grade`'s verdict when it needs no worker process (extraction, normalisation and plain numbers, all in
     linear time in the caller), else None: then call `grade`. For callers that batch: most RL answers are
     decided here in ~0.1 ms, less than handing them to another thread costs."""
-    if not _loaded:
-        _load()
     plan = _plan(gold, response, mode, thinking_opened, _options(mode, decimals, strict, allow_set_relation_comp))
     if isinstance(plan, MathVerdict):
         return plan

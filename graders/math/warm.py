@@ -17,8 +17,6 @@ from latex2sympy2_extended import latex2sympy
 
 import graders.math.compare  # noqa: F401
 from graders.math.compare import CompareOptions
-from graders.math.jobs import compare_job
-from graders.math.normalize import normalize
 
 _SHAPES = (
     # (gold, response) pairs, both sides through the whole normalise + parse + compare path
@@ -41,6 +39,9 @@ _SHAPES = (
 
 def steps():
     """One answer shape through the whole comparison per step (a few to 80 ms each, ~0.7 s in all)."""
+    from graders.math import compare_job
+    from graders.math.normalize import normalize
+
     for options in (CompareOptions(None, True, False), CompareOptions(None, True, False, sides_must_agree=True)):
         for gold, response in _SHAPES:
             g, gp = normalize(gold)
