@@ -3,8 +3,8 @@ warm-up and is replaced by a warm fork once the zygote is warm; forked from a si
 the caller's files open (a run's flock must not outlive the run through it), spawned from a threaded one; it
 ignores Ctrl-C, which is the caller's to handle; no caller code runs again in it (a script read from stdin, without
 a main guard). Each case runs in a fresh Python, since the way the zygote starts depends on the caller's threads.
-No wall-clock bounds: the order of events is checked, not their speed. (That the first worker's own imports are
-neither timed nor counted as a call's CPU: tests/test_math_timeout_masking.py, its first test.)
+The first worker imports SymPy itself, and that is neither timed against its first call's deadline nor counted as
+that call's CPU. No wall-clock bounds: the order of events is checked, not their speed.
 
     python -m pytest -q tests/test_zygote.py
 """
@@ -45,6 +45,24 @@ WARM_REPLACEMENT = """
     assert grade(gold="x+2", response="\\\\boxed{2+x}").correct          # the same slot, now a warm fork
     print(json.dumps({"first": first, "then": (slot.pid, slot.forked_warm), "warm": pool._zygote.warm}))
 """
+
+
+FIRST_CALL = """
+    import json, time
+    from graders.pool import DeadlineExceeded, DeadlinePool
+
+    pool = DeadlinePool(1, ("graders.math.warm",))
+    try:
+        pool.call(time.sleep, (5,), 0.3)   # the worker imports SymPy first: ~0.3 s of CPU that is not this call's
+    except DeadlineExceeded as exc:
+        print(json.dumps({"cpu_s": exc.cpu_s, "cpu_bound": exc.cpu_bound}))
+    pool.close()
+"""
+
+
+def test_the_first_workers_imports_are_neither_timed_nor_its_first_calls_cpu():
+    out = run(FIRST_CALL)
+    assert out["cpu_s"] is not None and out["cpu_s"] < 0.1 and not out["cpu_bound"], out
 
 
 def test_the_first_worker_forks_cold_and_is_replaced_by_a_warm_fork():
