@@ -3,10 +3,10 @@
 Why not `signal.alarm` (Math-Verify's approach): it only works in the main thread, has one-second
 granularity, and cannot interrupt work that SymPy or GMP does in C. Here each call runs in a
 worker process; when the deadline passes the worker is killed (SIGKILL) and replaced on next use.
-Workers fork from a zygote (`graders.zygote`) that has already imported, and then warmed, the grading
-modules, so a replacement costs milliseconds, and forking never happens from the (possibly multi-threaded)
-caller. The zygote starts on first use; its first worker forks before the warm-up and is replaced by a warm
-one once the zygote is warm.
+Workers fork from a zygote (`graders.zygote`) that has imported, and then warmed, the grading modules, so a
+replacement costs milliseconds, and forking never happens from the (possibly multi-threaded) caller. The zygote
+starts on first use; its first worker forks at once and imports by itself (a fresh process's first verdict waits
+for nothing else), and is replaced by a warm fork once the zygote is warm.
 
 A deadline passes for one of two reasons, and the caller may need to tell them apart (a grader must
 not let a costly response mask its own 0, nor score a sample 0 because the host was busy): the worker
@@ -15,19 +15,18 @@ worker's CPU time during the call (utime + stime in /proc/<pid>/stat, Linux; 10 
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import queue
 import resource
 import signal
-import sys
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable
 
-if TYPE_CHECKING:   # imported when the first worker starts: `import graders.math` stays light
-    from multiprocessing.connection import Connection
-
+if TYPE_CHECKING:   # imported when the zygote starts: `import graders.math` stays light
+    from graders.channel import Channel
     from graders.zygote import Zygote
 
 _MEMORY_LIMIT = 4 << 30   # a worker that tries to build a gigantic integer dies instead of the host swapping
@@ -57,19 +56,26 @@ class WorkerCrashed(Exception):
     pass
 
 
-def serve(conn: Connection, preload: tuple[str, ...]) -> None:
-    try:
+def serve(conn: Channel, preload: tuple[str, ...] = ()) -> None:
+    """A worker's loop: (fn, args) in, ("ok", value) or ("error", message) out. `preload`: modules to import
+    first (a worker forked before its zygote imported them), then "ready" is sent: the caller starts no deadline
+    before it, so an import is never timed nor counted as a call's CPU."""
+    if preload:
+        gc.disable()   # what the imports allocate lives for good (graders.zygote)
+        for name in preload:
+            importlib.import_module(name)
+        gc.freeze()
+        gc.enable()
+        try:
+            conn.send("ready")
+        except OSError:
+            return
+    try:   # after the imports, as in a worker forked from an imported zygote
         resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
     except (ValueError, OSError):
         pass
-    # Already imported by the zygote this worker forked from (free). Before "ready": a cold start must not be
-    # timed, nor counted as the first call's CPU.
-    for name in preload:
-        importlib.import_module(name)
-    reply = ("ready", None)
     while True:
         try:
-            conn.send(reply)
             fn, args = conn.recv()
         except (EOFError, OSError):   # the caller is gone (killed, or done): exit quietly, no traceback in its log
             return
@@ -79,13 +85,17 @@ def serve(conn: Connection, preload: tuple[str, ...]) -> None:
             reply = ("error", "MemoryError")
         except Exception as exc:  # reported to the caller as an error verdict, never swallowed
             reply = ("error", f"{type(exc).__name__}: {exc}"[:500])
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
 
 
 class _Slot:
     def __init__(self, zygote: Callable[[], Zygote]):
         self._zygote = zygote
         self.pid: int | None = None
-        self.conn: Connection | None = None
+        self.conn: Channel | None = None
         self.forked_warm = False
 
     def ensure_started(self) -> None:
@@ -97,13 +107,14 @@ class _Slot:
         from graders.zygote import ZygoteDied
 
         try:
-            self.pid, self.conn, self.forked_warm = self._zygote().fork()
+            self.pid, self.conn, self.forked_warm, importing = self._zygote().fork()
         except ZygoteDied as exc:
             raise WorkerCrashed(str(exc)) from None
-        if not self.conn.poll(_START_S):
-            self.kill()
-            raise WorkerCrashed(f"grading worker did not start within {_START_S:g} s")
-        self.conn.recv()
+        if importing:   # no deadline before it has imported (graders.pool.serve)
+            if not self.conn.poll(_START_S):
+                self.kill()
+                raise WorkerCrashed(f"grading worker did not start within {_START_S:g} s")
+            self.conn.recv()
 
     def cpu_s(self) -> float | None:
         """The worker's user + system CPU seconds so far; None if it is gone or /proc is unreadable."""
@@ -131,27 +142,6 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-_start_lock = threading.Lock()
-
-
-class _main_file_hidden:
-    """Workers never need the caller's __main__, but multiprocessing re-runs it in every child (by
-    path or module name). A script without an `if __name__ == "__main__"` guard, `python -` or a
-    notebook would then crash or recurse; hiding __main__'s origin while starting a worker avoids it."""
-
-    def __enter__(self):
-        _start_lock.acquire()
-        self.main = sys.modules.get("__main__")
-        self.saved = {k: self.main.__dict__[k] for k in ("__file__", "__spec__") if k in self.main.__dict__}
-        for k in self.saved:
-            setattr(self.main, k, None) if k == "__spec__" else delattr(self.main, k)
-
-    def __exit__(self, *exc):
-        for k, v in self.saved.items():
-            setattr(self.main, k, v)
-        _start_lock.release()
 
 
 class DeadlinePool:
@@ -184,7 +174,7 @@ class DeadlinePool:
 
                 if self._zygote is not None:
                     self._zygote.close()
-                self._zygote = Zygote(self._preload, self._warm, _main_file_hidden)
+                self._zygote = Zygote(self._preload, self._warm)
             return self._zygote
 
     def call(self, fn: Callable, args: tuple, timeout_s: float, *, cache: bool = False) -> Any:

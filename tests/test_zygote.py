@@ -1,8 +1,10 @@
 """The grading zygote (graders/zygote.py) that deadline-pool workers fork from: its first worker forks before any
 warm-up and is replaced by a warm fork once the zygote is warm; forked from a single-threaded caller it keeps none of
 the caller's files open (a run's flock must not outlive the run through it), spawned from a threaded one; it
-ignores Ctrl-C, which is the caller's to handle. Each case runs in a fresh Python, since the way the zygote starts
-depends on the caller's threads. No wall-clock bounds: the order of events is checked, not their speed.
+ignores Ctrl-C, which is the caller's to handle; no caller code runs again in it (a script read from stdin, without
+a main guard). Each case runs in a fresh Python, since the way the zygote starts depends on the caller's threads.
+The first worker imports SymPy itself, and that is neither timed against its first call's deadline nor counted as
+that call's CPU. No wall-clock bounds: the order of events is checked, not their speed.
 
     python -m pytest -q tests/test_zygote.py
 """
@@ -14,6 +16,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +47,24 @@ WARM_REPLACEMENT = """
 """
 
 
+FIRST_CALL = """
+    import json, time
+    from graders.pool import DeadlineExceeded, DeadlinePool
+
+    pool = DeadlinePool(1, ("graders.math.warm",))
+    try:
+        pool.call(time.sleep, (5,), 0.3)   # the worker imports SymPy first: ~0.3 s of CPU that is not this call's
+    except DeadlineExceeded as exc:
+        print(json.dumps({"cpu_s": exc.cpu_s, "cpu_bound": exc.cpu_bound}))
+    pool.close()
+"""
+
+
+def test_the_first_workers_imports_are_neither_timed_nor_its_first_calls_cpu():
+    out = run(FIRST_CALL)
+    assert out["cpu_s"] is not None and out["cpu_s"] < 0.1 and not out["cpu_bound"], out
+
+
 def test_the_first_worker_forks_cold_and_is_replaced_by_a_warm_fork():
     out = run(WARM_REPLACEMENT)
     assert out["warm"] and out["first"][1] is False
@@ -59,7 +81,7 @@ FILES_AND_SIGNALS = """
     from graders.pool import _pools
 
     assert grade(gold="x+1", response="\\\\boxed{1+x}").correct
-    zygote = _pools["math"]._zygote._proc
+    zygote = _pools["math"]._zygote
     worker = _pools["math"]._idle.queue[-1].pid
     def files(pid):
         return {os.path.realpath(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
@@ -67,7 +89,7 @@ FILES_AND_SIGNALS = """
         with open(f"/proc/{pid}/status") as f:
             ignored = int(next(l for l in f if l.startswith("SigIgn")).split()[1], 16)
         return bool(ignored & (1 << 1))                   # SIGINT is signal 2: bit 1
-    print(json.dumps({"start": zygote._popen.method if hasattr(zygote._popen, "method") else type(zygote._popen).__name__,
+    print(json.dumps({"start": zygote.how,
                       "zygote_holds": sys.argv[2] in files(zygote.pid), "worker_holds": sys.argv[2] in files(worker),
                       "zygote_ignores_sigint": sigint_ignored(zygote.pid), "worker_ignores_sigint": sigint_ignored(worker)}))
 """
@@ -84,3 +106,22 @@ def test_spawned_from_a_threaded_caller(tmp_path):
     out = run(FILES_AND_SIGNALS, "threaded", str(tmp_path / "run.lock"))
     assert out["start"] == "spawn", out
     assert not out["zygote_holds"] and not out["worker_holds"]
+
+
+STDIN_SCRIPT = """
+import sys, threading
+print("script ran")
+if sys.argv[1] == "threaded":
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+from graders.math import grade
+print(grade(gold="x+1", response="\\\\boxed{1+x}").correct)
+"""
+
+
+@pytest.mark.parametrize("caller", ["single", "threaded"])
+def test_a_script_from_stdin_without_a_main_guard_runs_once(caller):
+    # multiprocessing's spawn re-runs the caller's __main__ in each child: such a script crashed or recursed
+    out = subprocess.run([sys.executable, "-", caller], input=textwrap.dedent(STDIN_SCRIPT), cwd=ROOT, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["script", "ran", "True"], out.stdout

@@ -1,6 +1,7 @@
 """Our math grader next to Math-Verify 0.9.0, on the held-out data, in one run.
 
     python tools/bench_math.py [--data ../shared/data/math_grader_heldout] [--out results/bench_math.md]
+    python tools/bench_math.py --only-speed     # section 4 alone, printed
 
 Sections: (1) Math-Verify's own 269 labelled test pairs, (2) the 800 Qwen2.5-Math responses
 (agreement with Math-Verify and with the stored labels), (3) MathArena's 55 human-corrected parser
@@ -256,11 +257,14 @@ def main() -> None:
     parser.add_argument("--reasoning-data", type=Path, default=here.parent / "shared/data/reasoning_outputs")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--only-reasoning", action="store_true", help="section 6 only")
+    parser.add_argument("--only-speed", action="store_true", help="section 4 only (the warm path), printed, not written")
     parser.add_argument("--time-fresh", choices=("ours", "mv", "ours-cpu", "mv-cpu"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.time_fresh:
         return time_fresh(args.time_fresh, args.data)
     console, out = Console(), ["# Math grader vs Math-Verify 0.9.0", "", "Command: `python tools/bench_math.py`", ""]
+    if args.only_speed:
+        return section_speed(args.data, qwen_pairs(args.data)[0], out, console)
     if not args.only_reasoning:
         section_mv_tests(args.data, out, console)
         pairs = section_qwen(args.data, out, console)
