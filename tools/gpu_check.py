@@ -63,7 +63,7 @@ def vllm_engine(cfg, lines: list[str]) -> None:
         for seq, theirs in zip(seqs, loop.engine.score(seqs)):
             ids = torch.tensor([seq], device=loop.model.device)
             with torch.no_grad():
-                ours, _ = algo.token_logprobs(loop.model, ids, torch.ones_like(ids), 1.0)
+                ours, _ = algo.response_logprobs(loop.model, ids, torch.ones_like(ids), torch.ones_like(ids[:, 1:]))
             gaps.append(max(abs(a - b) for a, b in zip(ours[0].tolist(), theirs)))
         lines.append(f"\nvLLM engine: 2 steps, then max |log-prob gap| engine vs trainer: {max(gaps):.2e} "
                      f"({loop.model.dtype}; sleep mode {'on' if loop.engine.sleeps else 'off'})")

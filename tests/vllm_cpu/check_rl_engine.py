@@ -66,7 +66,7 @@ def trainer_logprobs(loop, sequences) -> list[list[float]]:
     with torch.no_grad():
         for seq in sequences:
             ids = torch.tensor([seq])
-            logp, _ = algo.token_logprobs(loop.model, ids, torch.ones_like(ids), 1.0)   # [1, T-1]
+            logp, _ = algo.response_logprobs(loop.model, ids, torch.ones_like(ids), torch.ones(1, len(seq) - 1))  # [1, T-1]
             out.append(logp[0].tolist())
     return out
 
