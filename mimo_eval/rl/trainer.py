@@ -27,7 +27,7 @@ from mimo_eval.rl.data import EasyPool, PromptCursor, load_problems
 from mimo_eval.rl.logs import MetricsLog
 from mimo_eval.rl.policy import (autocast, build_model, build_tokenizer, encoder, resolve_device, save_pretrained,
                                  set_determinism)
-from mimo_eval.rl.scheduler import Group, SeamlessScheduler
+from mimo_eval.rl.scheduler import ChunkedScheduler, Group
 
 # keys that may change between a run and its resumption; anything else must match the run directory's config.
 # max_prompt_tokens may: a run that skipped long prompts can go on with a larger limit.
@@ -65,12 +65,9 @@ class GRPOLoop:
         from mimo_eval.rl.engines import make_engine
 
         self.engine = make_engine(cfg, self.model, self.tokenizer, step=lambda: self.step)
-        self.scheduler = SeamlessScheduler(
-            engine=self.engine, rewards=self.rewards, problems=self.problems,
-            encode=encoder(self.tokenizer, cfg.max_prompt_tokens), kind_for=kind_for, cursor=self.cursor,
-            pool=self.pool, group_size=cfg.group_size, chunk=cfg.rollout_chunk or max(cfg.train_batch // 2, 1),
-            max_gen_rounds=cfg.max_gen_rounds, dynamic_sampling=cfg.dynamic_sampling,
-            reward_options=cfg.reward_options)
+        self.scheduler = make_scheduler(cfg, self.engine, rewards=self.rewards, problems=self.problems,
+                                        encode=encoder(self.tokenizer, cfg.max_prompt_tokens), kind_for=kind_for,
+                                        cursor=self.cursor, pool=self.pool)
         self.step = 0
 
     def train_step(self) -> dict[str, Any]:
@@ -91,6 +88,7 @@ class GRPOLoop:
         generated = metrics["groups/generated"] * self.cfg.group_size
         busy = metrics["timing/gen"] + metrics["timing/train"]
         metrics.update({"timing/step": step_s, "throughput/completions_per_s": generated / step_s,
+                        "throughput/tokens_per_s": metrics["tokens/generated"] / step_s,
                         # neither generating nor training: reward waits, scheduling, weight sync (MiMo Table 2)
                         "gpu_idle_frac": max(0.0, 1 - busy / step_s),
                         "timing/reward_wait_frac": metrics["timing/reward_wait"] / step_s,
@@ -207,6 +205,20 @@ def _batch_metrics(groups: list[Group], batch) -> dict[str, float]:
             "completions/clipped_ratio": sum(r.truncated for g in groups for r in g.rollouts) / len(lengths),
             "reward/kept_mean": sum(kept_scores) / max(len(kept_scores), 1),
             "tokens/response": int(batch["mask"].sum())}
+
+
+def make_scheduler(cfg: RLConfig, engine, **common):
+    """`cfg.rollout`'s scheduler: continuous (stream.py) on the vllm engine, chunked (scheduler.py) on hf."""
+    from mimo_eval.rl.stream import NAIVE, ContinuousScheduler, RolloutMode
+
+    common.update(group_size=cfg.group_size, max_gen_rounds=cfg.max_gen_rounds,
+                  dynamic_sampling=cfg.dynamic_sampling, reward_options=cfg.reward_options)
+    rollout = cfg.rollout if cfg.rollout != "auto" else "continuous" if cfg.engine == "vllm" else "chunked"
+    if rollout == "chunked":
+        return ChunkedScheduler(engine=engine, chunk=cfg.rollout_chunk or max(cfg.train_batch // 2, 1), **common)
+    mode = RolloutMode(True, cfg.async_reward, cfg.early_termination) if rollout == "continuous" else NAIVE
+    return ContinuousScheduler(engine=engine, mode=mode, capacity=cfg.rollout_capacity,
+                               margin_sd=cfg.rollout_margin_sd, **common)
 
 
 def _reward_pool(cfg: RLConfig):
