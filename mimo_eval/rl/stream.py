@@ -38,6 +38,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
+from mimo_eval.backends.common import engine_switch_interval
 from mimo_eval.rl.scheduler import Collected, Group, Sampler, StreamingEngine, reward_metrics, result_of
 
 
@@ -104,7 +105,8 @@ class ContinuousScheduler(Sampler):
         s = _Step(need, self.clock())
         self.skipped_long = 0
         try:
-            self._run(s)
+            with engine_switch_interval():
+                self._run(s)
         except BaseException:
             if s.owner:   # a reward call refused its input, Ctrl-C, an engine error: leave the engine clean
                 self.engine.abort(list(s.owner))
