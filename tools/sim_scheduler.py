@@ -6,15 +6,17 @@ RolloutModes tools/bench_rollout.py measures on vLLM, so the simulated and measu
     python tools/sim_scheduler.py --preset paper     # MiMo's scale, the assumptions below
 
 Assumptions (the simulation's, not the scheduler's):
-- Engine: `capacity` slots (vLLM's max_num_seqs); a step gives every running sequence one token and takes the same
-  time whatever the batch (decoding is memory-bound on a GPU; on the CPU build with the tiny model a step is
-  Python overhead: measured flat within noise from 1 to 128 sequences); a request beyond capacity waits (FIFO).
-  A sequence's length in tokens is drawn when it is launched; it finishes that many steps after it starts.
-- Workload: bench: mimo_eval/rl/chain.py's 24 math + 8 code problems (pass rates 0 w.p. 0.25, 1 w.p. 0.15, else
-  Beta(2, 2); thinking lengths a mixture of geometrics, means 16/48/160 with weights 0.5/0.35/0.15, capped at
+- Engine: `capacity` slots (vLLM's max_num_seqs); a step gives every running sequence one token; a request beyond
+  capacity waits (FIFO). A sequence's length in tokens is drawn when it is launched; it finishes that many steps
+  after it starts. A step takes step_s + per_seq_s * running: bench, what vLLM's CPU build took for the chain
+  model at one thread (1.9 ms + 32 us per sequence, 1 to 256 sequences, load average ~2); paper, the same time
+  whatever the batch (decoding is memory-bound on a GPU).
+- Workload: bench: mimo_eval/rl/chain.py's 10 math + 3 code problems (pass rates 0 for 25%, 1 for 15%, else
+  Beta(2, 2) quantiles; thinking lengths a mixture of geometrics, means 24/160 with weights 0.85/0.15, capped at
   max_tokens 256); paper: the same pass rates, lengths lognormal (sigma 0.5, median 1000 tokens, capped at 10,000).
-- Rewards: `workers` servers in FIFO order, each call lognormal (sigma 0.5) around a median per kind (bench: math
-  1 ms, code 35 ms, roughly what the Docker sandbox took here; paper: 50 steps for every call).
+- Rewards: `workers` servers per kind in FIFO order, each call lognormal (sigma 0.5) around a median per kind (bench: math
+  1 ms, code 30 ms, what the Docker sandbox took here with 2 workers; paper: 50 steps for every call). Reward work
+  does not slow the engine (on the 2-core machine it does: the measured rows include that).
 - Everything the scheduler does between steps takes no time (the measured rows include it).
 Training time is not simulated: the ratios are of rollout time per batch (the paper's include training).
 """
@@ -39,9 +41,10 @@ from mimo_eval.rl.stream import TABLE2, ContinuousScheduler, RolloutMode  # noqa
 
 PAPER = {"(a) naive dynamic sampling": "1.00x", "(b) + continuous rollout": "1.99x", "(c) + async reward": "2.09x",
          "(d) + early termination": "2.29x"}
-PRESETS = {   # capacity, batch (groups), G, step seconds, reward medians (math, code), workers, max tokens
-    "bench": dict(capacity=128, batch=16, group=8, step_s=0.036, reward_s=(0.001, 0.035), workers=2, max_tokens=256),
-    "paper": dict(capacity=512, batch=32, group=16, step_s=0.001, reward_s=(0.05, 0.05), workers=32,
+PRESETS = {   # capacity, batch (groups), G, step seconds (+ per running sequence), reward medians, workers, cap
+    "bench": dict(capacity=128, batch=16, group=8, step_s=0.0019, per_seq_s=0.000032, reward_s=(0.001, 0.030),
+                  workers=2, max_tokens=256),
+    "paper": dict(capacity=512, batch=32, group=16, step_s=0.001, per_seq_s=0.0, reward_s=(0.05, 0.05), workers=32,
                   max_tokens=10_000),
 }
 
@@ -55,19 +58,20 @@ class Clock:
 
 
 class SimRewards:
-    """`workers` FIFO servers; a call's result is set at its virtual finish time."""
+    """`workers` FIFO servers per kind (the reward pool has separate math and code executors); a call's result is
+    set at its virtual finish time."""
 
     def __init__(self, clock: Clock, workers: int, medians: tuple[float, float], rng: random.Random):
         self.clock, self.medians, self.rng = clock, medians, rng
-        self.free_at = [0.0] * workers
+        self.free_at = {"math": [0.0] * workers, "code": [0.0] * workers}
         self.jobs: list = []
         self.order = itertools.count()
 
     def submit(self, kind, response, reference, options=None) -> Future:
         future: Future = Future()
-        start = max(self.clock.now, heapq.heappop(self.free_at))
+        start = max(self.clock.now, heapq.heappop(self.free_at[kind]))
         finish = start + self.rng.lognormvariate(math.log(self.medians[kind == "code"]), 0.5)
-        heapq.heappush(self.free_at, finish)
+        heapq.heappush(self.free_at[kind], finish)
         heapq.heappush(self.jobs, (finish, next(self.order), future, response == "1"))
         return future
 
@@ -85,8 +89,8 @@ class SimRewards:
 
 
 class SimEngine:
-    def __init__(self, clock: Clock, rewards: SimRewards, problems, capacity: int, step_s: float, length,
-                 rng: random.Random):
+    def __init__(self, clock: Clock, rewards: SimRewards, problems, capacity: int, step_s: tuple[float, float],
+                 length, rng: random.Random):
         self.clock, self.rewards, self.capacity, self.step_s = clock, rewards, capacity, step_s
         self.problems, self.length, self.rng = problems, length, rng
         self.waiting: list[str] = []
@@ -106,7 +110,7 @@ class SimEngine:
         while self.waiting and len(self.running) < self.capacity:
             rid = self.waiting.pop(0)
             self.running[rid] = self.spec.pop(rid)
-        self.rewards.advance(self.clock.now + self.step_s)
+        self.rewards.advance(self.clock.now + self.step_s[0] + self.step_s[1] * len(self.running))
         done = []
         for rid, seq in list(self.running.items()):
             seq[0] += 1
@@ -141,11 +145,12 @@ def lengths(preset: str, max_tokens: int, rng: random.Random):
 def run(mode: RolloutMode, preset: str, steps: int, seed: int) -> list[dict]:
     p = PRESETS[preset]
     rng = random.Random(seed)
-    chain = mixed_problems(24, 8, seed)
+    chain = mixed_problems(10, 3, seed)
     problems = [Problem(i, ({"role": "user", "content": str(i)},), c.kind, None, {}) for i, c in enumerate(chain)]
     clock = Clock()
     rewards = SimRewards(clock, p["workers"], p["reward_s"], rng)
-    engine = SimEngine(clock, rewards, chain, p["capacity"], p["step_s"], lengths(preset, p["max_tokens"], rng), rng)
+    engine = SimEngine(clock, rewards, chain, p["capacity"], (p["step_s"], p["per_seq_s"]),
+                       lengths(preset, p["max_tokens"], rng), rng)
     scheduler = ContinuousScheduler(
         engine=engine, mode=mode, clock=clock, before_block=rewards.next_finish, rewards=rewards, problems=problems,
         encode=lambda q: (q.index,), kind_for=lambda source: source, cursor=PromptCursor(len(problems), seed),

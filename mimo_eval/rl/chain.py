@@ -28,7 +28,7 @@ from pathlib import Path
 
 SPECIAL = ["<pad>", "<s>", "</s>", "<unk>"]
 # (weight, mean thinking length): a long tail, as in long-CoT RL where a share of responses reach the length cap
-LENGTHS = ((0.5, 16.0), (0.35, 48.0), (0.15, 160.0))
+LENGTHS = ((0.85, 24.0), (0.15, 160.0))
 WRONG_PROGRAM = "```python\na, b = map(int, input().split())\nprint(a - b)\n```"
 GENERIC_PROGRAMS = ("```python\nprint(input())\n```",
                     "```python\nimport sys\nprint(len(sys.stdin.read().split()))\n```")
@@ -45,15 +45,26 @@ class ChainProblem:
 
 
 def mixed_problems(n_math: int, n_code: int, seed: int = 0) -> list[ChainProblem]:
-    """Pass rate 0 with probability 0.25, 1 with 0.15, else Beta(2, 2) (tools/sim_scheduler.py's mixture)."""
+    """Pass rates spread over the mixture 0 (25%), 1 (15%), Beta(2, 2) (60%) at evenly spaced quantiles, so a
+    dozen problems already have its shape; which problem gets which rate, and the math answers, follow `seed`."""
+    n = n_math + n_code
+    rates = [_mixture_quantile((k + 0.5) / n) for k in range(n)]
     rng = random.Random(seed)
+    rng.shuffle(rates)
+    return ([ChainProblem("math", rates[i], rng.randrange(10)) for i in range(n_math)]
+            + [ChainProblem("code", rates[n_math + i], i) for i in range(n_code)])
 
-    def rate() -> float:
-        u = rng.random()
-        return 0.0 if u < 0.25 else 1.0 if u < 0.40 else rng.betavariate(2, 2)
 
-    return ([ChainProblem("math", rate(), rng.randrange(10)) for _ in range(n_math)]
-            + [ChainProblem("code", rate(), i) for i in range(n_code)])
+def _mixture_quantile(q: float) -> float:
+    if q < 0.25:
+        return 0.0
+    if q >= 0.85:
+        return 1.0
+    target, lo, hi = (q - 0.25) / 0.6, 0.0, 1.0
+    for _ in range(40):   # Beta(2, 2)'s CDF is 3x^2 - 2x^3
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if 3 * mid ** 2 - 2 * mid ** 3 < target else (lo, mid)
+    return round(lo, 4)
 
 
 def right_program(offset: int) -> str:
@@ -127,9 +138,12 @@ def build_model(problems: list[ChainProblem], vocab: list[str]):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     V = len(vocab)
-    H = 32 * math.ceil(V / 32)        # one-hot embeddings; heads of 32, the smallest vLLM's CPU attention takes
+    # one-hot embeddings, so hidden >= vocabulary; heads of 32, the smallest vLLM's CPU attention takes. Up to 64
+    # tokens this is mimo_eval/tiny.py's shape (hidden 64, 2 layers): a step's cost is then mostly per step, not per
+    # sequence, as a GPU's decode step is (a wider model here makes the CPU's per-sequence compute dominate)
+    H = max(64, 32 * math.ceil(V / 32))
     ids = {t: i for i, t in enumerate(vocab)}
-    config = LlamaConfig(vocab_size=V, hidden_size=H, intermediate_size=64, num_hidden_layers=2,
+    config = LlamaConfig(vocab_size=V, hidden_size=H, intermediate_size=128, num_hidden_layers=2,
                          num_attention_heads=H // 32, num_key_value_heads=H // 32, max_position_embeddings=4096,
                          tie_word_embeddings=False, bos_token_id=ids["<s>"], eos_token_id=ids["</s>"],
                          pad_token_id=ids["<pad>"], torch_dtype="float32")
@@ -173,4 +187,4 @@ def write(directory: Path | str, problems: list[ChainProblem]) -> Path:
 ROUTES = {"chain_math": "math", "chain_code": "code"}
 
 if __name__ == "__main__":
-    print(write(sys.argv[1], mixed_problems(24, 8)))
+    print(write(sys.argv[1], mixed_problems(10, 3)))
