@@ -3,18 +3,20 @@ continuous rollout, + asynchronous reward, + FIFO early termination (mimo_eval/r
 engine, the same seed, batch and problems; then validation: `mimo-eval run` on the bundled LiveCodeBench sample
 graded in the Docker sandbox as each sample finishes, against generating everything first and grading after.
 
-    PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_rollout.py --quick   # ~4 min, 2 cores
-    PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_rollout.py           # 4 batches a row
+    PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_rollout.py --quick   # ~1-4 min, 2 cores
+    PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_rollout.py           # ~2-3 min
 
-Workload: mimo_eval/rl/chain.py, a tiny Llama set to a Markov chain: 24 math and 8 code problems, pass rates 0
-(25%), 1 (15%) or Beta(2, 2), response lengths a mixture of geometrics (means 16/48/160 tokens) capped at 256,
-so a batch's longest sequence runs several times its mean, as in long-CoT RL. Math answers are graded by the
-math grader, programs by the code grader in the Docker sandbox (2 reward workers). Batch 16 groups of 8, engine
-max_num_seqs 128 (one naive batch at once), temperature 1, easy pool off (a stationary workload). Rows alternate
-batch by batch after a warm-up batch, each row with its own cursor and seeds, so they draw the same problems and
-sample the same tokens for the same draw. No training: the weights stay fixed, the ratios are of rollout time
-(the paper's 1.99x/2.09x/2.29x are of whole training steps). tools/sim_scheduler.py runs the same loop in
-virtual time. The last line is (d)'s ratio to (a) (target: at least 1.5).
+Workload: mimo_eval/rl/chain.py, a tiny Llama (mimo_eval/tiny.py's shape) set to a Markov chain: 10 math and 3
+code problems, pass rates at the quantiles of 0 (25%), 1 (15%), Beta(2, 2) (60%), response lengths a mixture of
+geometrics (means 24 and 160 tokens, weights 0.85 and 0.15) capped at 256, so a batch's longest sequence runs
+several times its mean, as in long-CoT RL. Math answers are graded by the math grader, programs by the code grader
+in the Docker sandbox (2 reward workers). Batch 16 groups of 8, engine max_num_seqs 128 (one naive batch at once),
+temperature 1, easy pool off (a stationary workload). One OpenMP thread, and this process pinned to one core: the
+engine's, as a GPU is; the sandbox's containers get the others. Rows alternate batch by batch after a warm-up
+batch, each row with its own cursor and seeds, so they draw the same problems and sample the same tokens for the
+same draw. No training: the weights stay fixed, the ratios are of rollout time (the paper's 1.99x/2.09x/2.29x
+are of whole training steps). tools/sim_scheduler.py runs the same loop in virtual time. The last line is (d)'s
+ratio to (a) (target: at least 1.5).
 """
 from __future__ import annotations
 

@@ -6,8 +6,10 @@ one machine, and naive dynamic sampling on the same engine as its baseline. One 
    each with its own seed. Expected: kept + p * n - margin_sd * sqrt(n * p * (1 - p)) < need, with n groups
    unjudged and p the run's kept fraction so far; the margin (1 standard deviation by default) launches a little
    more than the mean asks, since a group launched late costs the step a whole generation while a group too many
-   costs only its aborted tokens (tools/sim_scheduler.py: 2.25x instead of 1.78x naive, waste 20% instead of
-   9%). Naive: a whole batch of `need` groups, once the previous batch is judged.
+   costs only its aborted tokens where a step costs the same for any batch, as on a GPU (tools/sim_scheduler.py
+   --preset paper: 1.96x naive instead of 1.77x at margin 0, waste 15% instead of 7%; where a step's cost grows
+   with the batch, as on the CPU build, margin 0 does a little better: 2.20x against 2.11x). Naive: a whole
+   batch of `need` groups, once the previous batch is judged.
 2. Step the engine once (vLLM's continuous batching: every running sequence gets a token, finished ones leave,
    queued ones take their slots). With async_reward every sequence that finished goes to the reward pool at once;
    without it the loop computes rewards itself, the engine waiting: a group's G when its last sequence ends
