@@ -269,9 +269,18 @@ def _check_run_dir(run_dir: Path, cfg: RLConfig) -> None:
     path = run_dir / "config.json"
     new = cfg.to_json()
     if path.is_file():
-        old = json.loads(path.read_text())
+        # a key the run's config predates counts at its default (a run from an older version resumes)
+        old = {**_defaults(), **json.loads(path.read_text())}
         changed = sorted(k for k in set(old) | set(new) if k not in RESUMABLE and old.get(k) != new.get(k))
         if changed:
             raise ConfigError(f"output_dir {run_dir} holds a run with a different {changed[0]!r} "
                               f"({old.get(changed[0])!r} there, {new.get(changed[0])!r} now): use a new output_dir")
     path.write_text(json.dumps(new, indent=2) + "\n")
+
+
+def _defaults() -> dict[str, Any]:
+    import dataclasses
+
+    fields = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+              for f in dataclasses.fields(RLConfig)}
+    return json.loads(json.dumps(fields))
