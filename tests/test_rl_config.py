@@ -58,3 +58,23 @@ def test_resuming_with_a_changed_recipe_is_refused(tmp_path):
     _check_run_dir(tmp_path, from_mapping({**BASE, "output_dir": str(tmp_path), "steps": 500}))  # longer run: fine
     with pytest.raises(ConfigError, match="different 'lr'"):
         _check_run_dir(tmp_path, from_mapping({**BASE, "output_dir": str(tmp_path), "lr": 1e-3}))
+
+
+def test_a_run_from_before_a_new_key_resumes_at_its_default(tmp_path):
+    """config.json written before the rollout keys existed: they count at their defaults, a changed one is refused."""
+    import json
+
+    pytest.importorskip("torch")
+
+    from mimo_eval.rl.trainer import _check_run_dir
+
+    cfg = from_mapping({**BASE, "output_dir": str(tmp_path)})
+    _check_run_dir(tmp_path, cfg)
+    old = json.loads((tmp_path / "config.json").read_text())
+    for key in ("rollout", "rollout_capacity", "rollout_margin_sd", "async_reward", "early_termination"):
+        del old[key]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    _check_run_dir(tmp_path, cfg)
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    with pytest.raises(ConfigError, match="different 'early_termination'"):
+        _check_run_dir(tmp_path, from_mapping({**BASE, "output_dir": str(tmp_path), "early_termination": False}))

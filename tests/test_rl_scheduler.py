@@ -1,4 +1,4 @@
-"""The rollout scheduler (mimo_eval/rl/scheduler.py) and the easy pool (data.py) with a fake engine and grader.
+"""The chunked rollout scheduler of the hf engine (mimo_eval/rl/scheduler.py) and the easy pool (data.py) with a fake engine and grader.
 
     python -m pytest -q tests/test_rl_scheduler.py
 
@@ -15,7 +15,7 @@ import pytest
 
 from graders.rewards.types import RewardResult
 from mimo_eval.rl.data import DataError, EasyPool, Problem, PromptCursor
-from mimo_eval.rl.scheduler import Rollout, SeamlessScheduler
+from mimo_eval.rl.scheduler import Rollout, ChunkedScheduler
 
 G = 4
 
@@ -72,7 +72,7 @@ class FakeGrader:
 
 def _scheduler(pass_counts, *, chunk=2, rounds=10, alpha=0.0, grader=None, engine=None, seed=0):
     problems = _problems(pass_counts)
-    return SeamlessScheduler(
+    return ChunkedScheduler(
         engine=engine or FakeEngine(), rewards=grader or FakeGrader(pass_counts), problems=problems,
         encode=lambda p: (p.index,), kind_for=lambda s: "math", cursor=_InOrder(len(problems), 0),
         pool=EasyPool(alpha, seed), group_size=G, chunk=chunk, max_gen_rounds=rounds)
@@ -268,7 +268,7 @@ def test_a_template_that_opens_the_thinking_reaches_the_math_rewards_only():
 
     problems = _problems([2, 2])
     problems[1] = Problem(1, ({"role": "user", "content": "1"},), "code", 2, {})
-    sched = SeamlessScheduler(
+    sched = ChunkedScheduler(
         engine=FakeEngine(), rewards=Recording([2, 2]), problems=problems, encode=lambda p: (p.index,),
         kind_for=lambda s: "code" if s == "code" else "math", cursor=_InOrder(2, 0), pool=EasyPool(0.0, 0),
         group_size=G, chunk=2, max_gen_rounds=1, reward_options={"timeout_s": 2}, thinking_opened=True)

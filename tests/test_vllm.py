@@ -8,8 +8,10 @@ most of the RAM, and the engine core in the test's own process. A missing venv s
   OpenAI-compatible server gives the same texts for the same seeds; `--engine-arg` reaches the engine and
   config.json; MTP speculative decoding (`--num-speculative-tokens`) reaches it too.
 - check_rl_engine: the RL rollout engine: weight sync, tied embeddings, per-rollout seeds, the toy run.
+- check_rl_stream: continuous rollout on the engine (event order, abort, FIFO, refill, masked rewards, a batch
+  independent of timing, grading as samples finish) and tools/bench_rollout.py --quick.
 
-Run: python -m pytest -q tests/test_vllm.py        (after `bash tools/setup_frameworks.sh vllm`; ~5 min on 2 cores)
+Run: python -m pytest -q tests/test_vllm.py        (after `bash tools/setup_frameworks.sh vllm`; ~10 min on 2 cores)
 """
 import os
 import subprocess
@@ -23,7 +25,7 @@ CHECK_TIMEOUT_S = 1800
 VLLM_CPU_ENV = {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
 
 
-@pytest.mark.parametrize("name", ["backend", "rl_engine"])
+@pytest.mark.parametrize("name", ["backend", "rl_engine", "rl_stream"])
 def test_vllm_cpu_build(name):
     python = venv_python("vllm", "the vLLM tests")
     env = {**os.environ, **VLLM_CPU_ENV, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",

@@ -1,134 +1,189 @@
-"""Simulate MiMo's Table 2 (arXiv 2505.07608 §3.4): naive dynamic sampling vs continuous rollout, async reward and
-FIFO early termination, on heavy-tailed generation lengths. Prints a table beside the paper's figures.
+"""Simulate MiMo's Table 2 (arXiv 2505.07608 §3.4) by running the loop's own scheduler, `ContinuousScheduler` of
+mimo_eval/rl/stream.py, in virtual time against a simulated engine and reward pool: the four rows are the four
+RolloutModes tools/bench_rollout.py measures on vLLM, so the simulated and measured rows describe one algorithm.
 
-    python tools/sim_scheduler.py --steps 30 --seeds 5
+    python tools/sim_scheduler.py                    # the benchmark's workload (tools/bench_rollout.py)
+    python tools/sim_scheduler.py --preset paper     # MiMo's scale, the assumptions below
 
-Assumptions (ours; MiMo gives only the outcome): S = 512 generation slots (one sequence each, all equally fast);
-a step needs B = 32 informative groups of G = 16; generation time per sequence is lognormal (sigma 0.5, median
-1, capped at 10: the longest of 512 traces runs about 4x the median); a prompt's pass rate is 0 with probability 0.25, 1 with
-0.15, else Beta(2, 2) (after MiMo's filtering of easy problems); a group's reward takes lognormal time (median
-0.05, sigma 0.5; rule-based math) and blocks the controller unless rewards are asynchronous; training takes 2.0 per step whatever
-the rollout. The continuous scheduler launches a group when G slots are free and kept + p * in_flight < B (p the
-running informative fraction), like mimo_eval/rl/scheduler.py. Idle ratio = idle slot-time / slot-time in the
-rollout phase; waste = generation time of sequences not trained on and not needed to find the informative groups
-(surplus informative groups and terminated sequences), over all generation time.
+Assumptions (the simulation's, not the scheduler's):
+- Engine: `capacity` slots (vLLM's max_num_seqs); a step gives every running sequence one token; a request beyond
+  capacity waits (FIFO). A sequence's length in tokens is drawn when it is launched; it finishes that many steps
+  after it starts. A step takes step_s + per_seq_s * running: bench, what vLLM's CPU build took for the chain
+  model at one thread (1.9 ms + 32 us per sequence, 1 to 256 sequences, load average ~2); paper, the same time
+  whatever the batch (decoding is memory-bound on a GPU).
+- Workload: bench: mimo_eval/rl/chain.py's 10 math + 3 code problems (pass rates 0 for 25%, 1 for 15%, else
+  Beta(2, 2) quantiles; thinking lengths a mixture of geometrics, means 24/160 with weights 0.85/0.15, capped at
+  max_tokens 256); paper: the same pass rates, lengths lognormal (sigma 0.5, median 1000 tokens, capped at 10,000).
+- Rewards: `workers` servers per kind in FIFO order, each call lognormal (sigma 0.5) around a median per kind (bench: math
+  1 ms, code 30 ms, what the Docker sandbox took here with 2 workers; paper: 50 steps for every call). Reward work
+  does not slow the engine (on the 2-core machine it does: the measured rows include that).
+- Everything the scheduler does between steps takes no time (the measured rows include it).
+Training time is not simulated: the ratios are of rollout time per batch (the paper's include training).
 """
 from __future__ import annotations
 
 import argparse
 import heapq
+import itertools
+import math
 import random
+import sys
+from concurrent.futures import Future
+from pathlib import Path
 
-S, B, G, TRAIN = 512, 32, 16, 2.0
-PAPER = {"w/o dynamic sampling": (2.45, 0.708, None), "naive dynamic sampling": (1.00, 0.693, 0.221),
-         "+ continuous rollout": (1.99, 0.388, 0.139), "+ async reward": (2.09, 0.340, 0.164),
-         "+ early termination": (2.29, 0.277, 0.129)}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from graders.rewards.types import RewardResult  # noqa: E402
+from mimo_eval.rl.chain import LENGTHS, mixed_problems  # noqa: E402
+from mimo_eval.rl.data import EasyPool, Problem, PromptCursor  # noqa: E402
+from mimo_eval.rl.scheduler import Rollout  # noqa: E402
+from mimo_eval.rl.stream import TABLE2, ContinuousScheduler, RolloutMode  # noqa: E402
 
-def draw_group(rng: random.Random) -> tuple[list[float], bool, float]:
-    u = rng.random()
-    p = 0.0 if u < 0.25 else 1.0 if u < 0.40 else rng.betavariate(2, 2)
-    passes = sum(rng.random() < p for _ in range(G))
-    lengths = [min(rng.lognormvariate(0, 0.5), 10.0) for _ in range(G)]
-    return lengths, 0 < passes < G, rng.lognormvariate(-3.0, 0.5)
-
-
-def naive(rng: random.Random, filtering: bool = True) -> tuple[float, float, float]:
-    """Whole batches of B prompts: wait for the slowest sequence, then all rewards, then filter; repeat."""
-    t = busy = gen_waste = gen_all = 0.0
-    kept = 0
-    while kept < B:
-        groups = [draw_group(rng) for _ in range(B)]
-        span = max(max(g[0]) for g in groups)  # B * G == S: every sequence runs at once
-        reward = max(g[2] for g in groups)
-        work = sum(sum(g[0]) for g in groups)
-        t, busy, gen_all = t + span + reward, busy + work, gen_all + work
-        for lengths, informative, _ in groups:
-            if informative or not filtering:
-                if kept >= B:
-                    gen_waste += sum(lengths)
-                kept += 1
-    return t, 1 - busy / (S * t), gen_waste / gen_all
+PAPER = {"(a) naive dynamic sampling": "1.00x", "(b) + continuous rollout": "1.99x", "(c) + async reward": "2.09x",
+         "(d) + early termination": "2.29x"}
+PRESETS = {   # capacity, batch (groups), G, step seconds (+ per running sequence), reward medians, workers, cap
+    "bench": dict(capacity=128, batch=16, group=8, step_s=0.0019, per_seq_s=0.000032, reward_s=(0.001, 0.030),
+                  workers=2, max_tokens=256),
+    "paper": dict(capacity=512, batch=32, group=16, step_s=0.001, per_seq_s=0.0, reward_s=(0.05, 0.05), workers=32,
+                  max_tokens=10_000),
+}
 
 
-def continuous(rng: random.Random, async_reward: bool, early_stop: bool) -> tuple[float, float, float]:
-    t, free, busy, gen_all, waste = 0.0, S, 0.0, 0.0, 0.0
-    events: list = []                      # (time, kind, group id)
-    groups, kept_ids, judged, kept_total, seq = {}, [], 0, 0, 0
-    controller_free_at = 0.0
-    while True:
-        p = (kept_total + 1) / (judged + 2)
-        in_flight = sum(1 for g in groups.values() if g["state"] != "done")
-        while free >= G and len(kept_ids) + p * in_flight < B and t >= controller_free_at:
-            lengths, informative, rtime = draw_group(rng)
-            groups[seq] = {"lengths": lengths, "ok": informative, "r": rtime, "state": "gen", "start": t}
-            for x in lengths:  # each sequence frees its slot when it ends (vLLM continuous batching)
-                heapq.heappush(events, (t + x, "slot_free", seq))
-            heapq.heappush(events, (t + max(lengths), "gen_done", seq))
-            free, in_flight, seq = free - G, in_flight + 1, seq + 1
-        if _fifo_done(groups, kept_ids) if early_stop else (len(kept_ids) >= B and in_flight == 0):
-            break
-        when, kind, gid = heapq.heappop(events) if events else (controller_free_at, "tick", None)
-        t = max(t, when)
-        if kind == "slot_free":
-            free += 1
-        elif kind == "gen_done":
-            g = groups[gid]
-            work = sum(g["lengths"])
-            busy, gen_all = busy + work, gen_all + work
-            done_at = max(t, controller_free_at) + g["r"]
-            if not async_reward:
-                controller_free_at = done_at   # the controller computes it: no launches meanwhile
-            heapq.heappush(events, (done_at, "reward_done", gid))
-        elif kind == "reward_done":
-            g = groups[gid]
-            g["state"] = "done"
-            judged, kept_total = judged + 1, kept_total + g["ok"]
-            if g["ok"]:
-                kept_ids.append(gid)
-    cutoff = sorted(kept_ids)[B - 1]
-    for gid, g in groups.items():  # surplus informative groups and sequences cut off by early termination
-        if g["state"] == "gen":
-            elapsed = sum(min(x, t - g["start"]) for x in g["lengths"])
-            busy, gen_all, waste = busy + elapsed, gen_all + elapsed, waste + elapsed
-        elif g["ok"] and gid > cutoff:
-            waste += sum(g["lengths"])
-    return t, 1 - busy / (S * t), waste / gen_all
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def _fifo_done(groups: dict, kept_ids: list) -> bool:
-    """B informative groups, and every group launched before the B-th of them has resolved."""
-    if len(kept_ids) < B:
-        return False
-    cutoff = sorted(kept_ids)[B - 1]
-    return all(groups[i]["state"] == "done" for i in range(cutoff + 1))
+class SimRewards:
+    """`workers` FIFO servers per kind (the reward pool has separate math and code executors); a call's result is
+    set at its virtual finish time."""
+
+    def __init__(self, clock: Clock, workers: int, medians: tuple[float, float], rng: random.Random):
+        self.clock, self.medians, self.rng = clock, medians, rng
+        self.free_at = {"math": [0.0] * workers, "code": [0.0] * workers}
+        self.jobs: list = []
+        self.order = itertools.count()
+
+    def submit(self, kind, response, reference, options=None) -> Future:
+        future: Future = Future()
+        start = max(self.clock.now, heapq.heappop(self.free_at[kind]))
+        finish = start + self.rng.lognormvariate(math.log(self.medians[kind == "code"]), 0.5)
+        heapq.heappush(self.free_at[kind], finish)
+        heapq.heappush(self.jobs, (finish, next(self.order), future, response == "1"))
+        return future
+
+    def advance(self, until: float) -> None:
+        now = self.clock.now
+        while self.jobs and self.jobs[0][0] <= until:
+            finish, _, future, ok = heapq.heappop(self.jobs)
+            self.clock.now = finish   # the callback reads the time the call finished
+            if not future.cancelled():
+                future.set_result(RewardResult(float(ok), ok, "correct" if ok else "wrong", {}))
+        self.clock.now = max(now, until)
+
+    def next_finish(self) -> None:   # the scheduler is about to block: jump to the next result
+        self.advance(self.jobs[0][0])
 
 
-ROWS = {"w/o dynamic sampling": lambda r: naive(r, filtering=False), "naive dynamic sampling": naive,
-        "+ continuous rollout": lambda r: continuous(r, False, False),
-        "+ async reward": lambda r: continuous(r, True, False),
-        "+ early termination": lambda r: continuous(r, True, True)}
+class SimEngine:
+    def __init__(self, clock: Clock, rewards: SimRewards, problems, capacity: int, step_s: tuple[float, float],
+                 length, rng: random.Random):
+        self.clock, self.rewards, self.capacity, self.step_s = clock, rewards, capacity, step_s
+        self.problems, self.length, self.rng = problems, length, rng
+        self.waiting: list[str] = []
+        self.running: dict[str, list] = {}   # id -> [tokens so far, length, correct]
+        self.spec: dict[str, list] = {}
+        self.ids = itertools.count()
+
+    def launch(self, prompt, n: int) -> list[str]:
+        problem = self.problems[prompt[0]]
+        ids = [f"s{next(self.ids)}" for _ in range(n)]
+        for rid in ids:
+            self.spec[rid] = [0, self.length(problem), self.rng.random() < problem.pass_rate]
+            self.waiting.append(rid)
+        return ids
+
+    def step(self) -> list:
+        while self.waiting and len(self.running) < self.capacity:
+            rid = self.waiting.pop(0)
+            self.running[rid] = self.spec.pop(rid)
+        self.rewards.advance(self.clock.now + self.step_s[0] + self.step_s[1] * len(self.running))
+        done = []
+        for rid, seq in list(self.running.items()):
+            seq[0] += 1
+            if seq[0] >= seq[1]:
+                del self.running[rid]
+                done.append((rid, Rollout((0,) * seq[0], "1" if seq[2] else "0", False)))
+        return done
+
+    def has_unfinished(self) -> bool:
+        return bool(self.waiting or self.running)
+
+    def abort(self, request_ids) -> int:
+        tokens = 0
+        for rid in request_ids:
+            tokens += self.running.pop(rid, [0])[0]
+            self.spec.pop(rid, None)
+        self.waiting = [r for r in self.waiting if r not in set(request_ids)]
+        return tokens
+
+
+def lengths(preset: str, max_tokens: int, rng: random.Random):
+    def chain(problem) -> int:   # thinking tokens + the answer + the end token, as mimo_eval/rl/chain.py samples
+        mean = rng.choices([m for _, m in LENGTHS], [w for w, _ in LENGTHS])[0]
+        return min(max_tokens, 2 + int(math.log(1 - rng.random()) / math.log(1 - 1 / mean)) + 1)
+
+    def lognormal(problem) -> int:
+        return min(max_tokens, max(1, int(rng.lognormvariate(math.log(1000), 0.5))))
+
+    return chain if preset == "bench" else lognormal
+
+
+def run(mode: RolloutMode, preset: str, steps: int, seed: int) -> list[dict]:
+    p = PRESETS[preset]
+    rng = random.Random(seed)
+    chain = mixed_problems(10, 3, seed)
+    problems = [Problem(i, ({"role": "user", "content": str(i)},), c.kind, None, {}) for i, c in enumerate(chain)]
+    clock = Clock()
+    rewards = SimRewards(clock, p["workers"], p["reward_s"], rng)
+    engine = SimEngine(clock, rewards, chain, p["capacity"], (p["step_s"], p["per_seq_s"]),
+                       lengths(preset, p["max_tokens"], rng), rng)
+    scheduler = ContinuousScheduler(
+        engine=engine, mode=mode, clock=clock, before_block=rewards.next_finish, rewards=rewards, problems=problems,
+        encode=lambda q: (q.index,), kind_for=lambda source: source, cursor=PromptCursor(len(problems), seed),
+        pool=EasyPool(0.0, seed), group_size=p["group"], max_gen_rounds=10)
+    return [scheduler.collect(p["batch"]).metrics for _ in range(steps)]
+
+
+def table(preset: str, steps: int, seeds: int) -> list[tuple[str, float, float, float, float]]:
+    rows = []
+    for name, mode in TABLE2.items():
+        runs = [m for seed in range(seeds) for m in run(mode, preset, steps, seed)]
+        mean = lambda key: sum(m[key] for m in runs) / len(runs)   # noqa: E731
+        rows.append((name, mean("timing/collect"), mean("engine/idle_frac"), 1 - mean("engine/slot_occupancy"),
+                     mean("sample_waste_ratio")))
+    return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--preset", choices=PRESETS, default="bench")
+    ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--seeds", type=int, default=5)
     args = ap.parse_args()
-    results = {}
-    for name, fn in ROWS.items():
-        runs = [fn(random.Random(seed * 7919 + step)) for seed in range(args.seeds) for step in range(args.steps)]
-        results[name] = [sum(x[i] for x in runs) / len(runs) for i in range(3)]
-    base_roll = results["naive dynamic sampling"][0]
-    print(f"{S} slots, batch {B} groups x G={G}, {args.steps} steps x {args.seeds} seeds (means)\n")
-    print("| method | overall speedup (paper) | rollout speedup | GPU idle ratio (paper) | sample waste (paper) |")
-    print("|---|---|---|---|---|")
-    for name, (roll, idle, waste) in results.items():
-        p_speed, p_idle, p_waste = PAPER[name]
-        overall = (base_roll + TRAIN) / (roll + TRAIN)
-        pw = "/" if p_waste is None else f"{p_waste:.1%}"
-        print(f"| {name} | {overall:.2f}x ({p_speed:.2f}x) | {base_roll / roll:.2f}x | {idle:.1%} ({p_idle:.1%}) "
-              f"| {waste:.1%} ({pw}) |")
+    p = PRESETS[args.preset]
+    rows = table(args.preset, args.steps, args.seeds)
+    print(f"preset {args.preset}: {p['capacity']} slots, batch {p['batch']} groups x G={p['group']}, "
+          f"{args.steps} steps x {args.seeds} seeds (means)\n")
+    print("| row | rollout s per batch | ratio to (a) (paper, overall) | engine idle | slot idle | waste |")
+    print("|---|---|---|---|---|---|")
+    base = rows[0][1]
+    for name, wall, idle, slot_idle, waste in rows:
+        print(f"| {name} | {wall:.2f} | {base / wall:.2f}x ({PAPER[name]}) | {idle:.1%} | {slot_idle:.1%} "
+              f"| {waste:.1%} |")
 
 
 if __name__ == "__main__":

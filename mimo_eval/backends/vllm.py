@@ -34,8 +34,8 @@ import itertools
 import sys
 from typing import Any, Callable, Iterator, Sequence
 
-from mimo_eval.backends.common import (BackendError, base_versions, missing_extra, package_version, prompt_token_ids,
-                                       thinking_opened_by)
+from mimo_eval.backends.common import (BackendError, base_versions, engine_switch_interval, missing_extra,
+                                       package_version, prompt_token_ids, thinking_opened_by)
 from mimo_eval.types import Completion, Request, SamplingParams
 
 
@@ -189,17 +189,18 @@ def stream(engine: Any, tokenizer: Any, requests: Sequence[Request], make_params
     running when the caller stops (or an error) are aborted, so the engine is clean for the next call."""
     pending: dict[str, Request] = {}
     try:
-        for i, request in enumerate(requests):
-            prompt = {"prompt_token_ids": prompt_token_ids(tokenizer, request)}
-            engine.add_request(f"{id_prefix}-{i}", prompt, make_params(request))
-            pending[f"{id_prefix}-{i}"] = request
-        while pending:
-            for output in engine.step():
-                if output.finished and output.request_id in pending:
-                    yield completion_from_output(pending.pop(output.request_id), output, decode)
-            if pending and not engine.has_unfinished_requests():
-                raise BackendError(f"vLLM finished without {len(pending)} requests (first: "
-                                   f"{next(iter(pending.values())).problem_id}); check the engine log, then rerun")
+        with engine_switch_interval():   # the harness grades in threads while this loop steps the engine
+            for i, request in enumerate(requests):
+                prompt = {"prompt_token_ids": prompt_token_ids(tokenizer, request)}
+                engine.add_request(f"{id_prefix}-{i}", prompt, make_params(request))
+                pending[f"{id_prefix}-{i}"] = request
+            while pending:
+                for output in engine.step():
+                    if output.finished and output.request_id in pending:
+                        yield completion_from_output(pending.pop(output.request_id), output, decode)
+                if pending and not engine.has_unfinished_requests():
+                    raise BackendError(f"vLLM finished without {len(pending)} requests (first: "
+                                       f"{next(iter(pending.values())).problem_id}); check the engine log, then rerun")
     finally:
         if pending:
             engine.abort_request(list(pending))

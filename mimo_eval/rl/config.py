@@ -56,9 +56,18 @@ class RLConfig:
     top_p: float = 1.0
     max_new_tokens: int = 1024
     max_prompt_tokens: int = 1024      # a longer prompt is skipped and counted (prompts/skipped_too_long)
-    rollout_chunk: int = 0             # prompts per generation call; 0 = train_batch // 2 (continuous rollout)
+    # "auto": continuous for engine vllm (mimo_eval/rl/stream.py: a request per sequence, async rewards, FIFO early
+    # termination that aborts), chunked for hf (scheduler.py); "naive": naive dynamic sampling on the vllm engine
+    # (whole batches, graded once generated, filtered, repeated: the baseline of tools/bench_rollout.py)
+    rollout: str = "auto"
+    rollout_chunk: int = 0             # chunked: prompts per generation call; 0 = train_batch // 2
+    rollout_capacity: int = 0          # continuous: sequences in flight; 0 = the engine's max_num_seqs
+    rollout_margin_sd: float = 1.0     # continuous: launch until kept + expected - this many std devs >= batch
+    async_reward: bool = True          # continuous: a finished sequence goes to the reward pool at once
+    early_termination: bool = True     # continuous: abort what is in flight once the batch is decided (FIFO)
     dynamic_sampling: bool = True      # drop groups whose scores are all equal (pass rate 0 or 1), refill
-    max_gen_rounds: int = 10           # generation calls per step before training on what exists (verl's guard)
+    max_gen_rounds: int = 10           # guard (verl's max_num_gen_batches): generation rounds per step (chunked,
+                                       # naive) or max_gen_rounds x train_batch groups (continuous); then train
     easy_alpha: float = 0.1            # MiMo §3.3.2: probability of drawing from the easy pool; 0 disables it
     vllm_gpu_memory_utilization: float = 0.3
     tensor_parallel: int = 1           # rollout tensor-parallel size of the exported verl run (this loop: one device)
@@ -105,11 +114,13 @@ class RLConfig:
 
 
 _CHOICES = {"loss_agg": ("token-mean", "seq-mean-token-mean"), "scale_rewards": ("group", "none"),
-            "engine": ("hf", "vllm"), "precision": ("auto", "fp32", "bf16-mixed")}
+            "engine": ("hf", "vllm"), "precision": ("auto", "fp32", "bf16-mixed"),
+            "rollout": ("auto", "continuous", "naive", "chunked")}
 _POSITIVE = ("steps", "train_batch", "mini_batch", "group_size", "max_new_tokens", "max_prompt_tokens",
              "max_gen_rounds", "reward_workers", "save_every", "keep_checkpoints", "logprob_chunk", "eval_n",
              "tensor_parallel")
-_NON_NEGATIVE = ("hf_save_every", "eval_every", "eval_max_new_tokens", "lora_rank", "micro_batch", "rollout_chunk")
+_NON_NEGATIVE = ("hf_save_every", "eval_every", "eval_max_new_tokens", "lora_rank", "micro_batch", "rollout_chunk",
+                 "rollout_capacity")
 
 
 def _check(cfg: RLConfig) -> None:
@@ -130,6 +141,11 @@ def _check(cfg: RLConfig) -> None:
     if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in cfg.eval_benchmarks.values()):
         raise ConfigError(f"eval_benchmarks: each value is a problem count >= 0 (0 = all), "
                           f"got {dict(cfg.eval_benchmarks)}")
+    if cfg.rollout_margin_sd < 0:
+        raise ConfigError(f"rollout_margin_sd: must be >= 0, got {cfg.rollout_margin_sd}")
+    if cfg.rollout in ("continuous", "naive") and cfg.engine != "vllm":
+        raise ConfigError(f"rollout: {cfg.rollout} needs engine: vllm (one request per sequence); the hf engine "
+                          "generates in blocking batches: rollout: chunked (or auto)")
     if cfg.train_batch % cfg.mini_batch:
         raise ConfigError(f"mini_batch: {cfg.mini_batch} must divide train_batch ({cfg.train_batch})")
     if cfg.group_size < 2:

@@ -13,13 +13,25 @@
   the weights, load, free the cache, wake the KV cache (TRL #5142 and #5312 synced before waking, or not at all;
   verl PR #6912: KV wake-up OOM without `empty_cache`). Memory stays conservative (0.3 by default, TRL's value
   after #2688 and #2927). NOT RUN ON A GPU: no GPU was lent to the session that wrote it.
-  An asynchronous engine (vLLM's `AsyncLLM`) can reuse the two module-level pieces: `rollout_seed` is pure, and
-  `load_policy_weights` is what its `collective_rpc` would run in the engine process (tensors then travel by copy;
-  not run that way yet).
+
+Continuous rollout (stream.py) drives the same engine one request per sequence: `launch` adds a group's requests
+to the engine behind `LLM` (`LLM.llm_engine`: vLLM V1's `LLMEngine`, engine core in this process), `step` runs one
+engine step and returns the sequences that finished in it, `abort` is vLLM's `abort_request`. Why not `AsyncLLM`,
+vLLM's asynchronous engine (0.32.0, tried on the CPU build): it always runs the engine core in another process
+(`EngineCoreClient.make_client`: "Running EngineCore in asyncio without multiprocessing is not currently
+supported"), and on CPU the core's worker in a third (the CPU platform forces the multiprocessing executor: "OMP
+requires the MP executor"). The policy's tensors then cannot reach it by reference: `collective_rpc` serialises
+its arguments, and tensors passed to it failed between core and worker ("cannot pickle memoryview objects");
+the supported update routes (`init_weight_transfer_engine` / `update_weights`: NCCL or CUDA IPC) need a GPU. It
+also took 43 s to start here (load average ~9; the in-process engine: 4 s at ~5). The engine core AsyncLLM runs
+is the same `EngineCore.step` called here, so continuous batching, per-request seeds and abort behave the same;
+what differs is where the loop runs: here the engine's Python shares this process (and its GIL) with the reward
+pool's threads.
 """
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 from collections import Counter
@@ -91,9 +103,9 @@ def load_policy_weights(worker, weights: list[tuple[str, Any]], tied: bool) -> N
 
 
 class VLLMEngine:
-    """vLLM colocated with the policy, in this process. `step()` is the number of optimiser steps the policy has
-    taken: rollouts are seeded with it, and a generate call first syncs the weights when they are older (after a
-    resume, the engine starts from the initial weights)."""
+    """vLLM colocated with the policy, in this process. `policy_step()` (the `step` argument) is the number of
+    optimiser steps the policy has taken: rollouts are seeded with it, and a generate or launch call first syncs
+    the weights when they are older (after a resume, the engine starts from the initial weights)."""
 
     def __init__(self, policy, tokenizer, *, model_path: str, temperature: float, top_p: float,
                  max_new_tokens: int, seed: int, step: Callable[[], int], dtype: str = "auto",
@@ -103,7 +115,7 @@ class VLLMEngine:
 
         from mimo_eval.backends.vllm import platform_kwargs, say_cpu_settings
 
-        self.policy, self.tokenizer, self.step = policy, tokenizer, step
+        self.policy, self.tokenizer, self.policy_step = policy, tokenizer, step
         self.temperature, self.top_p, self.max_new_tokens, self.seed = temperature, top_p, max_new_tokens, seed
         self.eos_id = tokenizer.eos_token_id
         self.tied = bool(getattr(policy.config, "tie_word_embeddings", False))
@@ -120,32 +132,73 @@ class VLLMEngine:
         self.asleep = False
         self.draws: Counter = Counter()   # prompt -> times drawn at draws_step, across generate calls
         self.draws_step = -1
+        self.request_ids = itertools.count()
 
     def generate(self, prompts: Sequence[Sequence[int]], n: int) -> list[list[Rollout]]:
+        """One blocking call for all prompts (what the chunked scheduler uses)."""
         from vllm import TokensPrompt
 
-        if self.synced_step != self.step() or self.asleep:
-            self.sync_weights()
-        step = self.step()
-        if step != self.draws_step:   # a step's draws start from 0, so a resumed step draws the same seeds
-            self.draws, self.draws_step = Counter(), step
         requests, params = [], []
         for prompt in prompts:
-            draw = self.draws[tuple(prompt)]
-            self.draws[tuple(prompt)] += 1
-            for sample in range(n):
+            for seed in self._seeds(prompt, n):
                 requests.append(TokensPrompt(prompt_token_ids=list(prompt)))
-                params.append(self._params(rollout_seed(self.seed, step, prompt, draw, sample)))
+                params.append(self._params(seed))
         outputs = self.llm.generate(requests, params, use_tqdm=False)
         rollouts = [self._rollout(o.outputs[0]) for o in outputs]
         return [rollouts[i * n:(i + 1) * n] for i in range(len(prompts))]
 
-    def _params(self, seed: int):
+    # the continuous scheduler's interface (stream.py): one request per sequence on the engine behind LLM, stepped
+    # by the scheduler's loop; finished sequences come back the step they end
+    @property
+    def capacity(self) -> int:
+        return self.llm.llm_engine.vllm_config.scheduler_config.max_num_seqs
+
+    def launch(self, prompt: Sequence[int], n: int) -> list[str]:
+        from vllm import TokensPrompt
+        from vllm.sampling_params import RequestOutputKind
+
+        ids = []
+        for seed in self._seeds(prompt, n):
+            ids.append(f"rl-{next(self.request_ids)}")
+            # FINAL_ONLY: a step returns only the sequences that finished in it, not every running one
+            self.llm.llm_engine.add_request(ids[-1], TokensPrompt(prompt_token_ids=list(prompt)),
+                                            self._params(seed, output_kind=RequestOutputKind.FINAL_ONLY))
+        return ids
+
+    def step(self) -> list[tuple[str, Rollout]]:
+        return [(o.request_id, self._rollout(o.outputs[0])) for o in self.llm.llm_engine.step() if o.finished]
+
+    def has_unfinished(self) -> bool:
+        return self.llm.llm_engine.has_unfinished_requests()
+
+    def abort(self, request_ids: Sequence[str]) -> int:
+        """vLLM's abort; returns the tokens the requests had generated, read from the engine's output processor
+        (it holds each running request's tokens; an aborted request returns no output in the offline engine)."""
+        processor = self.llm.llm_engine.output_processor
+        states = [processor.request_states.get(i) for rid in request_ids
+                  for i in processor.external_req_ids.get(rid, ())]
+        tokens = sum(state.detokenizer.num_output_tokens() for state in states if state is not None)
+        self.llm.llm_engine.abort_request(list(request_ids))
+        return tokens
+
+    def _seeds(self, prompt: Sequence[int], n: int) -> list[int]:
+        """The seeds of one draw of `prompt`: first the engine follows the policy (a sync when its weights are
+        older), and a new step's draws start from 0, so a resumed step draws the same seeds."""
+        if self.synced_step != self.policy_step() or self.asleep:
+            self.sync_weights()
+        step = self.policy_step()
+        if step != self.draws_step:
+            self.draws, self.draws_step = Counter(), step
+        draw = self.draws[tuple(prompt)]
+        self.draws[tuple(prompt)] += 1
+        return [rollout_seed(self.seed, step, prompt, draw, sample) for sample in range(n)]
+
+    def _params(self, seed: int, **extra):
         from vllm import SamplingParams
 
         # no detokenising in vLLM: texts come from the policy's tokenizer, as the hf engine's do
         return SamplingParams(n=1, temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_new_tokens,
-                              seed=seed, stop_token_ids=[self.eos_id], detokenize=False)
+                              seed=seed, stop_token_ids=[self.eos_id], detokenize=False, **extra)
 
     def _rollout(self, sample) -> Rollout:
         tokens = tuple(sample.token_ids)   # ends with the end token when it stopped there, as the hf engine's
@@ -168,7 +221,7 @@ class VLLMEngine:
         training: mimo_eval/rl/evaluate.py)."""
         from mimo_eval.backends.vllm import VLLMBackend
 
-        if self.synced_step != self.step() or self.asleep:
+        if self.synced_step != self.policy_step() or self.asleep:
             self.sync_weights()
         return VLLMBackend.from_engine(self.llm, self.tokenizer, name=name)
 
@@ -191,7 +244,7 @@ class VLLMEngine:
             self.llm.wake_up(tags=["kv_cache"])
             self.asleep = False
         self.llm.reset_prefix_cache()              # cached prefixes were computed with the old weights
-        self.synced_step = self.step()
+        self.synced_step = self.policy_step()
 
 
 def make_engine(cfg, model, tokenizer, step: Callable[[], int]):

@@ -1,17 +1,21 @@
-"""The rollout scheduler: MiMo's Seamless Rollout Engine (arXiv 2505.07608 §3.4) at the scale of one machine.
+"""Rollout scheduling: the types both schedulers share, and the chunked scheduler of the `hf` engine.
 
-- Continuous rollout: prompts go out in chunks; a new chunk is launched while the groups in flight are not
-  expected to fill the batch (kept + p_valid * in_flight < need, p_valid the run's observed fraction of kept
-  groups), instead of over-sampling a whole batch at a time as naive dynamic sampling does.
-- Asynchronous reward: every rollout is submitted to the reward pool (worker processes) as soon as its chunk is
-  generated, and the next chunk is generated while those rewards compute. Before each new launch the scheduler
-  waits only for the chunks before the last one; this keeps the overlap and makes the launch decisions, and so
-  the whole run, reproducible.
-- Dynamic sampling (§3.3): a group whose scored rollouts all got the same score (pass rate 0 or 1) has zero
+The `vllm` engine runs the continuous scheduler of `stream.py` (one request per sequence, rewards as each sample
+finishes, FIFO early termination that aborts). The `hf` engine cannot: transformers' `generate` is one blocking
+call per batch that returns when its longest sequence ends. It keeps this simple synchronous path:
+
+- Chunks: prompts go out `chunk` at a time in one `generate` call; another chunk is launched while the groups in
+  flight are not expected to fill the batch (kept + p_valid * in_flight < need, p_valid the run's observed
+  fraction of kept groups).
+- Rewards: a chunk's rollouts are submitted to the reward pool when the call returns, and are computed while the
+  next chunk generates (one chunk deep); before each new launch the scheduler waits for the chunks before the last
+  one. The launch decisions, and so the whole run, are reproducible: a CPU run resumed after kill -9 gives the
+  same losses.
+- Dynamic sampling (MiMo §3.3): a group whose scored rollouts all got the same score (pass rate 0 or 1) has zero
   advantage and is dropped; masked rollouts (score None: timeout, infrastructure) count for nothing.
-- FIFO early termination: groups are judged in launch order; the step stops once `need` groups are kept, which
-  means every earlier-launched group has resolved. Groups launched after the last kept one are dropped (waste, as
-  in MiMo's Table 2) and their queued reward calls cancelled; calls already running finish and are ignored.
+- Groups are judged in launch order; the step stops once `need` groups are kept. Chunks already generated past
+  that point are dropped (their rollouts counted as waste) and their queued reward calls cancelled: nothing is
+  aborted mid-generation, which only the per-sequence engine can do.
 - Prompts longer than max_prompt_tokens (the encoder returns None) are skipped and counted, never a crash.
 - The easy pool (data.EasyPool) decides each draw and is told each judged group.
 - A guard: at most `max_gen_rounds` generation calls per step (verl's max_num_gen_batches); then the step trains
@@ -45,6 +49,22 @@ class RolloutEngine(Protocol):
         """Make the next `generate` use the policy's current weights."""
 
 
+class StreamingEngine(Protocol):
+    """An engine that runs one request per sequence and is stepped by its caller (the continuous scheduler)."""
+    capacity: int                        # sequences it runs at once; more wait in its queue
+
+    def launch(self, prompt: Sequence[int], n: int) -> list[str]:
+        """Add n requests for one prompt (one group), each with its own seed; returns their request ids."""
+
+    def step(self) -> list[tuple[str, Rollout]]:
+        """One engine step; the sequences that finished in it."""
+
+    def has_unfinished(self) -> bool: ...
+
+    def abort(self, request_ids: Sequence[str]) -> int:
+        """Stop these requests; returns the tokens they had generated (waste)."""
+
+
 class RewardSubmitter(Protocol):  # graders.rewards.RewardPool satisfies this
     def submit(self, kind: str, response: str, reference: Any, options: Mapping | None = None) -> Future: ...
 
@@ -64,11 +84,14 @@ class Group:
     def resolve(self) -> float:
         """Wait for this group's rewards; returns the seconds spent blocked."""
         start = time.perf_counter()
-        results = [_result(f) for f in self.futures]
+        self.take([result_of(f) for f in self.futures])
+        return time.perf_counter() - start
+
+    def take(self, results: Sequence) -> None:
+        """The group's RewardResults, in sample order."""
         self.scores = [r.score for r in results]
         self.correct = [r.correct for r in results]
         self.reasons = [r.reason for r in results]
-        return time.perf_counter() - start
 
     @property
     def informative(self) -> bool:
@@ -79,6 +102,10 @@ class Group:
     def solved_by_all(self) -> bool:
         return all(c is True for c in self.correct)
 
+    @property
+    def tokens(self) -> int:
+        return sum(len(r.completion_ids) for r in self.rollouts if r is not None)
+
 
 @dataclass
 class Collected:
@@ -86,24 +113,67 @@ class Collected:
     metrics: dict[str, float]
 
 
-class SeamlessScheduler:
-    def __init__(self, *, engine: RolloutEngine, rewards: RewardSubmitter, problems: Sequence[Problem],
-                 encode: Callable[[Problem], Sequence[int]], kind_for: Callable[[str], str], cursor: PromptCursor,
-                 pool: EasyPool, group_size: int, chunk: int, max_gen_rounds: int, dynamic_sampling: bool = True,
-                 reward_options: Mapping | None = None, thinking_opened: bool = False):
-        self.engine, self.rewards, self.problems, self.encode = engine, rewards, problems, encode
+class Sampler:
+    """What both schedulers share: drawing problems (easy pool, cursor, over-long prompts skipped and counted),
+    submitting a rollout's reward with the problem's options, judging a group (dynamic sampling), and the run
+    totals that size launches."""
+
+    def __init__(self, *, rewards: RewardSubmitter, problems: Sequence[Problem],
+                 encode: Callable[[Problem], Sequence[int] | None], kind_for: Callable[[str], str],
+                 cursor: PromptCursor, pool: EasyPool, group_size: int, max_gen_rounds: int,
+                 dynamic_sampling: bool = True, reward_options: Mapping | None = None, thinking_opened: bool = False):
+        self.rewards, self.problems, self.encode = rewards, problems, encode
         self.kind_for, self.cursor, self.pool = kind_for, cursor, pool
-        self.group_size, self.chunk, self.max_gen_rounds = group_size, chunk, max_gen_rounds
+        self.group_size, self.max_gen_rounds = group_size, max_gen_rounds
         self.dynamic_sampling, self.reward_options = dynamic_sampling, dict(reward_options or {})
         self.thinking_opened = thinking_opened   # the template ends the prompt inside <think>: math rewards must know
         self.judged, self.kept_total = 0, 0     # run totals: the kept fraction that sizes launches
+        self.skipped_long = 0
         self._seq = 0
 
-    def p_valid(self) -> float:
-        return (self.kept_total + 1) / (self.judged + 2)
+    def p_valid(self, kept: int = 0, judged: int = 0) -> float:
+        """The expected kept fraction: the run's so far (plus this step's), with a uniform prior."""
+        return (self.kept_total + kept + 1) / (self.judged + judged + 2)
+
+    def draw(self) -> tuple[Problem, bool, tuple[int, ...]]:
+        """The next problem whose prompt fits max_prompt_tokens; longer ones are skipped and counted."""
+        for _ in range(2 * len(self.problems) + 1):
+            index, from_pool = self.pool.draw(self.cursor)
+            prompt = self.encode(self.problems[index])
+            if prompt is not None:
+                return self.problems[index], from_pool, tuple(prompt)
+            self.skipped_long += 1
+        raise DataError(f"no prompt fits max_prompt_tokens in {2 * len(self.problems) + 1} draws: raise it")
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq - 1
+
+    def submit(self, problem: Problem, rollout: Rollout) -> Future:
+        # a row's extra_info.reward_options (e.g. code tiers) override the run's, as the verl adapter reads them
+        kind = self.kind_for(problem.data_source)
+        opened = {"thinking_opened": True} if kind == "math" and self.thinking_opened else {}
+        options = {**opened, **self.reward_options, **(problem.extra_info.get("reward_options") or {})} or None
+        return self.rewards.submit(kind, rollout.text, problem.ground_truth, options)
+
+    def keeps(self, group: Group) -> bool:
+        return group.informative or (not self.dynamic_sampling and any(s is not None for s in group.scores))
+
+    def state_dict(self) -> dict:
+        return {"judged": self.judged, "kept_total": self.kept_total, "seq": self._seq}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.judged, self.kept_total, self._seq = state["judged"], state["kept_total"], state["seq"]
+
+
+class ChunkedScheduler(Sampler):
+    def __init__(self, *, engine: RolloutEngine, chunk: int, **common):
+        super().__init__(**common)
+        self.engine, self.chunk = engine, chunk
 
     def collect(self, need: int) -> Collected:
-        m = {"gen_s": 0.0, "reward_wait_s": 0.0, "rounds": 0, "skipped_long": 0}
+        m = {"gen_s": 0.0, "reward_wait_s": 0.0, "rounds": 0}
+        self.skipped_long = 0
         start = time.perf_counter()
         pending: deque[Group] = deque()
         kept: list[Group] = []
@@ -124,33 +194,14 @@ class SeamlessScheduler:
         return Collected(kept, self._metrics(m, kept, judged, pending, need, time.perf_counter() - start))
 
     def _launch(self, m: dict) -> list[Group]:
-        draws = [self._draw(m) for _ in range(self.chunk)]
-        problems = [self.problems[i] for i, _, _ in draws]
-        prompts = [prompt for _, _, prompt in draws]
+        draws = [self.draw() for _ in range(self.chunk)]
         t0 = time.perf_counter()
-        outputs = self.engine.generate(prompts, self.group_size)
+        outputs = self.engine.generate([prompt for _, _, prompt in draws], self.group_size)
         m["gen_s"] += time.perf_counter() - t0
         m["rounds"] += 1
-        groups = []
-        for problem, prompt, (_, from_pool, _), rollouts in zip(problems, prompts, draws, outputs):
-            kind = self.kind_for(problem.data_source)
-            # a row's extra_info.reward_options (e.g. code tiers) override the run's, as the verl adapter reads them
-            opened = {"thinking_opened": True} if kind == "math" and self.thinking_opened else {}
-            options = {**opened, **self.reward_options, **(problem.extra_info.get("reward_options") or {})} or None
-            futures = [self.rewards.submit(kind, r.text, problem.ground_truth, options) for r in rollouts]
-            groups.append(Group(self._seq, problem, prompt, from_pool, list(rollouts), futures))
-            self._seq += 1
-        return groups
-
-    def _draw(self, m: dict) -> tuple[int, bool, tuple[int, ...]]:
-        """The next problem whose prompt fits max_prompt_tokens; longer ones are skipped and counted."""
-        for _ in range(2 * len(self.problems) + 1):
-            index, from_pool = self.pool.draw(self.cursor)
-            prompt = self.encode(self.problems[index])
-            if prompt is not None:
-                return index, from_pool, tuple(prompt)
-            m["skipped_long"] += 1
-        raise DataError(f"no prompt fits max_prompt_tokens in {2 * len(self.problems) + 1} draws: raise it")
+        return [Group(self.next_seq(), problem, prompt, from_pool, list(rollouts),
+                      [self.submit(problem, r) for r in rollouts])
+                for (problem, from_pool, prompt), rollouts in zip(draws, outputs)]
 
     def _judge(self, group: Group, kept: list[Group], judged: list[Group], m: dict) -> None:
         m["reward_wait_s"] += group.resolve()
@@ -158,44 +209,46 @@ class SeamlessScheduler:
         self.judged += 1
         self.pool.record(group.problem.index, group.from_pool, solved_by_all=group.solved_by_all,
                          scores=group.scores)
-        if group.informative or (not self.dynamic_sampling and any(s is not None for s in group.scores)):
+        if self.keeps(group):
             kept.append(group)
             self.kept_total += 1
 
     def _metrics(self, m: dict, kept: list[Group], judged: list[Group], dropped: deque, need: int,
                  total_s: float) -> dict[str, float]:
-        for group in dropped:  # FIFO early termination: launched after the last kept group
+        for group in dropped:  # generated after the batch was decided: their queued reward calls are cancelled
             for f in group.futures:
                 f.cancel()
-        g = self.group_size
-        generated = g * (len(judged) + len(dropped))
-        filtered = len(judged) - len(kept)  # kept is a subset of judged
-        reasons = [r for grp in judged for r in grp.reasons]
-        scores = [s for grp in judged for s in grp.scores]
-        scored = [s for s in scores if s is not None]  # every judged rollout, not only the kept (mixed) groups
+        generated = sum(g.tokens for g in judged) + sum(g.tokens for g in dropped)
+        wasted = sum(g.tokens for g in dropped)
         return {
             "num_gen_rounds": m["rounds"], "groups/generated": len(judged) + len(dropped), "groups/kept": len(kept),
-            "frac_reward_zero_std": filtered / max(len(judged), 1),
-            # generated but neither trained on nor needed to find the informative groups: terminated rollouts
-            "sample_waste_ratio": g * len(dropped) / max(generated, 1),
-            **self.pool.metrics(),  # easy_pool/*, reward/fresh_mean, reward/pool_mean
-            "reward/mean": _mean(scored), "reward/std": _std(scored),   # fresh and pool draws together
-            "prompts/skipped_too_long": m["skipped_long"],
-            "reward/masked": sum(s is None for s in scores), "reward/timeouts": reasons.count("timeout"),
-            "reward/too_costly": reasons.count("response_too_costly"),   # a 0 the response earned by its cost
-            "reward/infra_errors": reasons.count("infra_error"),
+            "groups/filtered": len(judged) - len(kept), "groups/surplus": len(dropped),
+            "frac_reward_zero_std": (len(judged) - len(kept)) / max(len(judged), 1),
+            "tokens/generated": generated, "tokens/wasted": wasted,
+            # generated but neither trained on nor needed to find the informative groups
+            "sample_waste_ratio": wasted / max(generated, 1),
+            **reward_metrics(judged, self.pool),
+            "prompts/skipped_too_long": self.skipped_long,
             "timing/gen": m["gen_s"], "timing/reward_wait": m["reward_wait_s"], "timing/collect": total_s,
             "short_of_batch": need - len(kept),
         }
 
-    def state_dict(self) -> dict:
-        return {"judged": self.judged, "kept_total": self.kept_total, "seq": self._seq}
 
-    def load_state_dict(self, state: Mapping) -> None:
-        self.judged, self.kept_total, self._seq = state["judged"], state["kept_total"], state["seq"]
+def reward_metrics(judged: Sequence[Group], pool: EasyPool) -> dict[str, float]:
+    """Rewards of every judged group (not only the kept, mixed ones), and the easy pool's counters."""
+    reasons = [r for grp in judged for r in grp.reasons]
+    scores = [s for grp in judged for s in grp.scores]
+    scored = [s for s in scores if s is not None]
+    return {
+        **pool.metrics(),  # easy_pool/*, reward/fresh_mean, reward/pool_mean
+        "reward/mean": _mean(scored), "reward/std": _std(scored),   # fresh and pool draws together
+        "reward/masked": sum(s is None for s in scores), "reward/timeouts": reasons.count("timeout"),
+        "reward/too_costly": reasons.count("response_too_costly"),   # a 0 the response earned by its cost
+        "reward/infra_errors": reasons.count("infra_error"),
+    }
 
 
-def _result(future: Future):
+def result_of(future: Future):
     """A reward call that raised (a pool bug, not the response) is masked and said aloud, never scored."""
     from graders.rewards.types import RewardResult
 

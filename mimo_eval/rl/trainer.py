@@ -27,7 +27,7 @@ from mimo_eval.rl.data import EasyPool, PromptCursor, load_problems
 from mimo_eval.rl.logs import MetricsLog
 from mimo_eval.rl.policy import (autocast, build_model, build_tokenizer, encoder, render, resolve_device,
                                  save_pretrained, set_determinism)
-from mimo_eval.rl.scheduler import Group, SeamlessScheduler
+from mimo_eval.rl.scheduler import ChunkedScheduler, Group
 
 # keys that may change between a run and its resumption; anything else must match the run directory's config.
 # max_prompt_tokens may: a run that skipped long prompts can go on with a larger limit.
@@ -65,12 +65,10 @@ class GRPOLoop:
         from mimo_eval.rl.engines import make_engine
 
         self.engine = make_engine(cfg, self.model, self.tokenizer, step=lambda: self.step)
-        self.scheduler = SeamlessScheduler(
-            engine=self.engine, rewards=self.rewards, problems=self.problems,
-            encode=encoder(self.tokenizer, cfg.max_prompt_tokens), kind_for=kind_for, cursor=self.cursor,
-            pool=self.pool, group_size=cfg.group_size, chunk=cfg.rollout_chunk or max(cfg.train_batch // 2, 1),
-            max_gen_rounds=cfg.max_gen_rounds, dynamic_sampling=cfg.dynamic_sampling,
-            reward_options=cfg.reward_options, thinking_opened=_opens_thinking(self.tokenizer, self.problems))
+        self.scheduler = make_scheduler(cfg, self.engine, rewards=self.rewards, problems=self.problems,
+                                        encode=encoder(self.tokenizer, cfg.max_prompt_tokens), kind_for=kind_for,
+                                        cursor=self.cursor, pool=self.pool,
+                                        thinking_opened=_opens_thinking(self.tokenizer, self.problems))
         self.step = 0
 
     def train_step(self) -> dict[str, Any]:
@@ -91,6 +89,7 @@ class GRPOLoop:
         generated = metrics["groups/generated"] * self.cfg.group_size
         busy = metrics["timing/gen"] + metrics["timing/train"]
         metrics.update({"timing/step": step_s, "throughput/completions_per_s": generated / step_s,
+                        "throughput/tokens_per_s": metrics["tokens/generated"] / step_s,
                         # neither generating nor training: reward waits, scheduling, weight sync (MiMo Table 2)
                         "gpu_idle_frac": max(0.0, 1 - busy / step_s),
                         "timing/reward_wait_frac": metrics["timing/reward_wait"] / step_s,
@@ -217,6 +216,20 @@ def _opens_thinking(tokenizer, problems) -> bool:
     return bool(problems) and opens_thinking(render(tokenizer, problems[0]))
 
 
+def make_scheduler(cfg: RLConfig, engine, **common):
+    """`cfg.rollout`'s scheduler: continuous (stream.py) on the vllm engine, chunked (scheduler.py) on hf."""
+    from mimo_eval.rl.stream import NAIVE, ContinuousScheduler, RolloutMode
+
+    common.update(group_size=cfg.group_size, max_gen_rounds=cfg.max_gen_rounds,
+                  dynamic_sampling=cfg.dynamic_sampling, reward_options=cfg.reward_options)
+    rollout = cfg.rollout if cfg.rollout != "auto" else "continuous" if cfg.engine == "vllm" else "chunked"
+    if rollout == "chunked":
+        return ChunkedScheduler(engine=engine, chunk=cfg.rollout_chunk or max(cfg.train_batch // 2, 1), **common)
+    mode = RolloutMode(True, cfg.async_reward, cfg.early_termination) if rollout == "continuous" else NAIVE
+    return ContinuousScheduler(engine=engine, mode=mode, capacity=cfg.rollout_capacity,
+                               margin_sd=cfg.rollout_margin_sd, **common)
+
+
 def _reward_pool(cfg: RLConfig):
     from graders.rewards.pool import RewardPool
 
@@ -265,9 +278,18 @@ def _check_run_dir(run_dir: Path, cfg: RLConfig) -> None:
     path = run_dir / "config.json"
     new = cfg.to_json()
     if path.is_file():
-        old = json.loads(path.read_text())
+        # a key the run's config predates counts at its default (a run from an older version resumes)
+        old = {**_defaults(), **json.loads(path.read_text())}
         changed = sorted(k for k in set(old) | set(new) if k not in RESUMABLE and old.get(k) != new.get(k))
         if changed:
             raise ConfigError(f"output_dir {run_dir} holds a run with a different {changed[0]!r} "
                               f"({old.get(changed[0])!r} there, {new.get(changed[0])!r} now): use a new output_dir")
     path.write_text(json.dumps(new, indent=2) + "\n")
+
+
+def _defaults() -> dict[str, Any]:
+    import dataclasses
+
+    fields = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+              for f in dataclasses.fields(RLConfig)}
+    return json.loads(json.dumps(fields))
