@@ -107,7 +107,10 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
              "--base-url", server.base_url, "--n", "4", "--concurrency", "2", "--out", str(out), "--no-progress",
              "--thinking-opened", "no"],   # the fake server has no /tokenize: no warning line about it here
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, text=True)
+            start_new_session=True, text=True,
+            # a foreground process gets Ctrl-C even when this suite runs in the background (`make test &`
+            # starts it with SIGINT ignored, which the child would inherit)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 60
         while (not samples.exists() or samples.read_bytes().count(b"\n") < 6) and time.time() < deadline:
             time.sleep(0.02)

@@ -120,6 +120,9 @@ class GenerateAllFirst:
     def versions(self):
         return self.backend.versions()
 
+    def thinking_opened(self, request):
+        return self.backend.thinking_opened(request)
+
     def config(self):
         return self.backend.config()
 
