@@ -19,7 +19,7 @@ from rich.console import Console
 
 from benchmarks import qwen25math_math100
 from benchmarks.common import DATA_DIR
-from mimo_eval.run import RunSettings, execute
+from mimo_eval.harness.run import RunSettings, execute
 
 DEMO_DIR = Path("runs") / "demo"   # runs/ is git-ignored
 MATH_MODEL = "Qwen2.5-Math (recorded)"
@@ -32,8 +32,8 @@ KNOWN_DISAGREEMENTS = {("qwen25math_math100/72", 7): "gold 10{,}000 vs \\boxed{1
 
 def main(args: argparse.Namespace | None = None, out: Path = DEMO_DIR) -> int:
     from mimo_eval.backends.replay import ReplayBackend
-    from mimo_eval.leaderboard import collect, render
-    from mimo_eval.run_table import print_run
+    from mimo_eval.report.leaderboard import collect, render
+    from mimo_eval.report.run_table import print_run
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     console = Console()

@@ -19,7 +19,7 @@ import pytest
 from benchmarks import livecodebench
 from mimo_eval.backends.replay import ReplayBackend
 from mimo_eval.cli import main
-from mimo_eval.run import RunSettings, execute
+from mimo_eval.harness.run import RunSettings, execute
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,10 @@ import pytest
 
 from benchmarks.registry import get
 from fake_openai_server import FakeOpenAIServer, Reply
-from mimo_eval import commands
+from mimo_eval.cli import commands
 from mimo_eval.backends import BackendError
 from mimo_eval.cli import build_parser, main
-from mimo_eval.run import generation_options
+from mimo_eval.harness.run import generation_options
 
 AIME = {p.prompt: p for p in get("aime24").load()}
 

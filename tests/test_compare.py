@@ -15,7 +15,7 @@ import pytest
 
 from benchmarks.registry import get
 from mimo_eval.cli import main
-from mimo_eval.compare import compare_paths, render_comparison
+from mimo_eval.report.compare import compare_paths, render_comparison
 
 AIME = get("aime24").load()
 

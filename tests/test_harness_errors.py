@@ -25,7 +25,7 @@ from benchmarks import livecodebench
 from benchmarks.registry import get
 from fake_openai_server import FakeOpenAIServer, answers_for
 from mimo_eval.cli import main
-from mimo_eval.store import RunStore
+from mimo_eval.harness.store import RunStore
 
 AIME = get("aime24").load()
 RUN = "m__aime24"

@@ -1,4 +1,4 @@
-"""`mimo-eval export-lcb` (mimo_eval/lcb_export.py): a LiveCodeBench run in LiveCodeBench's own result format.
+"""`mimo-eval export-lcb` (mimo_eval/report/lcb_export.py): a LiveCodeBench run in LiveCodeBench's own result format.
 
 The run replays the official o1-mini outputs for the bundled 25-problem sample (judged in the local sandbox). The
 export is checked against LiveCodeBench's own files: every field of an official `_eval_all.json` row
@@ -22,7 +22,7 @@ from conftest import shared_data
 from graders.code.lcb_compare import extract_code
 from mimo_eval.backends.replay import ReplayBackend
 from mimo_eval.cli import main
-from mimo_eval.run import RunSettings, execute
+from mimo_eval.harness.run import RunSettings, execute
 
 GENERATIONS = livecodebench.DATA_DIR / "lcb_sample_o1mini_generations.jsonl"
 

@@ -21,9 +21,9 @@ from benchmarks import qwen25math_math100
 from benchmarks.registry import get
 from mimo_eval.backends.replay import ReplayBackend
 from mimo_eval.cli import main
-from mimo_eval.compare import compare_paths, paired_bootstrap
-from mimo_eval.leaderboard import collect, render
-from mimo_eval.run import RunSettings, execute
+from mimo_eval.report.compare import compare_paths, paired_bootstrap
+from mimo_eval.report.leaderboard import collect, render
+from mimo_eval.harness.run import RunSettings, execute
 from mimo_eval.types import SamplingParams
 
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
@@ -107,7 +107,7 @@ def test_one_benchmark_at_two_data_settings_is_two_rows(runs, tmp_path):
 
 @pytest.mark.parametrize("kind,se_key", [("sampling", "sampling_se"), ("between-problem", "between_problem_se")])
 def test_error_bars_are_the_95_interval_of_the_chosen_se(runs, kind, se_key):
-    from mimo_eval.leaderboard import error_bar
+    from mimo_eval.report.leaderboard import error_bar
 
     summary = collect(runs).entries[0].summary
     assert error_bar(summary, kind) == pytest.approx(1.96 * summary[se_key])

@@ -19,7 +19,7 @@ import pytest
 
 from graders.math import grade
 from graders.pool import DeadlineExceeded, DeadlinePool
-from mimo_eval.scoring import grade_math
+from mimo_eval.harness.scoring import grade_math
 from benchmarks.types import Problem
 
 NEST = "{" * 10_000 + "1" + "}" * 10_000

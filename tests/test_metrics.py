@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mimo_eval.metrics import (SampleCountError, SampleScore, between_problem_se, majority_correct, pass_at_k,
+from mimo_eval.harness.metrics import (SampleCountError, SampleScore, between_problem_se, majority_correct, pass_at_k,
                                sampling_se, summarize)
 
 QWEN = Path(__file__).parents[1] / "benchmarks" / "data" / "qwen25math_math_cot_100.jsonl"

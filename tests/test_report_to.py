@@ -1,4 +1,4 @@
-"""`--report-to tensorboard|wandb` (mimo_eval/report.py): a run's summary as scalars, read back from what each tool
+"""`--report-to tensorboard|wandb` (mimo_eval/report/trackers.py): a run's summary as scalars, read back from what each tool
 wrote: TensorBoard's event file through its own EventAccumulator, a wandb run in offline mode (no network) through
 the records of its run file. A limited run is logged under its own name; a missing package is a one-line error.
 
@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.registry import get
 from mimo_eval.cli import main
-from mimo_eval.report import scalars
+from mimo_eval.report.trackers import scalars
 
 AIME = get("aime24").load()
 

@@ -18,8 +18,8 @@ import pytest
 from benchmarks import livecodebench, qwen25math_math100
 from mimo_eval.backends.replay import ReplayBackend
 from mimo_eval.cli import main
-from mimo_eval.metrics import SampleScore, summarize
-from mimo_eval.run import RunSettings, execute
+from mimo_eval.harness.metrics import SampleScore, summarize
+from mimo_eval.harness.run import RunSettings, execute
 
 # (problem_id, sample_index) -> why our verdict differs from the stored label
 LABEL_ERRORS = {("qwen25math_math100/72", 7): "gold 10{,}000, response \\boxed{10000}: stored False, really correct"}

@@ -21,7 +21,7 @@ import pytest
 from benchmarks.registry import get
 from fake_openai_server import FakeOpenAIServer
 from mimo_eval.cli import main
-from mimo_eval.store import RunStore
+from mimo_eval.harness.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 AIME = get("aime24").load()

@@ -1,4 +1,4 @@
-"""The --shard K/N split (mimo_eval/shard.py): parsing, the pinned assignment, balance, stability under a larger n.
+"""The --shard K/N split (mimo_eval/harness/shard.py): parsing, the pinned assignment, balance, stability under a larger n.
 
 The assignment is pinned because shards of one evaluation may run different mimo-eval versions on different
 machines: a changed hash would make their shards overlap and leave gaps (which merge would then refuse).
@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from mimo_eval.shard import parse_shard, shard_of
+from mimo_eval.harness.shard import parse_shard, shard_of
 
 
 @pytest.mark.parametrize("text, expected", [("1/4", (1, 4)), ("4/4", (4, 4)), (" 2 / 3 ", (2, 3)), ("1/1", (1, 1))])

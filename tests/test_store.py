@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mimo_eval.store import COMPARABLE_KEYS, RunStore, RunStoreError, read_jsonl, run_dir_for, slug
+from mimo_eval.harness.store import COMPARABLE_KEYS, RunStore, RunStoreError, read_jsonl, run_dir_for, slug
 
 CONFIG = {"model": "m", "benchmark": "aime24", "benchmark_version": "v1", "prompt_sha256": "p", "system_prompt": "",
           "temperature": 0.6, "top_p": 0.95, "max_tokens": 32768, "seed": 0, "benchmark_options": {}, "n": 4}
@@ -102,7 +102,7 @@ SLOW_RUN = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from benchmarks.qwen25math_math100 import recorded_generations
-    from mimo_eval.run import RunSettings, execute
+    from mimo_eval.harness.run import RunSettings, execute
     from mimo_eval.types import Completion
 
     class SlowReplay:

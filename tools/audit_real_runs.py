@@ -16,10 +16,10 @@ import json
 import logging
 from pathlib import Path
 
-from mimo_eval.audit import audit
+from mimo_eval.report.audit import audit
 from mimo_eval.backends.replay import ReplayBackend
-from mimo_eval.run import RunSettings, execute
-from mimo_eval.store import latest_by_key, read_jsonl
+from mimo_eval.harness.run import RunSettings, execute
+from mimo_eval.harness.store import latest_by_key, read_jsonl
 
 
 def groups(data: Path) -> dict[str, list[dict]]:

@@ -40,7 +40,7 @@ BENCHMARK, MODEL, N = "qwen25math_math100", "fake-model", 8
 def run_requests():
     """The requests `mimo-eval run` makes for this benchmark at n 8 (same messages, same per-sample seeds)."""
     from benchmarks import qwen25math_math100
-    from mimo_eval.run import messages_for, sample_seed
+    from mimo_eval.harness.run import messages_for, sample_seed
     from mimo_eval.types import Request
 
     return [Request(problem_id=p.id, sample_index=i, messages=messages_for(p, ""), seed=sample_seed(0, p.id, i))

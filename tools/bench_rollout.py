@@ -129,7 +129,7 @@ class GenerateAllFirst:
 
 def validation(directory: Path, loop, n: int, rounds: int, max_tokens: int) -> dict[str, list[float]]:
     """The harness's vLLM backend around the loop's engine, as evaluation during training runs it."""
-    from mimo_eval.run import RunSettings, execute
+    from mimo_eval.harness.run import RunSettings, execute
     from mimo_eval.types import SamplingParams
 
     backend = loop.engine.eval_backend("chain")

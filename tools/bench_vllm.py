@@ -6,7 +6,7 @@ the engine loop from the run's bookkeeping. Tiny random Qwen2 (mimo_eval/tiny.py
     PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_vllm.py --quick   # ~1 min on 2 cores
     PYTHONPATH=. VLLM_CPU_KVCACHE_SPACE=1 .venvs/vllm/bin/python tools/bench_vllm.py           # n 8, 256 tokens, 3 rounds
 
-The harness side is `mimo_eval.run.execute` (chat template, per-sample requests streamed through the engine,
+The harness side is `mimo_eval.harness.run.execute` (chat template, per-sample requests streamed through the engine,
 each sample appended to samples.jsonl as it finishes, graded by the math grader in worker processes while the
 rest generate, summary), into a fresh run directory each round. Rounds alternate plain / harness after a
 warm-up, the prefix cache is reset before each, and the median is reported. The last line is the ratio
@@ -53,7 +53,7 @@ def backend_only(backend, requests, sampling) -> float:
 def harness(backend, settings, out: Path) -> float:
     import dataclasses
 
-    from mimo_eval.run import execute
+    from mimo_eval.harness.run import execute
 
     backend._llm.reset_prefix_cache()
     t0 = time.perf_counter()
@@ -76,7 +76,7 @@ def main() -> int:
 
 
 def bench(args, tmp: Path) -> int:
-    from mimo_eval.run import RunSettings, messages_for, sample_seed
+    from mimo_eval.harness.run import RunSettings, messages_for, sample_seed
     from mimo_eval.tiny import build_tiny_model
     from mimo_eval.types import Request, SamplingParams
 

@@ -94,7 +94,7 @@ class RLConfig:
     save_every: int = 50
     keep_checkpoints: int = 2
     hf_save_every: int = 0             # save_pretrained to output_dir/hf/step_N every K steps; 0 = at the end only
-    # evaluation during training with the harness (mimo_eval.run): benchmark -> problem count (0 = all)
+    # evaluation during training with the harness (mimo_eval.harness.run): benchmark -> problem count (0 = all)
     eval_every: int = 0                # 0 = never
     eval_benchmarks: Mapping[str, int] = field(default_factory=dict)
     eval_n: int = 1                    # samples per problem

@@ -1,4 +1,4 @@
-"""Evaluation during training through the harness's own code path (`mimo_eval.run.execute`): the same prompts,
+"""Evaluation during training through the harness's own code path (`mimo_eval.harness.run.execute`): the same prompts,
 per-sample seeds, grading and pass@1 as `mimo-eval run`, on the policy as it is at that step.
 
 Generation goes through the rollout engine, as a harness Backend over the engine's model (`eval_backend`): for the
@@ -20,7 +20,7 @@ from mimo_eval.rl.config import ConfigError, RLConfig
 
 def evaluate(engine, cfg: RLConfig, step: int, run_dir: Path) -> dict[str, float]:
     """`val/<benchmark>/pass@1` (percent, as the harness reports it) for each configured benchmark."""
-    from mimo_eval.run import RunSettings, execute
+    from mimo_eval.harness.run import RunSettings, execute
     from mimo_eval.types import SamplingParams
 
     backend = eval_backend(engine, f"step_{step}")

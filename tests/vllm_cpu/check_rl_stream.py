@@ -170,7 +170,7 @@ def test_timing_does_not_change_the_batch(loop):
 
 def test_validation_grades_samples_as_they_finish(loop, tmp_path):
     from graders.code import judge_sandbox
-    from mimo_eval.run import RunSettings, execute
+    from mimo_eval.harness.run import RunSettings, execute
     from mimo_eval.types import SamplingParams
 
     graded: list[float] = []

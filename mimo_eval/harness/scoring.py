@@ -14,7 +14,7 @@ import logging
 from typing import Callable, Mapping
 
 from benchmarks.types import Problem
-from mimo_eval.metrics import SampleScore
+from mimo_eval.harness.metrics import SampleScore
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ CODE_OUTCOME = {"passed": "correct", "failed": "wrong", "no_code": "no_answer", 
 
 
 def grade_math(problem: Problem, text: str, thinking_opened: bool = False) -> dict:
-    """thinking_opened: the run's prompts end inside an open thinking block (config.json, `mimo_eval.run`)."""
+    """thinking_opened: the run's prompts end inside an open thinking block (config.json, `mimo_eval.harness.run`)."""
     from graders.math import grade
 
     v = grade(gold=str(problem.reference), response=text, mode="eval", thinking_opened=thinking_opened)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from mimo_eval.scoring import counted_wrong, graded
-from mimo_eval.store import CONFIG, RunStore, comparable, latest_by_key
+from mimo_eval.harness.scoring import counted_wrong, graded
+from mimo_eval.harness.store import CONFIG, RunStore, comparable, latest_by_key
 
 FILTERS = {"wrong": "wrong", "no_answer": "no_answer", "timeout": "timeout", "error": "error"}
 

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # Settings that change what a sample means. n is not among them: a larger n extends a run.
 COMPARABLE_KEYS = ("model", "benchmark", "benchmark_version", "prompt_sha256", "system_prompt",
                    "temperature", "top_p", "max_tokens", "seed", "benchmark_options", "code_mode",
-                   "generation_options",     # result-changing backend options (mimo_eval.run.generation_options)
+                   "generation_options",     # result-changing backend options (mimo_eval.harness.run.generation_options)
                    "chat_template_kwargs")   # rendered into every prompt (e.g. enable_thinking)
 # Settings of what a summary counts: they may change between invocations (`score --truncated`, a --limit smoke
 # test later run whole) without touching a stored sample, but they label every result made with them
@@ -38,7 +38,7 @@ def comparable(config: dict, key: str):
     return config.get(key, COMPARABLE_DEFAULTS.get(key))
 
 SAMPLES, SCORES, CONFIG, SUMMARY, LOCK = "samples.jsonl", "scores.jsonl", "config.json", "summary.json", "run.lock"
-COST = "cost.jsonl"   # one line per invocation (mimo_eval/cost.py)
+COST = "cost.jsonl"   # one line per invocation (mimo_eval/harness/cost.py)
 
 
 CONFIG_DAMAGED = "it records the run's settings: restore it from a backup, or start the run again with --new-run"

@@ -16,8 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_eval.scoring import counted_wrong, graded
-from mimo_eval.store import COMPARABLE_KEYS, REPORT_KEYS, RunStore, comparable, latest_by_key
+from mimo_eval.harness.scoring import counted_wrong, graded
+from mimo_eval.harness.store import COMPARABLE_KEYS, REPORT_KEYS, RunStore, comparable, latest_by_key
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def compare_runs(run_a: Path, run_b: Path, *, resamples: int = 10000, seed: int 
 
 def side_labels(ca: dict, cb: dict, names: tuple[str, str]) -> tuple[str, str]:
     """The model plus the settings in which the two runs differ; the run directory when nothing tells them apart."""
-    from mimo_eval.leaderboard import setting_labels
+    from mimo_eval.report.leaderboard import setting_labels
 
     keys = [k for k in COMPARABLE_KEYS + REPORT_KEYS if k != "model"]
     settings = [{k: comparable(c, k) for k in keys} for c in (ca, cb)]

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from mimo_eval.backends.common import BackendError
-from mimo_eval.store import read_summary
+from mimo_eval.harness.store import read_summary
 
 
 def scalars(summary: dict) -> dict[str, float]:
@@ -64,7 +64,7 @@ def _wandb(run_dir: Path, summary: dict, values: dict[str, float]) -> str:
         import wandb
     except ImportError:
         raise BackendError("--report-to wandb needs the wandb package: pip install 'mimo-eval[wandb]'") from None
-    from mimo_eval.store import RunStore
+    from mimo_eval.harness.store import RunStore
 
     run = wandb.init(project=os.environ.get("WANDB_PROJECT", "mimo-eval"), name=run_dir.name, dir=str(run_dir),
                      config=RunStore(run_dir).config, job_type="eval")

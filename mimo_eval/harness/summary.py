@@ -6,10 +6,10 @@ import hashlib
 import json
 
 from benchmarks.types import Benchmark, Problem
-from mimo_eval.cost import summarize_cost
-from mimo_eval.metrics import summarize
-from mimo_eval.scoring import to_sample_scores
-from mimo_eval.store import (COMPARABLE_DEFAULTS, COMPARABLE_KEYS, COST, REPORT_KEYS, RunStore, comparable,
+from mimo_eval.harness.cost import summarize_cost
+from mimo_eval.harness.metrics import summarize
+from mimo_eval.harness.scoring import to_sample_scores
+from mimo_eval.harness.store import (COMPARABLE_DEFAULTS, COMPARABLE_KEYS, COST, REPORT_KEYS, RunStore, comparable,
                              latest_by_key, read_jsonl)
 
 

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 # the flag value checks are shared by every subcommand (cli.py imports them from here)
-from mimo_eval.flag_types import (_fraction, _iso_date, _non_negative_float, _non_negative_int,  # noqa: F401
+from mimo_eval.cli.flags import (_fraction, _iso_date, _non_negative_float, _non_negative_int,  # noqa: F401
                                   _positive_float, _positive_int, os_error_line)
 
 EXIT_USAGE = 2
@@ -34,7 +34,7 @@ EXIT_INTERRUPTED = 130   # 128 + SIGINT, what shells report for Ctrl-C
 
 
 def add_harness_arguments(name: str, p: argparse.ArgumentParser) -> None:
-    from mimo_eval.inspect_commands import ARGUMENTS
+    from mimo_eval.cli.inspect_commands import ARGUMENTS
 
     {"run": _run_args, "score": _score_args, "leaderboard": _leaderboard_args, "compare": _compare_args,
      **ARGUMENTS}[name](p)
@@ -46,7 +46,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("benchmark", nargs="?", help=f"one of: {', '.join(BENCHMARKS)} (or --task-file FILE)")
     p.add_argument("--model", required=True, help="hub id or local directory (replay: a label for the run)")
     p.add_argument("--backend", choices=("vllm", "openai", "hf", "replay"), default="vllm")
-    from mimo_eval.request_options import add_run_options
+    from mimo_eval.cli.run_options import add_run_options
 
     add_run_options(p, _backend_args(p))
     p.add_argument("--n", type=_positive_int, help="samples per problem (default: the benchmark's MiMo setting)")
@@ -104,7 +104,7 @@ def _backend_args(p: argparse.ArgumentParser):
     g.add_argument("--gpu-memory-utilization", type=_fraction, help="share of GPU memory vLLM may take (default 0.9)")
     g.add_argument("--trust-remote-code", action="store_true", default=None,
                    help="vllm and hf backends: run the model repository's own code")
-    from mimo_eval.request_options import _KeyValues   # KEY=VALUE, JSON when it parses, a key twice refused
+    from mimo_eval.cli.run_options import _KeyValues   # KEY=VALUE, JSON when it parses, a key twice refused
 
     g.add_argument("--engine-arg", action=_KeyValues, metavar="KEY=VALUE",
                    help="one more vllm.LLM(...) argument (repeatable; VALUE read as JSON when it parses), e.g. "
@@ -133,7 +133,7 @@ def _score_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--truncated", choices=("grade", "wrong"),
                    help="count responses cut at max tokens as graded (MiMo's protocol) or as wrong, from now on; "
                         "no regrading, the summary is rewritten")
-    from mimo_eval.request_options import add_report_option
+    from mimo_eval.cli.run_options import add_report_option
 
     add_report_option(p)
     p.add_argument("--grade-workers", type=_positive_int, default=4)
@@ -144,7 +144,7 @@ def _leaderboard_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs_dir", type=Path)
     p.add_argument("--format", choices=("md", "csv", "html"), default="md")
     p.add_argument("--html-out", type=Path, help="also write the HTML page (with its plot) here")
-    from mimo_eval.leaderboard import ERROR_BARS, PUBLISHED
+    from mimo_eval.report.leaderboard import ERROR_BARS, PUBLISHED
 
     p.add_argument("--error-bars", choices=ERROR_BARS, default="both",
                    help="the plot's 95%% intervals: sampling SE (reruns), between-problem SE (the problem set: "
@@ -165,12 +165,12 @@ def dispatch(args: argparse.Namespace) -> int:
     from benchmarks.common import BenchmarkDataError
     from benchmarks.registry import UnknownBenchmarkError
     from mimo_eval.backends.common import BackendError
-    from mimo_eval.metrics import SampleCountError
-    from mimo_eval.run import Interrupted
-    from mimo_eval.store import RunStoreError
+    from mimo_eval.harness.metrics import SampleCountError
+    from mimo_eval.harness.run import Interrupted
+    from mimo_eval.harness.store import RunStoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from mimo_eval import inspect_commands
+    from mimo_eval.cli import inspect_commands
 
     handler = {"run": cmd_run, "score": cmd_score, "leaderboard": cmd_leaderboard, "compare": cmd_compare,
                **inspect_commands.HANDLERS}
@@ -220,7 +220,7 @@ def backend_options(args: argparse.Namespace) -> dict:
             raise ValueError(f"--{dest.replace('_', '-')} is an option of the {' and '.join(backends)} backend, "
                              f"not of --backend {args.backend}: drop it or change --backend")
         options[parameter] = not value if dest in ("skip_bad_lines", "no_stream") else value
-    from mimo_eval.request_options import extra_body
+    from mimo_eval.cli.run_options import extra_body
 
     body = extra_body(args)
     if body is not None and args.backend != "openai":
@@ -271,8 +271,8 @@ def _replay_backend(build, options: dict):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmarks.registry import get
-    from mimo_eval.request_options import benchmark_choice, chat_template_check, extra_body, max_tokens, system_prompt
-    from mimo_eval.run import RunSettings, execute
+    from mimo_eval.cli.run_options import benchmark_choice, chat_template_check, extra_body, max_tokens, system_prompt
+    from mimo_eval.harness.run import RunSettings, execute
     from mimo_eval.types import SamplingParams
 
     benchmark, task = benchmark_choice(args)
@@ -301,11 +301,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_and_report(run_dir: Path, targets: list[str]) -> int:
-    from mimo_eval.run_table import print_run
+    from mimo_eval.report.run_table import print_run
 
     print_run(run_dir)
     if targets:
-        from mimo_eval.report import report
+        from mimo_eval.report.trackers import report
 
         for line in report(run_dir, targets):
             print(line)
@@ -313,7 +313,7 @@ def _print_and_report(run_dir: Path, targets: list[str]) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from mimo_eval.rescore import rescore
+    from mimo_eval.harness.rescore import rescore
 
     rescore(args.run_dir, regrade_all=args.rescore, grade_workers=args.grade_workers, progress=not args.no_progress,
             truncated=args.truncated)
@@ -321,7 +321,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from mimo_eval.leaderboard import collect, render
+    from mimo_eval.report.leaderboard import collect, render
 
     board = collect(args.runs_dir, tuple(args.reference))
     if args.html_out:
@@ -331,7 +331,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from mimo_eval.compare import compare_paths, render_comparison
+    from mimo_eval.report.compare import compare_paths, render_comparison
 
     print(render_comparison(compare_paths(args.run_a, args.run_b, resamples=args.resamples, seed=args.seed)))
     return 0

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_eval.store import CONFIG, RunStore, latest_by_key
+from mimo_eval.harness.store import CONFIG, RunStore, latest_by_key
 
 
 @dataclass(frozen=True)

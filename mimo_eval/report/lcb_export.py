@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 
 from graders.code.lcb_compare import extract_code
-from mimo_eval.metrics import pass_at_k
-from mimo_eval.rescore import problems_of
-from mimo_eval.scoring import counted_wrong, graded
-from mimo_eval.store import CONFIG, RunStore, RunStoreError, comparable, latest_by_key, slug
-from mimo_eval.summary import asked
+from mimo_eval.harness.metrics import pass_at_k
+from mimo_eval.harness.rescore import problems_of
+from mimo_eval.harness.scoring import counted_wrong, graded
+from mimo_eval.harness.store import CONFIG, RunStore, RunStoreError, comparable, latest_by_key, slug
+from mimo_eval.harness.summary import asked
 
 # our per-test verdicts as LCB's error codes and messages (lcb_runner/evaluation/testing_util.py)
 ERROR_CODES = {"CE": (-1, "Compilation Error"), "WA": (-2, "Wrong Answer"), "TLE": (-3, "Time Limit Exceeded"),

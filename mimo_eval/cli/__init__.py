@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mimo_eval.commands import _non_negative_int, _positive_float, _positive_int   # one set of flag checks
+from mimo_eval.cli.commands import _non_negative_int, _positive_float, _positive_int   # one set of flag checks
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -34,14 +34,14 @@ def _cmd_sandbox_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_harness(args: argparse.Namespace) -> int:
-    from mimo_eval import commands
+    from mimo_eval.cli import commands
 
     return commands.dispatch(args)
 
 
 def _add_harness_commands(sub) -> None:
-    """run / score / leaderboard / compare (mimo_eval/commands.py)."""
-    from mimo_eval.commands import add_harness_arguments
+    """run / score / leaderboard / compare (mimo_eval/cli/commands.py)."""
+    from mimo_eval.cli.commands import add_harness_arguments
 
     for name, help_text in (("run", "generate, grade and summarize one benchmark for one model (resumable)"),
                             ("score", "grade a run's ungraded samples (or all, --rescore) and rewrite its summary"),
@@ -94,13 +94,13 @@ def _cmd_reward_probes(args: argparse.Namespace) -> int:
           f"{masked} masked by the host (undecided, not held)")
     return 1 if failed and not args.target else 0
 def _cmd_train(args: argparse.Namespace) -> int:
-    from mimo_eval.rl.cli import train_main
+    from mimo_eval.cli.rl_commands import train_main
 
     return train_main(args)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from mimo_eval.rl.cli import export_main
+    from mimo_eval.cli.rl_commands import export_main
 
     return export_main(args)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from mimo_eval.flag_types import _positive_float, _positive_int
+from mimo_eval.cli.flags import _positive_float, _positive_int
 
 # apply_chat_template's own arguments: a template variable of the same name would collide with them
 TEMPLATE_ARGUMENTS = ("conversation", "tokenize", "add_generation_prompt", "return_dict", "continue_final_message")
@@ -182,7 +182,7 @@ class _KeyValues(argparse.Action):
 
 
 def _shard(text: str) -> tuple[int, int]:
-    from mimo_eval.shard import parse_shard
+    from mimo_eval.harness.shard import parse_shard
 
     try:
         return parse_shard(text)

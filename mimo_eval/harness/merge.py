@@ -17,8 +17,8 @@ import shlex
 from collections import Counter
 from pathlib import Path
 
-from mimo_eval.shard import shard_of
-from mimo_eval.store import CONFIG, COMPARABLE_KEYS, COST, SAMPLES, SCORES, RunStore, RunStoreError, comparable, \
+from mimo_eval.harness.shard import shard_of
+from mimo_eval.harness.store import CONFIG, COMPARABLE_KEYS, COST, SAMPLES, SCORES, RunStore, RunStoreError, comparable, \
     latest_by_key, read_jsonl
 
 SHOWN = 3   # examples named in an error message
@@ -26,8 +26,8 @@ SHOWN = 3   # examples named in an error message
 
 def merge_runs(run_dirs: list[Path], out: Path, *, allow_gaps: bool = False, grade_workers: int = 4) -> dict:
     """Write the merged run to `out`; returns {"samples", "graded", "gaps", "summary"} for the report."""
-    from mimo_eval.rescore import problems_of
-    from mimo_eval.summary import asked
+    from mimo_eval.harness.rescore import problems_of
+    from mimo_eval.harness.summary import asked
 
     configs = [_config(Path(d)) for d in run_dirs]
     _check_settings(run_dirs, configs)
@@ -55,7 +55,7 @@ def merge_runs(run_dirs: list[Path], out: Path, *, allow_gaps: bool = False, gra
         store.close()
     summary = None
     if not gaps:
-        from mimo_eval.rescore import rescore
+        from mimo_eval.harness.rescore import rescore
 
         summary = rescore(store.path, grade_workers=grade_workers, progress=False)
     return {"samples": len(samples), "graded": len(scores), "gaps": len(gaps), "summary": summary,

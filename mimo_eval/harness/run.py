@@ -25,12 +25,12 @@ from benchmarks import registry
 from benchmarks.common import BenchmarkDataError, prompt_sha256
 from benchmarks.types import Benchmark, Problem
 from mimo_eval import __version__
-from mimo_eval.cost import CostMeter
-from mimo_eval.progress import RunProgress
-from mimo_eval.scoring import grade_math, make_code_grader, score_row
-from mimo_eval.shard import shard_dir, shard_label, shard_of
-from mimo_eval.store import CONFIG, COST, SAMPLES, SCORES, RunStore, RunStoreError, latest_by_key, run_dir_for
-from mimo_eval.summary import asked, write_summary
+from mimo_eval.harness.cost import CostMeter
+from mimo_eval.harness.progress import RunProgress
+from mimo_eval.harness.scoring import grade_math, make_code_grader, score_row
+from mimo_eval.harness.shard import shard_dir, shard_label, shard_of
+from mimo_eval.harness.store import CONFIG, COST, SAMPLES, SCORES, RunStore, RunStoreError, latest_by_key, run_dir_for
+from mimo_eval.harness.summary import asked, write_summary
 from mimo_eval.types import Backend, Request, SamplingParams
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class RunSettings:
     progress: bool = True
     truncated: str | None = None          # "wrong": a response cut at max_tokens counts wrong; None: the run's
                                           # policy so far (`score --truncated` may have set it), else "grade"
-    shard: tuple[int, int] | None = None  # (K, N): generate only shard K of N (mimo_eval/shard.py)
+    shard: tuple[int, int] | None = None  # (K, N): generate only shard K of N (mimo_eval/harness/shard.py)
     progress_every: tuple[float, float] = (60.0, 10.0)   # plain progress line (not a terminal): seconds, percent
     limit: int | None = None              # only the first `limit` problems (a smoke test), marked in every record
     chat_template_kwargs: dict | None = None   # e.g. {"enable_thinking": False}: rendered into every prompt

@@ -1,11 +1,11 @@
 """Flags and entry points of `mimo-eval merge | show | audit | export-lcb` (see merge.py, show.py, audit.py,
-lcb_export.py). Errors are the `mimo-eval: error: ...` line of mimo_eval/commands.py."""
+lcb_export.py). Errors are the `mimo-eval: error: ...` line of mimo_eval/cli/commands.py."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from mimo_eval.flag_types import _positive_int
+from mimo_eval.cli.flags import _positive_int
 
 
 def _merge_args(p: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from mimo_eval.merge import merge_runs
+    from mimo_eval.harness.merge import merge_runs
 
     result = merge_runs(args.run_dirs, args.out, allow_gaps=args.allow_gaps, grade_workers=args.grade_workers)
     print(f"merged {len(args.run_dirs)} runs into {result['run_dir']}: {result['samples']} samples")
@@ -46,14 +46,14 @@ def cmd_merge(args: argparse.Namespace) -> int:
         print(f"{result['gaps']} samples missing: the run is unfinished; generate only those with\n"
               f"  {result['finish']}\n(with the shards' backend flags), or merge the missing shard")
         return 0
-    from mimo_eval.run_table import print_run
+    from mimo_eval.report.run_table import print_run
 
     print_run(result["run_dir"])
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from mimo_eval.show import render, select
+    from mimo_eval.report.show import render, select
 
     rows = select(args.run_dir, problem=args.problem, outcome=args.outcome, truncated=args.truncated)
     print(render(rows, limit=args.limit, tail=args.tail), end="")
@@ -62,14 +62,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     if args.against == "math-verify":
-        from mimo_eval.audit import audit, render
+        from mimo_eval.report.audit import audit, render
 
         print(render(audit(args.run_dir)), end="")
         return 0
     from graders.code import judge_sandbox
-    from mimo_eval.audit_code import audit_code, render_code
-    from mimo_eval.rescore import problems_of
-    from mimo_eval.store import RunStore
+    from mimo_eval.report.audit_code import audit_code, render_code
+    from mimo_eval.harness.rescore import problems_of
+    from mimo_eval.harness.store import RunStore
 
     if not (args.run_dir / "config.json").is_file():
         raise FileNotFoundError(f"{args.run_dir} is not a run directory (no config.json)")
@@ -93,7 +93,7 @@ def _export_lcb_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_export_lcb(args: argparse.Namespace) -> int:
-    from mimo_eval.lcb_export import export_lcb
+    from mimo_eval.report.lcb_export import export_lcb
 
     for path in export_lcb(args.run_dir, args.out):
         print(f"wrote {path}")

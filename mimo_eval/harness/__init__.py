@@ -1,0 +1,1 @@
+"""The evaluation harness: everything that writes a run directory."""

@@ -1,0 +1,1 @@
+"""Reports: everything that reads run directories and shows or exports them."""
