@@ -17,10 +17,10 @@ import pytest
 
 from benchmarks.registry import get
 from fake_openai_server import FakeOpenAIServer, Reply
-from mimo_eval.cli import commands
 from mimo_eval.backends import BackendError
 from mimo_eval.cli import build_parser, main
-from mimo_eval.harness.run import generation_options
+from mimo_eval.cli.backend_options import make_backend
+from mimo_eval.harness.settings import generation_options
 
 AIME = {p.prompt: p for p in get("aime24").load()}
 
@@ -110,7 +110,7 @@ def test_vllm_flags_reach_the_llm_arguments(monkeypatch):
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "vllm" else
                         real_find_spec(name, *a))   # the engine is never built: only its arguments are checked
-    backend = commands.make_backend(parsed("--backend", "vllm", "--tensor-parallel-size", "2",
+    backend = make_backend(parsed("--backend", "vllm", "--tensor-parallel-size", "2",
                                            "--num-speculative-tokens", "1", "--max-model-len", "40960",
                                            "--trust-remote-code", "--gpu-memory-utilization", "0.8", "--seed", "7"))
     kwargs = backend.llm_kwargs()
@@ -126,7 +126,7 @@ def test_engine_args_reach_the_llm_arguments_as_json(monkeypatch):
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "vllm" else
                         real_find_spec(name, *a))
-    backend = commands.make_backend(parsed(
+    backend = make_backend(parsed(
         "--backend", "vllm", "--engine-arg", "max_num_seqs=64", "--engine-arg", "enable_chunked_prefill=false",
         "--engine-arg", 'speculative_config={"method": "mtp", "num_speculative_tokens": 1}',
         "--engine-arg", "kv_cache_dtype=fp8"))
@@ -143,12 +143,12 @@ def test_engine_args_with_their_own_flag_are_refused(monkeypatch, flag, message)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "vllm" else
                         real_find_spec(name, *a))
     with pytest.raises(BackendError, match=message):
-        commands.make_backend(parsed("--backend", "vllm", "--engine-arg", flag))
+        make_backend(parsed("--backend", "vllm", "--engine-arg", flag))
 
 
 def test_hf_flags_reach_the_backend():
     pytest.importorskip("transformers")
-    backend = commands.make_backend(parsed("--backend", "hf", "--batch-size", "2", "--device", "cpu",
+    backend = make_backend(parsed("--backend", "hf", "--batch-size", "2", "--device", "cpu",
                                            "--trust-remote-code"))
     config = backend.config()
     assert (config["batch_size"], config["device"], config["trust_remote_code"]) == (2, "cpu", True)

@@ -16,7 +16,7 @@ import pytest
 
 from mimo_eval.cli import main
 from mimo_eval.demo import CODE_MODEL, MATH_MODEL
-from mimo_eval.harness.store import slug
+from mimo_eval.harness.files import slug
 
 
 def demo(monkeypatch, folder: Path) -> None:

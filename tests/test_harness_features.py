@@ -24,7 +24,7 @@ from benchmarks.registry import get
 from fake_openai_server import FakeOpenAIServer, Reply, answers_for
 from mimo_eval.cli import build_parser, main
 from mimo_eval.harness.cost import percentile
-from mimo_eval.harness.store import slug
+from mimo_eval.harness.files import slug
 
 AIME = get("aime24").load()
 MODEL = FakeOpenAIServer.model

@@ -1,5 +1,5 @@
-"""RLConfig and `mimo-eval train` errors (mimo_eval/rl/config.py, cli.py): each bad key or value is one line
-naming it, exit status 2; the config is written whole into the run directory.
+"""RLConfig and `mimo-eval train` errors (mimo_eval/rl/config.py, mimo_eval/cli/rl_commands.py): each bad key or
+value is one line naming it, exit status 2; the config is written whole into the run directory.
 
     python -m pytest -q tests/test_rl_config.py
 """

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from mimo_eval.harness.store import COMPARABLE_KEYS, RunStore, RunStoreError, read_jsonl, run_dir_for, slug
+from mimo_eval.harness.files import RunStoreError, read_jsonl, run_dir_for, slug
+from mimo_eval.harness.store import COMPARABLE_KEYS, RunStore
 
 CONFIG = {"model": "m", "benchmark": "aime24", "benchmark_version": "v1", "prompt_sha256": "p", "system_prompt": "",
           "temperature": 0.6, "top_p": 0.95, "max_tokens": 32768, "seed": 0, "benchmark_options": {}, "n": 4}

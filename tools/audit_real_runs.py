@@ -19,7 +19,7 @@ from pathlib import Path
 from mimo_eval.report.audit import audit
 from mimo_eval.backends.replay import ReplayBackend
 from mimo_eval.harness.run import RunSettings, execute
-from mimo_eval.harness.store import latest_by_key, read_jsonl
+from mimo_eval.harness.files import latest_by_key, read_jsonl
 
 
 def groups(data: Path) -> dict[str, list[dict]]:

@@ -1,5 +1,5 @@
-"""Flags and entry points of `mimo-eval merge | show | audit | export-lcb` (see merge.py, show.py, audit.py,
-lcb_export.py). Errors are the `mimo-eval: error: ...` line of mimo_eval/cli/commands.py."""
+"""Flags and entry points of `mimo-eval merge | show | audit | export-lcb` (see harness/merge.py,
+report/show.py, report/audit.py, report/lcb_export.py). Errors are the `mimo-eval: error: ...` line of run_commands.py."""
 from __future__ import annotations
 
 import argparse

@@ -6,7 +6,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("train", help="GRPO with MiMo's recipe on one machine (extra [rl]); resumes in output_dir")
+    p.add_argument("config", type=Path, help="YAML file of RLConfig keys (see examples/rl_toy.yaml)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config key (YAML value), e.g. --set steps=10; repeatable")
+    p.set_defaults(func=train_main)
+    p = sub.add_parser("export", help="write a verl or TRL launch with the same recipe, data and reward")
+    p.add_argument("target", choices=("verl", "trl"))
+    p.add_argument("config", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder to write the launch files into")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.set_defaults(func=export_main)
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from collections import Counter
 from pathlib import Path
 
 from mimo_eval.harness.shard import shard_of
-from mimo_eval.harness.store import CONFIG, COMPARABLE_KEYS, COST, SAMPLES, SCORES, RunStore, RunStoreError, comparable, \
-    latest_by_key, read_jsonl
+from mimo_eval.harness.files import CONFIG, COST, SAMPLES, SCORES, RunStoreError, latest_by_key, read_jsonl
+from mimo_eval.harness.store import COMPARABLE_KEYS, RunStore, comparable
 
 SHOWN = 3   # examples named in an error message
 

@@ -13,10 +13,12 @@ from typing import Callable
 from benchmarks import registry
 from benchmarks.types import Benchmark, Problem
 from mimo_eval.harness.progress import RunProgress
-from mimo_eval.harness.run import benchmark_version, grader_for, load_problems
+from mimo_eval.harness.run import grader_for
+from mimo_eval.harness.settings import benchmark_version, load_problems
 from mimo_eval.harness.summary import asked, write_summary
 from mimo_eval.harness.scoring import score_row
-from mimo_eval.harness.store import CONFIG, SCORES, RunStore, latest_by_key
+from mimo_eval.harness.files import CONFIG, SCORES, latest_by_key
+from mimo_eval.harness.store import RunStore
 
 
 def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4, progress: bool = True,

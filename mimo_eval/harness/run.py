@@ -10,28 +10,25 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
-import platform
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from benchmarks import registry
-from benchmarks.common import BenchmarkDataError, prompt_sha256
 from benchmarks.types import Benchmark, Problem
-from mimo_eval import __version__
 from mimo_eval.harness.cost import CostMeter
 from mimo_eval.harness.progress import RunProgress
 from mimo_eval.harness.scoring import grade_math, make_code_grader, score_row
-from mimo_eval.harness.shard import shard_dir, shard_label, shard_of
-from mimo_eval.harness.store import CONFIG, COST, SAMPLES, SCORES, RunStore, RunStoreError, latest_by_key, run_dir_for
+from mimo_eval.harness.settings import RunSettings, build_config, check_size, load_problems
+from mimo_eval.harness.shard import shard_dir, shard_of
+from mimo_eval.harness.files import CONFIG, COST, SAMPLES, SCORES, RunStoreError, latest_by_key, run_dir_for
+from mimo_eval.harness.store import RunStore
 from mimo_eval.harness.summary import asked, write_summary
-from mimo_eval.types import Backend, Request, SamplingParams
+from mimo_eval.types import Backend, Request
 
 log = logging.getLogger(__name__)
 
@@ -44,90 +41,10 @@ class Interrupted(Exception):
         self.saved = saved
 
 
-@dataclass(frozen=True)
-class RunSettings:
-    benchmark: str
-    model: str
-    out: Path = Path("runs")
-    n: int | None = None                  # None: the benchmark's MiMo default
-    sampling: SamplingParams = SamplingParams()
-    system_prompt: str | None = ""        # MiMo: empty system prompt; None: no system message at all
-    benchmark_options: dict = field(default_factory=dict)
-    grade_workers: int = 4
-    code_mode: str = "lcb"                # "all_tests": every test gets a verdict (for calibrate-tests)
-    raw_prompt: bool = False              # send the prompt as raw text, no chat template (completion mode)
-    new_run: bool = False
-    progress: bool = True
-    truncated: str | None = None          # "wrong": a response cut at max_tokens counts wrong; None: the run's
-                                          # policy so far (`score --truncated` may have set it), else "grade"
-    shard: tuple[int, int] | None = None  # (K, N): generate only shard K of N (mimo_eval/harness/shard.py)
-    progress_every: tuple[float, float] = (60.0, 10.0)   # plain progress line (not a terminal): seconds, percent
-    limit: int | None = None              # only the first `limit` problems (a smoke test), marked in every record
-    chat_template_kwargs: dict | None = None   # e.g. {"enable_thinking": False}: rendered into every prompt
-
-
-# More samples than any run can hold: a typo such as --n 1000000000 is refused in one line, not by a MemoryError
-MAX_SAMPLES = 10_000_000
-
-
 def sample_seed(seed: int, problem_id: str, index: int) -> int:
     """Per-sample seed from (run seed, problem, index): a sample is reproducible alone, whatever the batch."""
     digest = hashlib.sha256(f"{seed}/{problem_id}/{index}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
-
-
-def benchmark_version(problems: list[Problem]) -> str:
-    """Hash of exactly what is asked and what counts as right: a changed dataset makes a run incomparable."""
-    h = hashlib.sha256()
-    for p in problems:
-        h.update(json.dumps([p.id, p.prompt, p.reference], sort_keys=True, ensure_ascii=False).encode())
-    return h.hexdigest()[:16]
-
-
-def build_config(s: RunSettings, bench: Benchmark, problems: list[Problem], backend: Backend, n: int,
-                 thinking_opened: bool | None = None) -> dict:
-    from importlib import metadata
-
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    versions = {"mimo-eval": __version__, "python": platform.python_version(),
-                **{d: version(d) for d in ("vllm", "transformers", "torch", "math-verify")}, **backend.versions()}
-    return {
-        "model": s.model, "benchmark": bench.name, "benchmark_version": benchmark_version(problems),
-        "benchmark_options": dict(sorted(s.benchmark_options.items())), "num_problems": len(problems),
-        "grader": bench.grader, "prompt": bench.prompt, "prompt_sha256": prompt_sha256(bench.prompt),
-        "limit": s.limit, "chat_template_kwargs": s.chat_template_kwargs,
-        "system_prompt": s.system_prompt, "temperature": s.sampling.temperature, "top_p": s.sampling.top_p,
-        "max_tokens": s.sampling.max_tokens, "seed": s.sampling.seed, "n": n,
-        "code_mode": s.code_mode if bench.grader == "code" else None,
-        "truncated": s.truncated, "shard": shard_label(s.shard),
-        "thinking_opened": thinking_opened,   # the rendered prompt ends inside <think>: graded knowing it
-        "backend": backend.config(), "generation_options": generation_options(backend.config()),
-        "versions": versions,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-
-
-# Backend options that change what a sample is, each with the value that changes nothing: the prompt format
-# (completion mode sends no chat template), the weights' precision, a context cap that cuts generations short,
-# extra request fields (--request, --extra-body: top_k, min_p, stop, reasoning_effort, chat_template_kwargs, ...),
-# vLLM's weight and KV-cache quantization.
-# Speed-only options (concurrency, timeouts, retries, batch size, device, tensor parallel, GPU memory, speculative
-# decoding, whose rejection sampling keeps the distribution) may change between invocations of one run.
-RESULT_OPTIONS = {"mode": "chat", "dtype": "auto", "max_model_len": None, "extra_body": {},
-                  "quantization": None, "kv_cache_dtype": "auto"}   # the last two: vllm --engine-arg
-
-
-def generation_options(backend_config: dict) -> dict | None:
-    """The result-changing backend options that differ from neutral (a COMPARABLE_KEYS entry); None when all are
-    neutral, which is also what a run recorded before this entry existed reads as."""
-    settings = {**backend_config, **backend_config.get("llm", {})}   # vllm nests its LLM(...) arguments
-    changed = {k: settings[k] for k, neutral in RESULT_OPTIONS.items() if k in settings and settings[k] != neutral}
-    return changed or None
 
 
 def messages_for(problem: Problem, system_prompt: str | None) -> tuple[dict, ...]:
@@ -135,22 +52,6 @@ def messages_for(problem: Problem, system_prompt: str | None) -> tuple[dict, ...
     # None sends none (some templates and APIs reject an empty one)
     user = {"role": "user", "content": problem.prompt}
     return (user,) if system_prompt is None else ({"role": "system", "content": system_prompt}, user)
-
-
-def load_problems(bench: Benchmark, options: dict) -> list[Problem]:
-    unknown = set(options) - set(bench.options)
-    if unknown:
-        raise ValueError(f"benchmark {bench.name} does not take {', '.join(sorted(unknown))}; "
-                         f"it takes: {', '.join(bench.options) or 'no options'}")
-    problems = bench.load(**options)
-    seen: dict[str, int] = {}
-    for position, problem in enumerate(problems, 1):
-        if problem.id in seen:   # one id for two problems would merge their samples and lose one from the report
-            raise BenchmarkDataError(f"benchmark {bench.name}: problem id {problem.id!r} is used by problems "
-                                     f"{seen[problem.id]} and {position}: every problem needs its own id; check the "
-                                     "data's id field (LiveCodeBench: question_id)")
-        seen[problem.id] = position
-    return problems
 
 
 def thinking_opened(backend: Backend, problems: list[Problem], s: RunSettings) -> bool | None:
@@ -185,7 +86,7 @@ def execute(s: RunSettings, backend: Backend, *, sandbox_factory: Callable | Non
     bench = registry.get(s.benchmark, s.benchmark_options)
     problems = load_problems(bench, s.benchmark_options)
     n = bench.default_n if s.n is None else s.n   # not `or`: n=0 must be refused, not run at the default
-    _check_size(s, asked(problems, s.limit), n)
+    check_size(s, asked(problems, s.limit), n)
     opened = thinking_opened(backend, problems, s) if problems else None
     config, passed_over = build_config(s, bench, problems, backend, n, opened), set()
     while True:
@@ -228,16 +129,6 @@ def _note_cost(store: RunStore, meter: CostMeter) -> None:
         log.warning("%s: this invocation's cost was not recorded (%s)", store.path, err)
 
 
-def _check_size(s: RunSettings, problems: list[Problem], n: int) -> None:
-    if n < 1:
-        raise ValueError(f"n must be >= 1 samples per problem, got {n}")
-    if n * len(problems) > MAX_SAMPLES:
-        raise ValueError(f"--n {n} x {len(problems)} problems is {n * len(problems):,} generations, more than a run "
-                         f"can hold ({MAX_SAMPLES:,}): lower --n")
-    if s.out.exists() and not s.out.is_dir():
-        raise ValueError(f"--out {s.out} is a file: give the folder that holds run directories (default runs)")
-
-
 def _run_dir(s: RunSettings, bench: Benchmark) -> Path:
     """--out's run directory for this model and benchmark; an --out that is itself a run directory (a merged run
     with gaps, a renamed run) is that run, so the command merge prints finishes it."""
@@ -246,9 +137,9 @@ def _run_dir(s: RunSettings, bench: Benchmark) -> Path:
     return shard_dir(run_dir_for(s.out, s.model, bench.name), s.shard)
 
 
-def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: RunSettings, backend: Backend,
-                        grade_fn: Callable[[Problem, str], dict], meter: CostMeter) -> None:
-    by_id = {p.id: p for p in problems}
+def _plan(store: RunStore, problems: list[Problem], n: int, s: RunSettings):
+    """What this invocation does: (pairs wanted, requests still to generate, stored samples still to grade,
+    scores stored before, the stored samples)."""
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
     wanted = [(p, i) for p in problems for i in range(n)
               if s.shard is None or shard_of(p.id, i, s.shard[1]) == s.shard[0]]
@@ -258,6 +149,13 @@ def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: Run
             for p, i in wanted if (p.id, i) not in samples]
     ungraded = [samples[(p.id, i)] for p, i in wanted if (p.id, i) in samples and (p.id, i) not in scores]
     graded_before = [scores[(p.id, i)] for p, i in wanted if (p.id, i) in scores]
+    return wanted, todo, ungraded, graded_before, samples
+
+
+def _generate_and_grade(store: RunStore, problems: list[Problem], n: int, s: RunSettings, backend: Backend,
+                        grade_fn: Callable[[Problem, str], dict], meter: CostMeter) -> None:
+    by_id = {p.id: p for p in problems}
+    wanted, todo, ungraded, graded_before, samples = _plan(store, problems, n, s)
     reported = ReportedModel(samples.values())
     stopping = threading.Event()
     with RunProgress(len(wanted), done_generated=len(wanted) - len(todo), graded=graded_before,

@@ -9,8 +9,8 @@ from benchmarks.types import Benchmark, Problem
 from mimo_eval.harness.cost import summarize_cost
 from mimo_eval.harness.metrics import summarize
 from mimo_eval.harness.scoring import to_sample_scores
-from mimo_eval.harness.store import (COMPARABLE_DEFAULTS, COMPARABLE_KEYS, COST, REPORT_KEYS, RunStore, comparable,
-                             latest_by_key, read_jsonl)
+from mimo_eval.harness.files import COST, latest_by_key, read_jsonl
+from mimo_eval.harness.store import COMPARABLE_DEFAULTS, COMPARABLE_KEYS, REPORT_KEYS, RunStore, comparable
 
 
 def asked(problems: list[Problem], limit: int | None) -> list[Problem]:

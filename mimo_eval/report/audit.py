@@ -16,7 +16,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_eval.harness.store import CONFIG, RunStore, latest_by_key
+from mimo_eval.harness.files import CONFIG, latest_by_key
+from mimo_eval.harness.store import RunStore
 
 
 @dataclass(frozen=True)

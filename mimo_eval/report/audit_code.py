@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_eval.harness.store import RunStore, latest_by_key
+from mimo_eval.harness.files import latest_by_key
+from mimo_eval.harness.store import RunStore
 
 TEST_TIME_S = 6.0   # LiveCodeBench's per-test timeout
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mimo_eval.harness.scoring import counted_wrong, graded
-from mimo_eval.harness.store import COMPARABLE_KEYS, REPORT_KEYS, RunStore, comparable, latest_by_key
+from mimo_eval.harness.files import latest_by_key
+from mimo_eval.harness.store import COMPARABLE_KEYS, REPORT_KEYS, RunStore, comparable
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from graders.code.lcb_compare import extract_code
 from mimo_eval.harness.metrics import pass_at_k
 from mimo_eval.harness.rescore import problems_of
 from mimo_eval.harness.scoring import counted_wrong, graded
-from mimo_eval.harness.store import CONFIG, RunStore, RunStoreError, comparable, latest_by_key, slug
+from mimo_eval.harness.files import CONFIG, RunStoreError, latest_by_key, slug
+from mimo_eval.harness.store import RunStore, comparable
 from mimo_eval.harness.summary import asked
 
 # our per-test verdicts as LCB's error codes and messages (lcb_runner/evaluation/testing_util.py)

@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_eval.harness.store import read_summary
+from mimo_eval.harness.files import read_summary
 
 log = logging.getLogger(__name__)
 

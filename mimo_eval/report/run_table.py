@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mimo_eval.harness.store import read_summary
+from mimo_eval.harness.files import read_summary
 
 
 def _num(x: float) -> str:

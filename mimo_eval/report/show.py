@@ -15,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 from mimo_eval.harness.scoring import counted_wrong, graded
-from mimo_eval.harness.store import CONFIG, RunStore, comparable, latest_by_key
+from mimo_eval.harness.files import CONFIG, latest_by_key
+from mimo_eval.harness.store import RunStore, comparable
 
 FILTERS = {"wrong": "wrong", "no_answer": "no_answer", "timeout": "timeout", "error": "error"}
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from mimo_eval.backends.common import BackendError
-from mimo_eval.harness.store import read_summary
+from mimo_eval.harness.files import read_summary
 
 
 def scalars(summary: dict) -> dict[str, float]:

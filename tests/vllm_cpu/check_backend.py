@@ -91,7 +91,7 @@ def aime_run(model_dir, tmp_path_factory):
 
 
 def _run_dir(out: Path, model: str, benchmark: str) -> Path:
-    from mimo_eval.harness.store import run_dir_for
+    from mimo_eval.harness.files import run_dir_for
 
     return run_dir_for(out, model, benchmark)
 
