@@ -15,13 +15,12 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
+from graders.rewards.local_backend import LocalBackend
 from graders.rewards.types import RewardResult
 
 
 class _RewardActor:
     def __init__(self, timeout_s: float | None, sandbox: str, code_mode: str):
-        from graders.rewards.pool import LocalBackend
-
         self._backend = LocalBackend(1, timeout_s, sandbox, code_mode)
 
     def score(self, kind: str, response: str, reference: Any, options: dict) -> RewardResult:
