@@ -22,7 +22,7 @@ PROSE = re.compile(r"(?<![\\{])\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b|(?<![\\{A-Za-z])[
 _DISPLAY_START = re.compile(r"\s*(?=\\\[|\$\$)")
 _LIST_GAP = re.compile(r"[\s\"',;]*(?:\band\b|\bor\b)?[\s\"',;]*", re.IGNORECASE)
 # Between two math spans of one statement, a hedge ("$5$ or possibly $6$", "$5$ (or $6$)") keeps both: a
-# list, never credit for the first alone (as box lists do, graders.math.extract).
+# list, never credit for the first alone (as box lists do, graders.math.boxes).
 _HEDGE_GAP = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise)\b|/", re.IGNORECASE)
 # A next statement that opens with a hedge and goes straight on to a value ("The answer is 5.\nOr maybe 6.")
 _HEDGE_NEXT = re.compile(r"[\s.,;]*(?:but\s+)?(?:or|maybe|perhaps|possibly|alternatively)\b[\s,]*(?:(?:maybe|perhaps"
