@@ -29,7 +29,7 @@ from typing import Iterable
 
 from graders.math.commit import text_hedge
 from graders.math.options import CompareOptions
-from graders.math.extract import Extraction, extract
+from graders.math.extract import Extraction, extract, reference_answer
 from graders.math.jobs import compare_job, gold_job
 from graders.math.normalize import normalize
 from graders.math.parse import clock_time, literal_value
@@ -98,7 +98,7 @@ def _plan(gold: str, response: str, mode: str, thinking_opened: bool, options: C
         raise TypeError(f"response must be a str (the model output), got {type(response).__name__}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    gold_raw = _unwrap_gold(gold)
+    gold_raw = reference_answer(gold)
     if not gold_raw.strip():
         return MathVerdict(False, "gold_unparseable", detail="empty reference answer")
     found = extract(response, mode, bool(thinking_opened))
@@ -263,35 +263,6 @@ def _decide_in_process(gold: str, response: str, gold_pct: bool, resp_pct: bool,
         return None
     return numbers_equal(g[0], r[0], gold_places=g[1], resp_decimal_literal=r[1] is not None,
                          resp_has_decimal=r[1] is not None, decimals=decimals)
-
-
-def _unwrap_gold(gold: str) -> str:
-    s = gold.strip()
-    if len(s) > 1 and s.startswith("$") and s.endswith("$"):
-        s = s.strip("$")
-    if "\\boxed" in s or "\\fbox" in s or len(s) > 200:   # a worked solution: read its final answer
-        found = extract(s, "eval")
-        s = found.answer if found.answer is not None else s
-    return _drop_unmatched_closers(s)
-
-
-def _drop_unmatched_closers(s: str) -> str:
-    """A reference copied with one brace too many at its end (`\\frac{1}{2}}`): the extra `}` goes."""
-    depth, i = 0, 0
-    while i < len(s):
-        if s[i] == "\\":       # an escaped character: \{, \}, or the \\ of a row break
-            i += 2
-            continue
-        depth += (s[i] == "{") - (s[i] == "}")
-        i += 1
-    end = len(s)
-    while depth < 0:
-        while end and s[end - 1].isspace():
-            end -= 1
-        if end == 0 or s[end - 1] != "}" or s[end - 2 : end - 1] == "\\":
-            break
-        end, depth = end - 1, depth + 1
-    return s[:end].rstrip()
 
 
 def _default_workers() -> int:

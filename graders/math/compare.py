@@ -14,7 +14,9 @@ from graders.math.parse import (
     SideError, Structure, has_decimal, literal_value, parse_structure, split_relation, sympy_of,
 )
 from graders.math.sides import approx_agree, approx_sides
-from graders.math.sets import CANON_OP, FLIP, SIMPLE_VAR, relation_as_interval, relation_set, sets_equal, structure_set
+from graders.math.sets import (
+    CANON_OP, FLIP, SIMPLE_VAR, is_inequality, relation_as_interval, relation_set, sets_equal, structure_set,
+)
 
 # The left side of a named quantity ("AB", "|AB|", "(p,q)", "V_{1}:V_{2}", "\frac{NO}{BO}"): no digits
 # outside subscripts and no + or -, so an equation such as "2x+4y-3=0" is never unwrapped to "0".
@@ -54,9 +56,9 @@ def structures_equal(g: Structure, r: Structure) -> bool:
         return False
     # A relation gold ("-2 \le x \le 7") accepts the interval; an interval or pair gold accepts a
     # relation only with allow_set_relation_comp: "(1,2)" may be a point, as in Math-Verify.
-    if _is_inequality(g) and (r.kind in ("tuple", "union") or r.kind == "set" and not r.items):
+    if is_inequality(g) and (r.kind in ("tuple", "union") or r.kind == "set" and not r.items):
         return _relation_matches_set(g, r, "gold", "response")
-    if _options.allow_set_relation_comp and _is_inequality(r) and g.kind in ("tuple", "union"):
+    if _options.allow_set_relation_comp and is_inequality(r) and g.kind in ("tuple", "union"):
         return _relation_matches_set(r, g, "response", "gold")
     if g.kind == "union" or r.kind == "union":
         return g.kind == r.kind and _unordered(g.items, r.items, structures_equal)
@@ -82,14 +84,6 @@ def structures_equal(g: Structure, r: Structure) -> bool:
     if g.kind == "single" and split_relation(g.items[0]) or r.kind == "single" and split_relation(r.items[0]):
         return items_equal(g.source, r.source)    # "(p,q) = (3,2)" against "(3,2)"
     return False
-
-
-def _is_inequality(s: Structure) -> bool:
-    # Only one: normalisation joins "and", "or" and "," alike, so a list of inequalities has no known meaning.
-    if s.kind != "single":
-        return False
-    rel = split_relation(s.items[0])
-    return rel is not None and "=" not in rel[1]
 
 
 def _relation_matches_set(rel: Structure, st: Structure, rel_side: str, set_side: str) -> bool:

@@ -79,6 +79,37 @@ def extract(response: str, mode: str, thinking_opened: bool = False) -> Extracti
     return found
 
 
+def reference_answer(gold: str) -> str:
+    """The answer a reference states: `$...$` unwrapped, a worked solution's final answer read as eval mode reads a
+    response, one closing brace too many dropped."""
+    s = gold.strip()
+    if len(s) > 1 and s.startswith("$") and s.endswith("$"):
+        s = s.strip("$")
+    if "\\boxed" in s or "\\fbox" in s or len(s) > 200:   # a worked solution: read its final answer
+        found = extract(s, "eval")
+        s = found.answer if found.answer is not None else s
+    return _drop_unmatched_closers(s)
+
+
+def _drop_unmatched_closers(s: str) -> str:
+    """A reference copied with one brace too many at its end (`\\frac{1}{2}}`): the extra `}` goes."""
+    depth, i = 0, 0
+    while i < len(s):
+        if s[i] == "\\":       # an escaped character: \{, \}, or the \\ of a row break
+            i += 2
+            continue
+        depth += (s[i] == "{") - (s[i] == "}")
+        i += 1
+    end = len(s)
+    while depth < 0:
+        while end and s[end - 1].isspace():
+            end -= 1
+        if end == 0 or s[end - 1] != "}" or s[end - 2 : end - 1] == "\\":
+            break
+        end, depth = end - 1, depth + 1
+    return s[:end].rstrip()
+
+
 def _decide(c: Candidates, rules: tuple) -> Extraction:
     for rule in rules:
         found = rule(c)

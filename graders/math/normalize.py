@@ -185,7 +185,12 @@ def _normalize(answer: str, labelled_columns: bool) -> tuple[str, bool]:
     s = s.replace("\\lt", "<").replace("\\gt", ">").replace("\\leq", "\\le").replace("\\geq", "\\ge")
     s = re.sub(r"\binfinity\b|\binf\b", r"\\infty", s)
     s = " ".join(s.split())
-    s = _TRAILING_PERIOD.sub("", s).strip()
+    return _whole_answer(_TRAILING_PERIOD.sub("", s).strip()), has_percent
+
+
+def _whole_answer(s: str) -> str:
+    """The last steps, on the whole answer: one number written with separators or a decimal comma, braces written
+    without their backslash, trailing units, a number written as a word."""
     if _THOUSANDS.match(s):   # "1,000" / "10 000" is one number; "153, 370" (comma and space) stays a list
         s = s.replace(",", "").replace(" ", "")
     m = _DECIMAL_COMMA.match(s)
@@ -197,7 +202,7 @@ def _normalize(answer: str, labelled_columns: bool) -> tuple[str, bool]:
     lowered = s.lower()
     if lowered in _NUMBER_WORDS:
         s = _NUMBER_WORDS[lowered]
-    return s.strip(), has_percent
+    return s.strip()
 
 
 def _braces_balanced(s: str) -> bool:

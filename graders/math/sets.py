@@ -14,6 +14,14 @@ FLIP = {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le", "<=": ">=", ">=": "<
 CANON_OP = {"<=": "\\le", ">=": "\\ge", "!=": "\\ne"}
 
 
+def is_inequality(s: Structure) -> bool:
+    # Only one: normalisation joins "and", "or" and "," alike, so a list of inequalities has no known meaning.
+    if s.kind != "single":
+        return False
+    rel = split_relation(s.items[0])
+    return rel is not None and "=" not in rel[1]
+
+
 def relation_as_interval(s: Structure) -> Structure | None:
     """`1 < x \\le 2` -> (1, 2]; `x > 3` -> (3, \\infty)."""
     if s.kind != "single":
