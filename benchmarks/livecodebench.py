@@ -4,19 +4,19 @@ MiMo-7B windows (arXiv 2505.07608 §3.5.1): v5 = problems dated 2024-08-01 to 20
 2025-02-01 to 2025-05-01; pass@1 averaged over 8 samples. Windows are half-open [start, end) so v5 and v6 never
 share a problem. Data: `livecodebench/code_generation_lite` through `datasets` (files test.jsonl..test6.jsonl =
 release_v6), or a local copy (`--data-path` / $LCB_DATA_PATH: a `save_to_disk` folder or a JSON/JSONL dump in the
-upstream schema). `private_test_cases` are decoded as upstream stores them (JSON, else base64 -> zlib -> pickle ->
-JSON) with an unpickler that refuses every global. Prompts: LiveCodeBench's DeepSeek-R1 style, one for stdin
-problems and one for functional (starter-code) problems, as the user turn (the backend applies the chat template).
+upstream schema), read by benchmarks/lcb_data.py. `private_test_cases` are decoded as upstream stores them (JSON,
+else base64 -> zlib -> pickle -> JSON) with an unpickler that refuses every global. Prompts: LiveCodeBench's
+DeepSeek-R1 style, one for stdin problems and one for functional (starter-code) problems, as the user turn (the
+backend applies the chat template).
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
-from pathlib import Path
 
 from benchmarks.common import DATA_DIR, BenchmarkDataError
+from benchmarks.lcb_data import DATA_PATH_ENV, decoded, json_dict, json_list, read_rows
 from benchmarks.types import Problem
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,7 @@ log = logging.getLogger(__name__)
 DEFAULT_N = 8
 BREAKDOWN_KEYS = ("difficulty", "platform")
 WINDOWS = {"v5": ("2024-08-01", "2025-02-01"), "v6": ("2025-02-01", "2025-05-01")}
-HUB_DATASET = "livecodebench/code_generation_lite"
-HUB_FILES = ["test.jsonl"] + [f"test{i}.jsonl" for i in range(2, 7)]   # release_v6 = the first six files
 SAMPLE_FILE = DATA_DIR / "lcb_sample.jsonl"
-DATA_PATH_ENV = "LCB_DATA_PATH"
 
 _INTRO = ("You will be given a question (problem specification) and will generate a correct Python program that "
           "matches the specification and passes all tests.\n\nQuestion: {question}\n\n")
@@ -51,7 +48,7 @@ def load(*, release: str | None = None, start_date: str | None = None, end_date:
             raise ValueError(f"{name} must be an ISO date YYYY-MM-DD, got {value!r}")
     if start and end and start >= end:
         raise ValueError(f"the date window [{start}, {end}) is empty: --start-date must be before --end-date")
-    rows = _read_rows(data_path or os.environ.get(DATA_PATH_ENV))
+    rows = read_rows(data_path or os.environ.get(DATA_PATH_ENV))
     problems = []
     for number, row in enumerate(rows, 1):
         date = str(row.get("contest_date", ""))[:10]
@@ -91,14 +88,14 @@ def to_problem(row: dict, *, where: str = "") -> Problem | None:
     if not isinstance(row.get("question_content"), str):
         raise BenchmarkDataError(f"livecodebench {where} ({qid}): no question_content (the problem statement); "
                                  "check the dump")
-    tests = _decoded(row, "public_test_cases", where, qid, _json_list) \
-        + _decoded(row, "private_test_cases", where, qid, decode_private_tests)
+    tests = decoded(row, "public_test_cases", where, qid, json_list) \
+        + decoded(row, "private_test_cases", where, qid, decode_private_tests)
     if not tests:
         log.warning("livecodebench %s (%s) has no tests: skipped; check that the dump includes "
                     "public_test_cases/private_test_cases", where, qid)
         return None
     starter = row.get("starter_code") or ""
-    meta = _decoded(row, "metadata", where, qid, _json_dict)
+    meta = decoded(row, "metadata", where, qid, json_dict)
     fn_name = meta.get("func_name") or method_name(starter)
     if starter and not fn_name:
         log.warning("livecodebench %s (%s): functional problem without a function name: skipped", where, qid)
@@ -116,25 +113,6 @@ def to_problem(row: dict, *, where: str = "") -> Problem | None:
                   "testtype": "functional" if starter else "stdin"})
 
 
-def _decoded(row: dict, field: str, where: str, qid, decode):
-    """A packed field of a row, decoded; what does not decode is named (row, id, field), never a traceback."""
-    try:
-        value = decode(row.get(field))
-    except BenchmarkDataError:
-        raise
-    except Exception as err:  # noqa: BLE001 - JSON, base64, zlib and pickle each raise their own kinds
-        raise BenchmarkDataError(f"livecodebench {where} ({qid}): {field} does not decode ({type(err).__name__}: "
-                                 f"{str(err)[:80]}); check the dump or re-download it") from None
-    if field == "metadata":
-        if not isinstance(value, dict):
-            raise BenchmarkDataError(f"livecodebench {where} ({qid}): metadata is not a JSON object; check the dump")
-    elif not isinstance(value, list) or not all(isinstance(t, dict) and "input" in t and "output" in t
-                                                for t in value):
-        raise BenchmarkDataError(f"livecodebench {where} ({qid}): {field} is not a list of tests with input and "
-                                 "output; check the dump")
-    return value
-
-
 def decode_private_tests(packed) -> list[dict]:
     """LiveCodeBench's packing: a JSON list, else base64 -> zlib -> pickle (of a JSON string) -> JSON list,
     decoded by the code grader's refusing unpickler (pickle runs code on load; test data needs no globals)."""
@@ -145,55 +123,6 @@ def decode_private_tests(packed) -> list[dict]:
     from graders.code.lcb_tests import decode_private_test_cases
 
     return decode_private_test_cases(packed)
-
-
-def _read_rows(data_path: str | None) -> list[dict]:
-    if data_path:
-        path = Path(data_path)
-        if path.is_dir():
-            from datasets import load_from_disk
-
-            return list(load_from_disk(str(path)))
-        if not path.is_file():
-            raise BenchmarkDataError(f"LiveCodeBench data path {path} does not exist: give a `save_to_disk` folder "
-                                     "or a JSON/JSONL dump of livecodebench/code_generation_lite")
-        return _read_json_rows(path)
-    try:
-        from datasets import load_dataset
-
-        return list(load_dataset(HUB_DATASET, data_files=HUB_FILES, split="train"))
-    except Exception as err:  # noqa: BLE001 - any hub failure gets the same advice
-        raise BenchmarkDataError(f"cannot load {HUB_DATASET} from the Hugging Face hub ({type(err).__name__}); "
-                                 f"pass --data-path (or set {DATA_PATH_ENV}) to a local copy, or use "
-                                 "the bundled sample: benchmark lcb_sample") from None
-
-
-def _read_json_rows(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        return json.loads(text)
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise BenchmarkDataError(f"{path}:{number}: malformed JSONL line ({err.msg}); repair or delete that "
-                                     "line") from None
-    return rows
-
-
-def _json_list(value) -> list:
-    if not value:
-        return []
-    return value if isinstance(value, list) else json.loads(value)
-
-
-def _json_dict(value) -> dict:
-    if not value:
-        return {}
-    return value if isinstance(value, dict) else json.loads(value)
 
 
 def method_name(starter_code: str) -> str | None:

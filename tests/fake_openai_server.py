@@ -89,7 +89,8 @@ class FakeOpenAIServer:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
         self.abandoned: list[str] = []   # request keys whose client left while their answer was still due
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.fake = self
         self._httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
@@ -139,75 +140,75 @@ class FakeOpenAIServer:
                 "choices": [choice],
                 "usage": {"prompt_tokens": 3, "completion_tokens": len(text.split()), "total_tokens": 9}}
 
-    def _handler_class(self):
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # keep pytest output clean
-                pass
+class _Handler(BaseHTTPRequestHandler):
+    """One request to the fake server (`self.server.fake`)."""
 
-            def _send(self, reply: Reply) -> None:
-                if reply.drop:
-                    self.close_connection = True
+    def log_message(self, *args) -> None:  # keep pytest output clean
+        pass
+
+    def _send(self, reply: Reply) -> None:
+        if reply.drop:
+            self.close_connection = True
+            return
+        payload = json.dumps(reply.body or {}).encode()
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out and left: that is the point of some tests
+
+    def _send_stream(self, reply: Reply, request: dict) -> None:
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()   # HTTP/1.0: the stream ends when the connection closes
+            for number, chunk in enumerate(stream_chunks(reply.body or {})):
+                self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                self.wfile.flush()
+                if number == 0 and reply.cut:
                     return
-                payload = json.dumps(reply.body or {}).encode()
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client timed out and left: that is the point of some tests
+                if number == 0 and reply.stall_s:
+                    time.sleep(reply.stall_s)
+            self.wfile.write(b"data: [DONE]\n\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.server.fake.abandoned.append(request_key(request))
 
-            def _send_stream(self, reply: Reply, request: dict) -> None:
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/event-stream")
-                    self.end_headers()   # HTTP/1.0: the stream ends when the connection closes
-                    for number, chunk in enumerate(stream_chunks(reply.body or {})):
-                        self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-                        self.wfile.flush()
-                        if number == 0 and reply.cut:
-                            return
-                        if number == 0 and reply.stall_s:
-                            time.sleep(reply.stall_s)
-                    self.wfile.write(b"data: [DONE]\n\n")
-                except (BrokenPipeError, ConnectionResetError):
-                    server.abandoned.append(request_key(request))
+    def do_GET(self) -> None:
+        server = self.server.fake
+        if self.path == "/v1/models" and server.require_key and \
+                self.headers.get("Authorization") != f"Bearer {server.require_key}":
+            self._send(Reply(401, body={"error": {"message": "Invalid API key"}}))
+        elif self.path == "/v1/models":
+            self._send(Reply(body={"object": "list", "data": [{"id": server.model, "object": "model"}]}))
+        elif self.path == "/version":
+            self._send(Reply(body={"version": "fake-1.0"}))
+        else:
+            self._send(Reply(404, body={"error": {"message": "not found"}}))
 
-            def do_GET(self) -> None:
-                if self.path == "/v1/models" and server.require_key and \
-                        self.headers.get("Authorization") != f"Bearer {server.require_key}":
-                    self._send(Reply(401, body={"error": {"message": "Invalid API key"}}))
-                elif self.path == "/v1/models":
-                    self._send(Reply(body={"object": "list", "data": [{"id": server.model, "object": "model"}]}))
-                elif self.path == "/version":
-                    self._send(Reply(body={"version": "fake-1.0"}))
-                else:
-                    self._send(Reply(404, body={"error": {"message": "not found"}}))
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length))
-                if self.path == "/tokenize" and server.render is not None:
-                    server.tokenize_bodies.append(body)
-                    pieces = list(server.render(body))
-                    self._send(Reply(body={"count": len(pieces), "max_model_len": 4096, "tokens": list(range(len(pieces))),
-                                           "token_strs": pieces if body.get("return_token_strs") else None}))
-                    return
-                if self.path not in ("/v1/chat/completions", "/v1/completions"):
-                    self._send(Reply(404, body={"error": {"message": f"no route {self.path}"}}))
-                    return
-                reply = server._answer(self.path, body, dict(self.headers))
-                if body.get("stream") and reply.status == 200 and not reply.drop:
-                    self._send_stream(reply, body)
-                else:
-                    self._send(reply)
-
-        return Handler
+    def do_POST(self) -> None:
+        server = self.server.fake
+        length = int(self.headers.get("Content-Length", 0))
+        body = json.loads(self.rfile.read(length))
+        if self.path == "/tokenize" and server.render is not None:
+            server.tokenize_bodies.append(body)
+            pieces = list(server.render(body))
+            self._send(Reply(body={"count": len(pieces), "max_model_len": 4096, "tokens": list(range(len(pieces))),
+                                   "token_strs": pieces if body.get("return_token_strs") else None}))
+            return
+        if self.path not in ("/v1/chat/completions", "/v1/completions"):
+            self._send(Reply(404, body={"error": {"message": f"no route {self.path}"}}))
+            return
+        reply = server._answer(self.path, body, dict(self.headers))
+        if body.get("stream") and reply.status == 200 and not reply.drop:
+            self._send_stream(reply, body)
+        else:
+            self._send(reply)
 
 
 def stream_chunks(answer: dict) -> list[dict]:

@@ -15,13 +15,10 @@ non-retryable answer (400, 401, 404), stops new requests; those already in fligh
 `BackendError` is raised, so nothing generated is lost and a rerun resumes from the store.
 
 `extra_body` adds server-specific fields to every request body (`top_k`, `min_p`, `stop`, `reasoning_effort`,
-`chat_template_kwargs`, ...). Fields that have their own setting (model, messages, prompt, n, seed, temperature,
-top_p, max_tokens, stream) are refused there, so the recorded settings are what was sent; `max_completion_tokens`
-(APIs that use it instead of max_tokens) replaces max_tokens in the body. Recent `vllm serve` versions fill fields
-a request leaves out (top_k, repetition_penalty, min_p) from the model's generation_config.json; to sample with
-temperature and top-p alone, start the server with `--generation-config vllm` or set those fields here. A request's
-`chat_template_kwargs` (the run's --chat-template-kwargs, e.g. {"enable_thinking": false}) is sent as the field of
-that name, which `vllm serve` and SGLang pass to the chat template.
+`chat_template_kwargs`, ...); which fields it may not set, and how a request is built: openai_wire.py. Recent
+`vllm serve` versions fill fields a request leaves out (top_k, repetition_penalty, min_p) from the model's
+generation_config.json; to sample with temperature and top-p alone, start the server with `--generation-config
+vllm` or set those fields here.
 
 Answers are streamed (`stream: true`, usage in the last chunk) so that a hung server is told from a long generation:
 no byte for `stall_timeout_s` (default 300 s) is a stall, and the request moves to another server. `timeout_s`
@@ -35,9 +32,7 @@ leaves it unknown (recorded as null, graded from the response alone) and a warni
 """
 from __future__ import annotations
 
-import http.client
 import itertools
-import json
 import logging
 import os
 import queue
@@ -50,15 +45,12 @@ from graders.math.thinking import opens_thinking
 from mimo_eval.backends.common import BackendError, base_versions
 from mimo_eval.backends.http_util import Rejected, Retryable, exchange, opener as _opener
 from mimo_eval.backends.http_util import retry_after as _retry_after  # noqa: F401 - tests import it from here
+from mimo_eval.backends.openai_wire import ask_server_version, check_extra_body, parse_completion, request_body
 from mimo_eval.backends.servers import ServerHealth
 from mimo_eval.types import Completion, Request, SamplingParams
 
 log = logging.getLogger(__name__)
 
-# request fields with their own setting: extra_body may not override them (the record would then lie)
-OWN_FIELDS = {"model": "--model", "messages": "the benchmark prompt", "prompt": "the benchmark prompt", "n": "--n",
-              "seed": "--seed", "temperature": "--temperature", "top_p": "--top-p", "max_tokens": "--max-tokens",
-              "stream": "--no-stream", "stream_options": "the backend (it streams with usage)"}
 BUSY = {}   # _call_on's answer when the server's slots are taken (compared by identity)
 
 
@@ -86,10 +78,7 @@ class OpenAIBackend:
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.stream, self.stall_timeout_s = stream, stall_timeout_s
         self.extra_body = dict(extra_body or {})
-        clash = sorted(set(self.extra_body) & set(OWN_FIELDS))
-        if clash:
-            raise BackendError(f"request field {clash[0]!r} cannot be set as an extra request field: it is set by "
-                               f"{OWN_FIELDS[clash[0]]}")
+        check_extra_body(self.extra_body)
         self.check_server = check_server
         self._thinking_opened = thinking_opened   # None: asked of the server (thinking_opened)
         self._checked = False   # servers are asked once, by whichever of versions() and generate() comes first
@@ -207,7 +196,8 @@ class OpenAIBackend:
 
     def _generate_one(self, request: Request, sampling: SamplingParams, stop: threading.Event,
                       home: int) -> Completion | None:
-        path, body = self._body(request, sampling)
+        path, body = request_body(request, sampling, model=self.model, mode=self.mode, stream=self.stream,
+                                  extra_body=self.extra_body)
         counted, rounds, free = 0, 0, 2 * len(self.base_urls)
         tried: set[str] = set()   # servers that failed this request since the last backoff
         last: Retryable | None = None
@@ -229,7 +219,7 @@ class OpenAIBackend:
                     return None  # stopped while waiting for a free slot
                 if data is BUSY:
                     continue     # not an attempt: the next turn looks at the next server
-                completion = self._parse(request, data, url)
+                completion = parse_completion(request, data, url, self.mode)
             except Retryable as e:
                 last = e
                 self.health.failed(url, str(e), unreachable=e.unreachable)
@@ -263,45 +253,6 @@ class OpenAIBackend:
             return self._call("POST", path, body, base_url=url)
         finally:
             slot.release()
-
-    def _body(self, request: Request, sampling: SamplingParams) -> tuple[str, dict]:
-        body = {"model": self.model, "temperature": sampling.temperature, "top_p": sampling.top_p,
-                "max_tokens": sampling.max_tokens, "seed": request.seed, "n": 1}
-        if "max_completion_tokens" in self.extra_body:
-            del body["max_tokens"]   # OpenAI's API refuses both in one request
-        if self.stream:
-            body.update(stream=True, stream_options={"include_usage": True})
-        if self.mode == "chat":
-            if request.prompt is not None:
-                raise BackendError(f"{request.problem_id}: a raw prompt needs mode='completion' (chat mode sends "
-                                   "messages and the server applies the chat template)")
-            if request.chat_template_kwargs is not None:
-                if "chat_template_kwargs" in self.extra_body:
-                    raise BackendError("chat_template_kwargs is set twice (the request's and extra_body's): keep one")
-                body["chat_template_kwargs"] = request.chat_template_kwargs   # vllm serve and SGLang read it
-            return "/chat/completions", {**body, "messages": list(request.messages), **self.extra_body}
-        if request.prompt is None:
-            raise BackendError(f"{request.problem_id}: completion mode sends raw text, but the request has only "
-                               "chat messages: set Request.prompt or use mode='chat'")
-        return "/completions", {**body, "prompt": request.prompt, **self.extra_body}
-
-    def _parse(self, request: Request, data: dict, url: str) -> Completion:
-        try:
-            choice = data["choices"][0]
-            if self.mode == "chat":
-                message = choice["message"]
-                text = message.get("content") or ""
-                reasoning = message.get("reasoning_content") or message.get("reasoning")
-            else:
-                text, reasoning = choice["text"], None
-            usage = data.get("usage") or {}
-            return Completion(problem_id=request.problem_id, sample_index=request.sample_index, text=text,
-                              finish_reason=choice.get("finish_reason"), num_tokens=usage.get("completion_tokens"),
-                              seed=request.seed, reasoning=reasoning, server=url,
-                              model=data.get("model") if isinstance(data.get("model"), str) else None)
-        except (KeyError, IndexError, TypeError, AttributeError):
-            # a 200 without a completion is an overloaded or restarting server more often than a wrong API: retry
-            raise Retryable(f"HTTP 200 without an OpenAI {self.mode} completion: {json.dumps(data)[:200]}") from None
 
     def _call(self, method: str, path: str, body: dict | None = None, timeout_s: float | None = None, *,
               base_url: str | None = None) -> dict:
@@ -338,7 +289,7 @@ class OpenAIBackend:
             served = [m.get("id") for m in data or [] if isinstance(m, dict)]
             if served and self.model not in served:
                 warnings.warn(f"{url} does not list model {self.model!r} (it serves {served[:5]})")
-            self.server_versions[url] = self._server_version(url)
+            self.server_versions[url] = ask_server_version(self._openers[url], url)
         if len(unreachable) == len(self.base_urls):
             url, e = next(iter(unreachable.items()))
             others = " (or drop it from the --base-url list)" if len(self.base_urls) > 1 else ""
@@ -346,12 +297,3 @@ class OpenAIBackend:
                                f"(e.g. `vllm serve MODEL`) or fix --base-url{others}")
         for url, e in unreachable.items():
             self.health.mark_unreachable(url, f"not answering at start: {e}")
-
-    def _server_version(self, url: str) -> str | None:
-        root = url.removesuffix("/v1")
-        try:  # vLLM and SGLang answer GET /version; hosted APIs do not, and that is fine
-            with self._openers[url].open(root + "/version", timeout=5) as resp:
-                return str(json.loads(resp.read()).get("version"))
-        except (OSError, ValueError, AttributeError, http.client.HTTPException):
-            return None
-
