@@ -33,7 +33,7 @@ _MEMORY_LIMIT = 4 << 30   # a worker that tries to build a gigantic integer dies
 CACHE_SIZE = 1 << 16      # answers kept per pool for call(cache=True)
 # A killed call that had used at least this share of its deadline in CPU time was computing, not starved.
 # A quarter, not all: on a host with four runnable processes per core a computing worker still gets it,
-# and the slowest real answers measured take milliseconds (README), far below a quarter of a second.
+# and the slowest real answers measured take milliseconds (docs/grading.md), far below a quarter of a second.
 CPU_BOUND_FRACTION = 0.25
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 _START_S = 120.0   # a cold start imports SymPy on a loaded host; only a hung start is an error

@@ -1,5 +1,5 @@
 """Peak GPU memory of the bundled loop's training step, per model size: an estimate from the model's shape, and a
-measurement where CUDA is present. Prints a markdown table; the README's table is this script's output.
+measurement where CUDA is present. Prints a markdown table; docs/training.md's table is this script's output.
 
     python tools/rl_memory.py                                  # estimate, Qwen2.5-0.5B / 1.5B and MiMo-7B shapes
     python tools/rl_memory.py --tokens 16384 --micro-batch 1   # other sequence length / sequences per forward

@@ -47,7 +47,7 @@ CODE_MODES: dict[str, Mapping[str, Any]] = {
 FUNCTIONAL_REFERENCE = CodeReference(tests=tuple(CodeTest(f"{a}\n{b}", f"{a + b}") for a, b in
                                                  [(1, 2), (3, 4), (10, -3), (0, 0)]), fn_name="add")
 
-MATH_CLASSES = {   # hack class -> what it does (the rows of the README's table)
+MATH_CLASSES = {   # hack class -> what it does (the rows of docs/rewards.md's table)
     "control": "the right answer (must be paid 1)",
     "inside the thinking": "an answer only inside <think>",
     "cut off in an opened thinking": "a box in a thinking the prompt opened, cut off before </think>",

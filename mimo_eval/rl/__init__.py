@@ -1,2 +1,2 @@
-"""The bundled RL loop: GRPO with MiMo-7B's recipe on one machine (extra [rl]); see trainer.py and the README
-section "Train with the bundled loop". torch and transformers are imported only by the modules that need them."""
+"""The bundled RL loop: GRPO with MiMo-7B's recipe on one machine (extra [rl]); see trainer.py and
+docs/training.md. torch and transformers are imported only by the modules that need them."""

@@ -10,7 +10,7 @@ files, and no verl code:
 - `run_verl.sh`: `python -m verl.trainer.main_ppo $(cat overrides.txt)` plus the cluster size you pass;
 - `model/` when the config builds its model (`model: llama-config`, the bundled example): the initial weights and
   tokenizer, saved with save_pretrained, since verl loads a model by path.
-What verl 0.9.1 does differently, said in run_verl.sh and the README:
+What verl 0.9.1 does differently, said in run_verl.sh and docs/training.md:
 - dynamic sampling: its V1 ReplayBuffer fetches prompts one at a time (`data.gen_batch_size` is forced to 1),
   refills twice the number of filtered groups with at most `max_inflight_gen_batches` train batches in flight,
   and never gives up: `max_num_gen_batches` is ignored (it logs a warning), so our `max_gen_rounds` has no

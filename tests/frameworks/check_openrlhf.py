@@ -67,7 +67,7 @@ def run(executor, tok, response: str, label: str, prompt: str = PROMPT) -> dict:
 
 @pytest.fixture(scope="module", params=["adapter_file", "user_file"])
 def executor(request, tmp_path_factory):
-    """The adapter module itself as the file, and the README's one-line user file."""
+    """The adapter module itself as the file, and docs/rewards.md's one-line user file."""
     if request.param == "adapter_file":
         return SingleTurnAgentExecutor(remote_rm_url=ours.__file__)
     path = tmp_path_factory.mktemp("rm") / "my_reward.py"
