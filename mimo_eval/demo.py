@@ -67,8 +67,7 @@ def _code_part(console: Console, out: Path) -> Path | None:
     from mimo_eval.backends.replay import ReplayBackend
 
     try:
-        import graders.code  # noqa: F401 - fail here, with the reason, rather than mid-run
-        from graders.code import judge_sandbox
+        from graders.code import judge_sandbox   # fails here, with the reason, rather than mid-run
 
         sandbox = judge_sandbox("auto")
     except Exception as err:  # noqa: BLE001 - any reason the code grader cannot start is reported, then skipped

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from sandboxes.types import Limits, RunResult, SandboxResult
+from sandboxes.types import Limits, RunResult
 
 DRIVER_PATH = Path(__file__).with_name("driver.py")
 RUNNER_FILES = tuple(Path(__file__).with_name(n) for n in ("driver.py", "zygote.py", "cleanup.py"))  # in the image

@@ -18,7 +18,8 @@ import pytest
 
 from fake_openai_server import FakeOpenAIServer, Reply, request_key
 from mimo_eval.backends import BackendError, make_backend
-from mimo_eval.backends.openai import OpenAIBackend, _retry_after
+from mimo_eval.backends.http_util import retry_after as _retry_after
+from mimo_eval.backends.openai import OpenAIBackend
 from mimo_eval.types import Request, SamplingParams
 
 FAST = dict(backoff_s=0.01, max_backoff_s=0.05, timeout_s=5.0)

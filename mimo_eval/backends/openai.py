@@ -44,7 +44,6 @@ from typing import Iterator, Sequence
 from graders.math.thinking import opens_thinking
 from mimo_eval.backends.common import BackendError, base_versions
 from mimo_eval.backends.http_util import Rejected, Retryable, exchange, opener as _opener
-from mimo_eval.backends.http_util import retry_after as _retry_after  # noqa: F401 - tests import it from here
 from mimo_eval.backends.openai_wire import ask_server_version, check_extra_body, parse_completion, request_body
 from mimo_eval.backends.servers import ServerHealth
 from mimo_eval.types import Completion, Request, SamplingParams

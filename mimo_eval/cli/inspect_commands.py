@@ -71,9 +71,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from mimo_eval.harness.rescore import problems_of
     from mimo_eval.harness.store import RunStore
 
-    if not (args.run_dir / "config.json").is_file():
-        raise FileNotFoundError(f"{args.run_dir} is not a run directory (no config.json)")
-    config = RunStore(args.run_dir).config
+    config = RunStore.existing(args.run_dir).config
     if config.get("grader") != "code":
         raise ValueError(f"{args.run_dir} is a {config.get('grader')} run: --against plain-judge audits code runs "
                          "(math runs: --against math-verify)")

@@ -96,11 +96,7 @@ def _check_models(samples: dict) -> None:
 
 
 def _config(run_dir: Path) -> dict:
-    path = run_dir / CONFIG
-    if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give the shards' run "
-                                "directories (made by `mimo-eval run --shard K/N`)")
-    return RunStore(run_dir).config
+    return RunStore.existing(run_dir, made_by="`mimo-eval run --shard K/N`").config
 
 
 def _check_settings(run_dirs: list[Path], configs: list[dict]) -> None:

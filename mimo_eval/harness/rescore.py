@@ -17,7 +17,7 @@ from mimo_eval.harness.run import grader_for
 from mimo_eval.harness.settings import benchmark_version, load_problems
 from mimo_eval.harness.summary import asked, write_summary
 from mimo_eval.harness.scoring import score_row
-from mimo_eval.harness.files import CONFIG, SCORES, latest_by_key
+from mimo_eval.harness.files import SCORES, latest_by_key
 from mimo_eval.harness.store import RunStore
 
 
@@ -26,10 +26,7 @@ def rescore(run_dir: Path, *, regrade_all: bool = False, grade_workers: int = 4,
     """`mimo-eval score`: grade what a run has not graded (all of it with regrade_all), then summarize; with
     `truncated` ("grade" | "wrong") the run's truncation policy is set first (no regrading: it is applied to the
     stored verdicts). The problems are reloaded from the benchmark in config.json and must hash to the same version."""
-    store = RunStore(Path(run_dir))
-    if not (store.path / CONFIG).is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give a folder made by "
-                                "`mimo-eval run`")
+    store = RunStore.existing(run_dir, made_by="`mimo-eval run`")
     config = store.config
     if config.get("shard"):   # a part of every problem: metrics would be of a biased subset
         raise ValueError(f"{run_dir} is shard {config['shard']} of a run: join the shards with `mimo-eval merge "

@@ -53,6 +53,14 @@ class RunStore:
         self._files: dict[str, object] = {}
         self._lock_file = None
 
+    @staticmethod
+    def existing(path: Path, made_by: str = "`mimo-eval run` or `mimo-eval merge`") -> "RunStore":
+        """A run directory that exists (to read, score, audit or merge); anything else is a one-line error."""
+        path = Path(path)
+        if not (path / CONFIG).is_file():
+            raise FileNotFoundError(f"{path} is not a run directory (no config.json): give a folder made by {made_by}")
+        return RunStore(path)
+
     # -- config ---------------------------------------------------------------------------------
     @staticmethod
     def open(path: Path, config: dict, *, new_run: bool = False, pass_over: frozenset = frozenset()) -> "RunStore":

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from mimo_eval.harness.files import CONFIG, latest_by_key
+from mimo_eval.harness.files import latest_by_key
 from mimo_eval.harness.store import RunStore
 
 
@@ -42,10 +42,8 @@ def math_verify_grade(gold: str, response: str) -> tuple[bool, str | None]:
 
 
 def audit(run_dir: Path) -> dict:
-    run_dir = Path(run_dir)
-    if not (run_dir / CONFIG).is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
-    store = RunStore(run_dir)
+    store = RunStore.existing(run_dir)
+    run_dir = store.path
     config = store.config
     if config.get("grader") != "math":
         raise ValueError(f"{run_dir} is a {config.get('grader')} run: --against math-verify audits math runs "

@@ -24,7 +24,7 @@ from graders.code.lcb_compare import extract_code
 from mimo_eval.harness.metrics import pass_at_k
 from mimo_eval.harness.rescore import problems_of
 from mimo_eval.harness.scoring import counted_wrong, graded
-from mimo_eval.harness.files import CONFIG, RunStoreError, latest_by_key, slug
+from mimo_eval.harness.files import RunStoreError, latest_by_key, slug
 from mimo_eval.harness.store import RunStore, comparable
 from mimo_eval.harness.summary import asked
 
@@ -34,10 +34,8 @@ ERROR_CODES = {"CE": (-1, "Compilation Error"), "WA": (-2, "Wrong Answer"), "TLE
 
 
 def export_lcb(run_dir: Path, out: Path | None = None) -> list[Path]:
-    run_dir = Path(run_dir)
-    if not (run_dir / CONFIG).is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json)")
-    store = RunStore(run_dir)
+    store = RunStore.existing(run_dir)
+    run_dir = store.path
     config = store.config
     if config.get("grader") != "code":
         raise ValueError(f"{run_dir} is a {config.get('grader')} run: LiveCodeBench's format holds code runs")

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from mimo_eval.harness.scoring import counted_wrong, graded
-from mimo_eval.harness.files import CONFIG, latest_by_key
+from mimo_eval.harness.files import latest_by_key
 from mimo_eval.harness.store import RunStore, comparable
 
 FILTERS = {"wrong": "wrong", "no_answer": "no_answer", "timeout": "timeout", "error": "error"}
@@ -24,11 +24,8 @@ FILTERS = {"wrong": "wrong", "no_answer": "no_answer", "timeout": "timeout", "er
 def select(run_dir: Path, *, problem: str | None = None, outcome: str | None = None,
            truncated: bool = False) -> list[tuple[dict, dict | None]]:
     """(sample, score row or None) pairs in stored order, filtered by problem id and outcome."""
-    run_dir = Path(run_dir)
-    if not (run_dir / CONFIG).is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory (no config.json): give a folder made by "
-                                "`mimo-eval run` or `mimo-eval merge`")
-    store = RunStore(run_dir)
+    store = RunStore.existing(run_dir)
+    run_dir = store.path
     samples, scores = latest_by_key(store.samples()), latest_by_key(store.scores())
     policy = comparable(store.config, "truncated")
     if problem is not None:
